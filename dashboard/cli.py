@@ -1,0 +1,99 @@
+"""The command line: ``python -m dashboard COMMAND``. A thin shell over the core.
+
+Only MonitorUserError is caught here (its message is for the user, exit 2); anything else
+is a bug and propagates with its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dashboard.errors import DataValidationError, MonitorUserError
+from dashboard.loading import load_ward
+from dashboard.settings import WardSettings, validate_timezone
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m dashboard",
+        description="Inpatient toxicity monitor for high-dose IL-2 (aldesleukin). It supports "
+        "the clinician's decision about each dose; it does not make it.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check",
+        help="read and validate an input; list every problem or summarise what was read",
+        description="Read PATH (a folder of the three CSVs, a per-dose sheet, a FHIR bundle or "
+        "an Excel workbook), validate it and say what was read. Exit 0 when it was read, "
+        "2 with every problem listed when it was not.",
+    )
+    check.add_argument("path", metavar="PATH")
+    add_timezone_option(check)
+    check.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="load the valid rows and list the refused ones (still exit 2 if any were refused)",
+    )
+    check.set_defaults(handler=run_check)
+
+    try:
+        from dashboard.evaluate_cli import add_evaluate_parser
+    except ImportError:  # the engine is not part of this build
+        pass
+    else:
+        add_evaluate_parser(commands)
+    return parser
+
+
+def add_timezone_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="the ward's IANA time zone: times without an offset are read in it "
+        "(default: IL2_WARD_TIMEZONE, else the machine's zone)",
+    )
+
+
+def ward_timezone(args: argparse.Namespace) -> str:
+    return (
+        validate_timezone(args.timezone)
+        if args.timezone
+        else WardSettings.from_environment().timezone
+    )
+
+
+def run_check(args: argparse.Namespace) -> int:
+    ward = load_ward(args.path, ward_timezone(args), keep_going=args.keep_going)
+    counts = ward.counts()
+    print(
+        f"{args.path}: {counts['patients']} patients, {counts['doses']} doses, "
+        f"{counts['observations']} observations"
+    )
+    for notice in ward.report.notices:
+        print(f"  note: {notice}")
+    if ward.report.problems:
+        print(
+            f"{len(ward.report.problems)} problem(s); the rows concerned were not loaded:",
+            file=sys.stderr,
+        )
+        for problem in ward.report.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except DataValidationError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MonitorUserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,172 @@
+"""Load and validate an input into the canonical tables (files -> canonical frames).
+
+``load_ward`` accepts every file shape of data-contract section 3: a folder (or a set of
+uploaded files) holding the three CSVs, a per-dose sheet (CSV or Excel), a FHIR R4 bundle
+(JSON), or an Excel workbook with patients/doses/observations sheets. A path, a folder, an
+uploaded file object (anything with ``name`` and ``getvalue()``/``read()``) or a list of
+them all work.
+
+By default a load with any problem is refused whole with every problem listed
+(DataValidationError). With ``keep_going=True`` the valid rows are loaded and the refused
+ones are kept in the import report, listed, never lost.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dashboard.errors import DataValidationError, InputFileError, order_problems
+from dashboard.loading.csv_folder import is_csv_set, read_csv_set
+from dashboard.loading.raw import InputFile, RawTables
+from dashboard.loading.times import machine_timezone
+from dashboard.loading.validation import (
+    PatientIndex,
+    patients_named,
+    validate_doses,
+    validate_observations,
+    validate_patients,
+)
+from dashboard.tables import ImportReport, WardData
+from dashboard.vocabulary import Vocabulary, load_vocabulary
+
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".json")
+
+__all__ = ["InputFile", "load_ward", "read_input_files"]
+
+
+def load_ward(
+    source: Any,
+    timezone: str | None = None,
+    *,
+    keep_going: bool = False,
+    vocabulary: Vocabulary | None = None,
+) -> WardData:
+    """Read, validate and normalise an input; raise a MonitorUserError if it cannot be used."""
+    timezone = timezone or machine_timezone()
+    vocabulary = vocabulary or load_vocabulary()
+    files = read_input_files(source)
+    raw = read_raw_tables(files)
+    return validate_raw_tables(raw, timezone, keep_going=keep_going, vocabulary=vocabulary)
+
+
+def read_input_files(source: Any) -> list[InputFile]:
+    """Turn a path, a folder, an upload or a list of them into named bytes."""
+    if isinstance(source, InputFile):
+        return [source]
+    if isinstance(source, (list, tuple)):
+        return [f for item in source for f in read_input_files(item)]
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if path.is_dir():
+            files = sorted(
+                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+            )
+            if not files:
+                raise InputFileError(f"{path} holds no CSV, Excel or JSON file to read.")
+            return [InputFile(p.name, p.read_bytes()) for p in files]
+        if not path.exists():
+            raise InputFileError(f"{path} does not exist.")
+        return [InputFile(path.name, path.read_bytes())]
+    name = getattr(source, "name", None)
+    if name is not None and (hasattr(source, "getvalue") or hasattr(source, "read")):
+        data = source.getvalue() if hasattr(source, "getvalue") else source.read()
+        return [InputFile(Path(str(name)).name, bytes(data))]
+    raise InputFileError(f"cannot read {source!r}: give a file, a folder or an uploaded file.")
+
+
+def read_raw_tables(files: list[InputFile]) -> RawTables:
+    """Recognise the input's shape (data-contract section 3) and read it as text tables."""
+    unsupported = [f.name for f in files if f.suffix not in SUPPORTED_SUFFIXES]
+    if unsupported:
+        raise InputFileError(
+            f"{', '.join(unsupported)}: not a CSV, Excel (.xlsx) or FHIR bundle (.json) file."
+        )
+    if is_csv_set(files):
+        raw = read_csv_set(files)
+        others = [
+            f.name
+            for f in files
+            if f.name.lower() not in {"patients.csv", "doses.csv", "observations.csv"}
+        ]
+        if others:
+            raw.notices.append(
+                f"not read with the three CSVs: {', '.join(others)} (load them on their own)"
+            )
+        return raw
+    if len(files) == 1 or (
+        len(files) == 2 and any(f.name.lower() == "patients.csv" for f in files)
+    ):
+        main = (
+            next(f for f in files if f.name.lower() != "patients.csv")
+            if len(files) == 2
+            else files[0]
+        )
+        patients = next((f for f in files if f is not main), None)
+        return _read_single(main, patients)
+    raise InputFileError(
+        f"cannot tell what {', '.join(f.name for f in files)} are: give the three CSVs "
+        "(patients.csv, doses.csv, observations.csv), or one per-dose sheet, FHIR bundle or "
+        "Excel workbook."
+    )
+
+
+def _read_single(file: InputFile, patients: InputFile | None) -> RawTables:
+    # The other shapes' readers are imported here so that a missing optional reader never
+    # breaks the CSV path, and so that reading openpyxl happens only for Excel input.
+    if file.suffix == ".json":
+        from dashboard.loading.fhir import read_fhir_bundle
+
+        return read_fhir_bundle(file)
+    if file.suffix in (".xlsx", ".xlsm"):
+        from dashboard.loading.workbook import read_excel_input
+
+        return read_excel_input(file, patients)
+    from dashboard.loading.per_dose_sheet import read_per_dose_csv
+
+    return read_per_dose_csv(file, patients)
+
+
+def validate_raw_tables(
+    raw: RawTables, timezone: str, *, keep_going: bool = False, vocabulary: Vocabulary | None = None
+) -> WardData:
+    """Validate the three raw tables together (doses and observations name known patients)."""
+    vocabulary = vocabulary or load_vocabulary()
+    common = {"row_kind": raw.row_kind}
+    patients = validate_patients(raw.patients, raw.files["patients"], vocabulary, **common)
+    named = patients_named(raw.patients)
+    index = PatientIndex(
+        named=frozenset(named),
+        refused=frozenset(named - set(patients.frame["patient_id"])),
+        file=raw.files["patients"],
+    )
+    doses = validate_doses(raw.doses, raw.files["doses"], timezone, index, **common)
+    observations = validate_observations(
+        raw.observations,
+        raw.files["observations"],
+        timezone,
+        index,
+        vocabulary,
+        units_required=raw.units_required,
+        **common,
+    )
+    problems = [*raw.problems, *patients.problems, *doses.problems, *observations.problems]
+    if problems and not keep_going:
+        raise DataValidationError(problems)
+    refused = [
+        r.refused.assign(table=name)
+        for name, r in (("patients", patients), ("doses", doses), ("observations", observations))
+        if r.refused is not None and len(r.refused)
+    ]
+    report = ImportReport(
+        files=sorted(set(raw.files.values())),
+        merged_duplicates=observations.merged_duplicates,
+        notices=[*raw.notices, *patients.notices, *doses.notices, *observations.notices],
+        problems=order_problems(problems),
+        refused_rows=pd.concat(refused, ignore_index=True) if refused else None,
+    )
+    return WardData(
+        patients=patients.frame, doses=doses.frame, observations=observations.frame, report=report
+    )

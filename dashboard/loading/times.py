@@ -1,0 +1,91 @@
+"""Reading times: offsets honoured, naive times read in the ward's time zone, UTC inside.
+
+A time typed without an offset means ward-local time (data-contract section 4). A local
+time that does not exist (the spring-forward gap) or exists twice (the autumn fall-back
+hour) cannot be placed without guessing, so it is refused with a request for an offset.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+# The offset must follow a time of day, so that a date's "-02" is never read as one.
+_HAS_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+# A date and a time of day are both required: a lab charted with a date alone cannot be
+# placed before or after a dose.
+_ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
+
+
+def parse_times(texts: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
+    """Parse ISO 8601 time strings; returns ``(utc_times, reasons)``.
+
+    ``reasons`` holds, for each unparseable or ambiguous entry, why (else None); the time is
+    then NaT. Distinct strings are parsed once (a ward charts many values per timestamp).
+    """
+    codes, uniques = pd.factorize(texts.astype(str).str.strip(), sort=False)
+    uniques = pd.Series(uniques, dtype=object)
+    parsed = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns, UTC]")
+    reasons = pd.Series(None, index=uniques.index, dtype=object)
+
+    empty = uniques == ""
+    reasons[empty] = "time is empty"
+    iso_like = uniques.str.match(_ISO_LIKE) & ~empty
+    reasons[~iso_like & ~empty] = uniques[~iso_like & ~empty].map(
+        lambda t: (
+            f"'{t}' is not a date and time of day (expected ISO 8601, e.g. "
+            "2026-03-02T14:05 or 2026-03-02T14:05:00-05:00)"
+        )
+    )
+    with_offset = iso_like & uniques.str.contains(_HAS_OFFSET)
+    naive = iso_like & ~with_offset
+
+    if with_offset.any():
+        parsed[with_offset] = pd.to_datetime(
+            uniques[with_offset], format="ISO8601", utc=True, errors="coerce"
+        )
+    if naive.any():
+        local = pd.to_datetime(uniques[naive], format="ISO8601", errors="coerce")
+        bad_text = local.isna()
+        localised = pd.Series(
+            pd.DatetimeIndex(local).tz_localize(timezone, ambiguous="NaT", nonexistent="NaT"),
+            index=local.index,
+        )
+        not_placeable = localised.isna() & ~bad_text
+        reasons[not_placeable.index[not_placeable]] = uniques[
+            not_placeable.index[not_placeable]
+        ].map(
+            lambda t: (
+                f"'{t}' does not exist or is ambiguous in {timezone} (a daylight-saving "
+                "change): write it with its UTC offset"
+            )
+        )
+        parsed[naive] = localised.dt.tz_convert("UTC")
+    unparsed = iso_like & parsed.isna() & reasons.isna()
+    reasons[unparsed] = uniques[unparsed].map(lambda t: f"'{t}' is not a valid date-time")
+
+    times = pd.Series(parsed.to_numpy()[codes], index=texts.index, dtype="datetime64[ns, UTC]")
+    why = pd.Series(np.asarray(reasons.to_numpy(), dtype=object)[codes], index=texts.index)
+    return times, why
+
+
+def machine_timezone() -> str:
+    """The machine's IANA time-zone name, the default ward zone; UTC when it cannot be told."""
+    import os
+    from pathlib import Path
+
+    if os.environ.get("TZ"):
+        return os.environ["TZ"].lstrip(":")
+    try:
+        return Path("/etc/timezone").read_text(encoding="utf-8").strip() or "UTC"
+    except OSError:
+        pass
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    return "UTC"

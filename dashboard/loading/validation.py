@@ -1,0 +1,573 @@
+"""Validation of raw (all-text) tables into the canonical tables.
+
+Every loader (CSV folder, per-dose sheet, FHIR bundle, workbook) turns its input into raw
+tables of strings with a ``source_row`` column and hands them here, so the bad-input rules
+of data-contract section 4 are written once: every problem is reported with file, row,
+column and reason; a failing row is never silently dropped or coerced; identical
+duplicates are merged and counted; conflicting duplicates are refused.
+
+A raw table may carry ``blame_<column>`` columns: the name to report for that cell when it
+is wrong (a per-dose sheet reports the header "creatinine [umol/L]" rather than "value").
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dashboard.errors import Problem
+from dashboard.loading.times import parse_times
+from dashboard.tables import (
+    DEFAULT_DOSE_IU_PER_KG,
+    DOSE_INPUT_COLUMNS,
+    DOSE_STATUSES,
+    INDICATIONS,
+    OBSERVATION_COLUMNS,
+    OBSERVATION_INPUT_COLUMNS,
+    PATIENT_INPUT_COLUMNS,
+)
+from dashboard.vocabulary import Vocabulary, convert_to_canonical, load_vocabulary
+
+
+@dataclass
+class Validated:
+    """A canonical table, the problems of its refused rows, and what was done besides."""
+
+    frame: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    refused: pd.DataFrame | None = None  # the raw rows that failed, as read
+    merged_duplicates: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+class _Checker:
+    """Collects problems against a raw table; remembers which rows failed."""
+
+    def __init__(self, raw: pd.DataFrame, file: str, row_kind: str = "row"):
+        self.raw = raw.reset_index(drop=True)
+        self.file = file
+        self.row_kind = row_kind
+        self.problems: list[Problem] = []
+        self.failed = np.zeros(len(raw), dtype=bool)
+
+    def column_label(self, column: str, positions: np.ndarray) -> list[str]:
+        blame = f"blame_{column}"
+        if blame in self.raw.columns:
+            return [str(v) for v in self.raw[blame].to_numpy()[positions]]
+        return [column] * len(positions)
+
+    def flag(self, mask, column: str, reasons) -> None:
+        """Report rows where ``mask`` holds.
+
+        ``reasons`` is one string, a per-row sequence, or a function of the row's position
+        (called only for flagged rows: problems are rare, rows are many).
+        """
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        positions = np.flatnonzero(mask)
+        rows = self.raw["source_row"].to_numpy()[positions]
+        labels = self.column_label(column, positions)
+        if isinstance(reasons, str):
+            texts = [reasons] * len(positions)
+        elif callable(reasons):
+            texts = [str(reasons(int(i))) for i in positions]
+        else:
+            texts = [str(r) for r in np.asarray(reasons, dtype=object)[positions]]
+        self.problems.extend(
+            Problem(self.file, int(row), label, text, self.row_kind)
+            for row, label, text in zip(rows, labels, texts, strict=True)
+        )
+        self.failed |= mask
+
+    def header(self, columns: dict[str, bool], table: str) -> bool:
+        """Check the header: required columns present, no unknown column. True if usable."""
+        present = [c for c in self.raw.columns if c != "source_row" and not c.startswith("blame_")]
+        ok = True
+        for column, required in columns.items():
+            if required and column not in present:
+                self.problems.append(
+                    Problem(
+                        self.file,
+                        1 if self.row_kind == "row" else None,
+                        column,
+                        "required column is missing",
+                        self.row_kind,
+                    )
+                )
+                ok = False
+        for column in present:
+            if column not in columns:
+                close = difflib.get_close_matches(column, list(columns), n=1, cutoff=0.6)
+                hint = (
+                    f"; did you mean '{close[0]}'?"
+                    if close
+                    else f" (columns: {', '.join(columns)})"
+                )
+                self.problems.append(
+                    Problem(
+                        self.file,
+                        1 if self.row_kind == "row" else None,
+                        column,
+                        f"is not a column of {table}{hint}",
+                        self.row_kind,
+                    )
+                )
+                ok = False
+        if not ok:  # the table cannot be read as a whole: every row is refused, none lost
+            self.failed[:] = True
+        return ok
+
+    def text(self, column: str) -> pd.Series:
+        if column not in self.raw.columns:
+            return pd.Series("", index=self.raw.index, dtype=object)
+        return self.raw[column].astype(str).str.strip()
+
+    def result(self, frame: pd.DataFrame, **extra) -> Validated:
+        refused = self.raw.loc[self.failed].drop(
+            columns=[c for c in self.raw.columns if c.startswith("blame_")]
+        )
+        return Validated(
+            frame=frame.loc[~self.failed[: len(frame)]].reset_index(drop=True)
+            if len(frame) == len(self.raw)
+            else frame,
+            problems=self.problems,
+            refused=refused,
+            **extra,
+        )
+
+
+def _numbers(
+    checker: _Checker,
+    column: str,
+    required: bool,
+    low: float | None = None,
+    high: float | None = None,
+    unit: str = "",
+    whole: bool = False,
+) -> pd.Series:
+    text = checker.text(column)
+    empty = text == ""
+    if required:
+        checker.flag(empty, column, "a value is required")
+    numbers = pd.to_numeric(text.where(~empty), errors="coerce")
+    not_number = ~empty & (numbers.isna() | np.isinf(numbers))
+    checker.flag(not_number, column, lambda i: f"'{text.iat[i]}' is not a number")
+    ok = ~empty & ~not_number
+    if whole:
+        fractional = ok & (numbers != np.floor(numbers))
+        checker.flag(fractional, column, lambda i: f"'{text.iat[i]}' is not a whole number")
+        ok &= ~fractional
+    if low is not None:
+        outside = ok & ((numbers < low) | (numbers > high))
+        suffix = f" {unit}" if unit else ""
+        checker.flag(
+            outside,
+            column,
+            lambda i: (
+                f"{text.iat[i]}{suffix} is outside the plausible range {low:g}–{high:g}{suffix} "
+                "(a typing error?)"
+            ),
+        )
+    return numbers
+
+
+def _codes(checker: _Checker, column: str, allowed: tuple[str, ...], required: bool) -> pd.Series:
+    text = checker.text(column)
+    lowered = text.str.lower()
+    empty = text == ""
+    if required:
+        checker.flag(empty, column, "a value is required")
+    unknown = ~empty & ~lowered.isin(allowed)
+    checker.flag(unknown, column, lambda i: f"'{text.iat[i]}' is not one of {', '.join(allowed)}")
+    return lowered.where(~empty, None)
+
+
+@dataclass(frozen=True)
+class PatientIndex:
+    """Which patient ids the patients table names, and which of its rows were refused.
+
+    Rows of a refused patient cannot be loaded (no baseline to assess them against); they
+    get one summary line per patient instead of a misleading "unknown patient" on each row.
+    """
+
+    named: frozenset[str]
+    refused: frozenset[str]
+    file: str
+
+
+def patients_named(raw_patients: pd.DataFrame) -> set[str]:
+    """Every non-empty patient_id the raw patients table names, valid row or not."""
+    if "patient_id" not in raw_patients.columns:
+        return set()
+    ids = raw_patients["patient_id"].astype(str).str.strip()
+    return set(ids[ids != ""])
+
+
+def _known_patients(checker: _Checker, patients: PatientIndex | None) -> pd.Series:
+    ids = checker.text("patient_id")
+    checker.flag(ids == "", "patient_id", "a patient_id is required")
+    if patients is None:
+        return ids
+    unknown = (ids != "") & ~ids.isin(patients.named)
+    checker.flag(
+        unknown, "patient_id", lambda i: f"patient '{ids.iat[i]}' is not in {patients.file}"
+    )
+    of_refused = ids.isin(patients.refused)
+    for patient, count in ids[of_refused].value_counts(sort=False).items():
+        checker.problems.append(
+            Problem(
+                checker.file,
+                None,
+                "patient_id",
+                f"{count} row(s) of patient '{patient}' not loaded: the patient's own row in "
+                f"{patients.file} was refused",
+                checker.row_kind,
+            )
+        )
+    checker.failed |= of_refused.to_numpy()
+    return ids
+
+
+def _times(checker: _Checker, column: str, timezone: str, required: bool) -> pd.Series:
+    text = checker.text(column)
+    empty = text == ""
+    times, reasons = parse_times(text, timezone)
+    if required:
+        checker.flag(empty, column, "a time is required")
+    checker.flag(~empty & reasons.notna(), column, reasons)
+    return times
+
+
+def validate_patients(
+    raw: pd.DataFrame, file: str, vocabulary: Vocabulary | None = None, row_kind: str = "row"
+) -> Validated:
+    vocabulary = vocabulary or load_vocabulary()
+    checker = _Checker(raw, file, row_kind)
+    if not checker.header(PATIENT_INPUT_COLUMNS, "patients"):
+        return checker.result(_empty_patients())
+    ids = checker.text("patient_id")
+    checker.flag(ids == "", "patient_id", "a patient_id is required")
+    repeated = (ids != "") & ids.duplicated(keep="first")
+    first_row = raw.groupby(ids, sort=False)["source_row"].transform("first")
+    checker.flag(
+        repeated,
+        "patient_id",
+        lambda i: f"patient '{ids.iat[i]}' already appears in row {first_row.iat[i]}",
+    )
+    weight, creatinine, sbp = (vocabulary[p] for p in ("weight", "creatinine", "sbp"))
+    frame = pd.DataFrame(
+        {
+            "patient_id": ids,
+            "name": checker.text("name"),
+            "bed": checker.text("bed"),
+            "indication": _codes(checker, "indication", INDICATIONS, required=False),
+            "protocol": checker.text("protocol"),
+            "baseline_weight_kg": _numbers(
+                checker, "baseline_weight_kg", True, *weight.plausible, "kg"
+            ),
+            "baseline_creatinine_mg_dl": _numbers(
+                checker, "baseline_creatinine_mg_dl", False, *creatinine.plausible, "mg/dL"
+            ),
+            "target_sbp_mmhg": _numbers(
+                checker, "target_sbp_mmhg", False, *sbp.plausible, "mm[Hg]"
+            ),
+            "source": file,
+            "source_row": raw["source_row"].to_numpy(),
+        }
+    )
+    return checker.result(frame)
+
+
+def validate_doses(
+    raw: pd.DataFrame,
+    file: str,
+    timezone: str,
+    patients: PatientIndex | None,
+    row_kind: str = "row",
+) -> Validated:
+    checker = _Checker(raw, file, row_kind)
+    if not checker.header(DOSE_INPUT_COLUMNS, "doses"):
+        return checker.result(_empty_doses())
+    ids = _known_patients(checker, patients)
+    cycle = _numbers(checker, "cycle", True, 1, 99, whole=True)
+    dose_number = _numbers(checker, "dose_number", True, 1, 999, whole=True)
+    scheduled = _times(checker, "scheduled_time", timezone, required=True)
+    status = _codes(checker, "status", DOSE_STATUSES, required=True)
+    administered = _times(checker, "administered_time", timezone, required=False)
+    has_administered = checker.text("administered_time") != ""
+    checker.flag(
+        (status == "given") & ~has_administered,
+        "administered_time",
+        "a given dose needs its administered_time",
+    )
+    checker.flag(
+        status.isin(["held", "skipped", "scheduled"]) & has_administered,
+        "administered_time",
+        lambda i: f"administered_time is set but the dose's status is '{status.iat[i]}'",
+    )
+    dose_iu = _numbers(checker, "dose_iu_per_kg", False, 1, 10_000_000)
+    notices = []
+    defaulted = int((checker.text("dose_iu_per_kg") == "").sum())
+    if defaulted:
+        notices.append(
+            f"{file}: dose_iu_per_kg empty in {defaulted} row(s): the contract's "
+            f"default {DEFAULT_DOSE_IU_PER_KG:,.0f} IU/kg applies"
+        )
+    key = ids + "|" + cycle.astype(str) + "|" + dose_number.astype(str)
+    valid_key = (ids != "") & cycle.notna() & dose_number.notna()
+    repeated = valid_key & key.duplicated(keep="first")
+    first_row = raw.groupby(key, sort=False)["source_row"].transform("first")
+    checker.flag(
+        repeated,
+        "dose_number",
+        lambda i: (
+            f"cycle {cycle.iat[i]:g} dose {dose_number.iat[i]:g} of patient '{ids.iat[i]}' already "
+            f"appears in row {first_row.iat[i]}"
+        ),
+    )
+    frame = pd.DataFrame(
+        {
+            "patient_id": ids,
+            "cycle": cycle.fillna(0).astype(int),
+            "dose_number": dose_number.fillna(0).astype(int),
+            "scheduled_time": scheduled,
+            "status": status,
+            "administered_time": administered,
+            "dose_iu_per_kg": dose_iu.fillna(DEFAULT_DOSE_IU_PER_KG),
+            "reason": checker.text("reason"),
+            "source": file,
+            "source_row": raw["source_row"].to_numpy(),
+        }
+    )
+    return checker.result(frame, notices=notices)
+
+
+def validate_observations(
+    raw: pd.DataFrame,
+    file: str,
+    timezone: str,
+    patients: PatientIndex | None,
+    vocabulary: Vocabulary | None = None,
+    row_kind: str = "row",
+    units_required: bool = True,
+) -> Validated:
+    """Validate long-format observations; convert numeric values to canonical units."""
+    vocabulary = vocabulary or load_vocabulary()
+    checker = _Checker(raw, file, row_kind)
+    if not checker.header(OBSERVATION_INPUT_COLUMNS, "observations"):
+        return checker.result(_empty_observations())
+    ids = _known_patients(checker, patients)
+    times = _times(checker, "time", timezone, required=True)
+    parameter = checker.text("parameter").str.lower()
+    value_text = checker.text("value")
+    unit_text = checker.text("unit")
+
+    known = parameter.isin(vocabulary.names)
+    checker.flag(parameter == "", "parameter", "a parameter name is required")
+    unknown_names = ~known & (parameter != "")
+    if unknown_names.any():
+        reasons = {
+            name: vocabulary.unknown_name_reason(name)
+            for name in checker.text("parameter")[unknown_names].unique()
+        }
+        checker.flag(unknown_names, "parameter", checker.text("parameter").map(reasons))
+    checker.flag(known & (value_text == ""), "value", "a value is required")
+
+    numeric_names = [p.name for p in vocabulary.parameters.values() if p.is_numeric]
+    is_numeric = parameter.isin(numeric_names) & (value_text != "")
+    is_categorical = known & ~parameter.isin(numeric_names) & (value_text != "")
+
+    # Numeric parameters: a number, in an accepted unit, inside the plausible range.
+    numbers = pd.to_numeric(value_text.where(is_numeric), errors="coerce")
+    not_number = is_numeric & (numbers.isna() | np.isinf(numbers))
+    checker.flag(
+        not_number,
+        "value",
+        lambda i: f"'{value_text.iat[i]}' is not a number (a {parameter.iat[i]} value)",
+    )
+    missing_unit = is_numeric & (unit_text == "") & units_required
+    checker.flag(
+        missing_unit,
+        "unit",
+        lambda i: (
+            f"a unit is required for {parameter.iat[i]} "
+            f"(accepted: {', '.join(vocabulary[parameter.iat[i]].accepted_units)})"
+        ),
+    )
+    effective_unit = unit_text.where(
+        unit_text != "",
+        parameter.map(
+            lambda p: vocabulary[p].unit if p in vocabulary and vocabulary[p].is_numeric else ""
+        ),
+    )
+    canonical, unit_known = convert_to_canonical(numbers, parameter, effective_unit, vocabulary)
+    wrong_unit = is_numeric & ~missing_unit & ~unit_known
+    checker.flag(
+        wrong_unit,
+        "unit",
+        lambda i: (
+            f"'{unit_text.iat[i]}' is not a unit of {parameter.iat[i]} "
+            f"(accepted: {', '.join(vocabulary[parameter.iat[i]].accepted_units)})"
+        ),
+    )
+    ranges = vocabulary.range_table().set_index("parameter")
+    low = parameter.map(ranges["low"])
+    high = parameter.map(ranges["high"])
+    checkable = is_numeric & ~not_number & unit_known
+    outside = checkable & ((canonical < low) | (canonical > high))
+    checker.flag(
+        outside,
+        "value",
+        lambda i: _range_reason(
+            vocabulary,
+            parameter.iat[i],
+            value_text.iat[i],
+            effective_unit.iat[i],
+            canonical.iat[i],
+            low.iat[i],
+            high.iat[i],
+        ),
+    )
+
+    # Categorical parameters: one of the parameter's codes, and no unit.
+    code_text = value_text.str.lower()
+    if is_categorical.any():
+        allowed = {f"{p.name}|{c}" for p in vocabulary.parameters.values() for c in p.codes}
+        bad_code = is_categorical & ~(parameter + "|" + code_text).isin(allowed)
+        checker.flag(
+            bad_code,
+            "value",
+            lambda i: (
+                f"'{value_text.iat[i]}' is not a code of {parameter.iat[i]} "
+                f"(codes: {', '.join(vocabulary[parameter.iat[i]].codes)})"
+            ),
+        )
+        unit_given = is_categorical & (unit_text != "")
+        checker.flag(
+            unit_given,
+            "unit",
+            lambda i: (
+                f"{parameter.iat[i]} is categorical and takes no unit (got '{unit_text.iat[i]}')"
+            ),
+        )
+
+    frame = pd.DataFrame(
+        {
+            "patient_id": ids,
+            "time": times,
+            "parameter": parameter,
+            "value": canonical.where(is_numeric),
+            "code": code_text.where(is_categorical, None),
+            "unit": parameter.map(lambda p: (vocabulary[p].unit or "") if p in vocabulary else ""),
+            "recorded_value": value_text,
+            "recorded_unit": unit_text,
+            "source": file,
+            "source_row": raw["source_row"].to_numpy(),
+        }
+    )
+    merged = _duplicates(checker, frame, vocabulary)
+    result = checker.result(frame)
+    result.frame = _drop_merged(result.frame)
+    result.merged_duplicates = merged
+    if merged:
+        result.notices.append(f"{file}: {merged} identical duplicate row(s) merged")
+    result.frame = result.frame[OBSERVATION_COLUMNS]
+    return result
+
+
+def _range_reason(
+    vocabulary: Vocabulary,
+    parameter: str,
+    typed: str,
+    unit: str,
+    canonical: float,
+    low: float,
+    high: float,
+) -> str:
+    canonical_unit = vocabulary[parameter].unit
+    shown = f"{typed} {unit}"
+    conversion = vocabulary[parameter].conversion(unit)
+    if conversion is not None and (conversion.scale != 1 or conversion.zero != 0):
+        shown += f" ({canonical:.4g} {canonical_unit})"
+    return (
+        f"{parameter} {shown} is outside the plausible range {low:g}–{high:g} "
+        f"{canonical_unit} (a typing error?)"
+    )
+
+
+_MERGED = "_merged_duplicate"
+
+
+def _duplicates(checker: _Checker, frame: pd.DataFrame, vocabulary: Vocabulary) -> int:
+    """Merge identical rows (counted); refuse the same time and parameter with two values.
+
+    Comparison is on canonical values, so 212 umol/L and 2.398... mg/dL taken at the same
+    time are one reading. Multi-valued parameters (events) may have several codes at a time.
+    """
+    usable = ~checker.failed & frame["time"].notna().to_numpy()
+    if not usable.any():
+        return 0
+    sub = frame.loc[usable, ["patient_id", "time", "parameter", "value", "code", "source_row"]]
+    sub = sub.assign(
+        reading=sub["value"].round(9).astype(str).where(sub["code"].isna(), sub["code"])
+    )
+    identical = sub.duplicated(["patient_id", "time", "parameter", "reading"], keep="first")
+    multi = {p.name for p in vocabulary.parameters.values() if p.multi_valued}
+    distinct = sub.loc[~identical & ~sub["parameter"].isin(multi)]
+    conflicting = distinct.duplicated(["patient_id", "time", "parameter"], keep=False)
+    if conflicting.any():
+        # Neither reading can be trusted over the other: every row of the clash is refused,
+        # each naming the others, so that a person decides which is right.
+        clash = distinct.loc[conflicting]
+        rows_of = clash.groupby(["patient_id", "time", "parameter"])["source_row"].agg(list)
+        values_of = checker.text("value")
+        units_of = checker.text("unit")
+        mask = np.zeros(len(frame), dtype=bool)
+        mask[clash.index.to_numpy()] = True
+
+        def reason(i: int) -> str:
+            key = (frame.at[i, "patient_id"], frame.at[i, "time"], frame.at[i, "parameter"])
+            others = [r for r in rows_of[key] if r != frame.at[i, "source_row"]]
+            return (
+                f"{key[2]} {values_of.iat[i]} {units_of.iat[i]}".rstrip()
+                + f" conflicts with a different value at the same time in row"
+                f"{'s' if len(others) > 1 else ''} {', '.join(map(str, others))}"
+            )
+
+        checker.flag(mask, "value", reason)
+    duplicates = np.zeros(len(frame), dtype=bool)
+    duplicates[np.flatnonzero(usable)[identical.to_numpy()]] = True
+    frame[_MERGED] = duplicates
+    return int(identical.sum())
+
+
+def _drop_merged(frame: pd.DataFrame) -> pd.DataFrame:
+    if _MERGED not in frame.columns:
+        return frame
+    return frame.loc[~frame[_MERGED]].drop(columns=_MERGED).reset_index(drop=True)
+
+
+def _empty_patients() -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: pd.Series(dtype=object) for c in [*PATIENT_INPUT_COLUMNS, "source", "source_row"]}
+    )
+
+
+def _empty_doses() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {c: pd.Series(dtype=object) for c in [*DOSE_INPUT_COLUMNS, "source", "source_row"]}
+    )
+    for column in ("scheduled_time", "administered_time"):
+        frame[column] = pd.Series(dtype="datetime64[ns, UTC]")
+    return frame
+
+
+def _empty_observations() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in OBSERVATION_COLUMNS})
+    frame["time"] = pd.Series(dtype="datetime64[ns, UTC]")
+    frame["value"] = pd.Series(dtype=float)
+    return frame
