@@ -104,7 +104,9 @@ def read_text_table(
         # so read the file again with the exact (slower) reader to name each row.
         return _read_with_python_csv(name, data)
 
-    frame = table.to_pandas()
+    # Categorical columns: a ward repeats its ids, names, units and times endlessly, and the
+    # validator works once per distinct value (see distinct.py).
+    frame = table.to_pandas(strings_to_categorical=True)
     frame.columns = [str(c).strip() for c in frame.columns]
     frame["source_row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
     blank = (frame.drop(columns="source_row") == "").all(axis=1)
@@ -114,7 +116,8 @@ def read_text_table(
 
 
 def _header_columns(data: bytes) -> list[str]:
-    first_line = data.decode("utf-8-sig", errors="replace").splitlines()[0]
+    end = data.find(b"\n")
+    first_line = data[: end if end >= 0 else len(data)].decode("utf-8-sig", errors="replace")
     return next(csv.reader([first_line]))
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.errors import Problem
+from dashboard.loading.distinct import as_categorical, per_distinct, per_distinct_pair, plain
 from dashboard.loading.times import parse_times
 from dashboard.tables import (
     DEFAULT_DOSE_IU_PER_KG,
@@ -29,7 +30,7 @@ from dashboard.tables import (
     OBSERVATION_INPUT_COLUMNS,
     PATIENT_INPUT_COLUMNS,
 )
-from dashboard.vocabulary import Vocabulary, convert_to_canonical, load_vocabulary
+from dashboard.vocabulary import Vocabulary, load_vocabulary
 
 
 @dataclass
@@ -52,6 +53,7 @@ class _Checker:
         self.row_kind = row_kind
         self.problems: list[Problem] = []
         self.failed = np.zeros(len(raw), dtype=bool)
+        self._text: dict[str, pd.Series] = {}
 
     def column_label(self, column: str, positions: np.ndarray) -> list[str]:
         blame = f"blame_{column}"
@@ -122,22 +124,30 @@ class _Checker:
         return ok
 
     def text(self, column: str) -> pd.Series:
-        if column not in self.raw.columns:
-            return pd.Series("", index=self.raw.index, dtype=object)
-        return self.raw[column].astype(str).str.strip()
+        """The column's text, stripped, as a categorical (see distinct.py); "" if absent."""
+        if column not in self._text:
+            if column not in self.raw.columns:
+                self._text[column] = pd.Series(
+                    pd.Categorical([""] * len(self.raw)), index=self.raw.index
+                )
+            else:
+                self._text[column] = per_distinct(
+                    self.raw[column].astype(str)
+                    if self.raw[column].dtype != "category"
+                    else self.raw[column],
+                    lambda values: values.astype(str).str.strip(),
+                )
+        return self._text[column]
 
-    def result(self, frame: pd.DataFrame, **extra) -> Validated:
+    def result(self, frame: pd.DataFrame, drop: np.ndarray | None = None, **extra) -> Validated:
+        """The frame less its failed rows (and ``drop``: rows merged away), and the problems."""
         refused = self.raw.loc[self.failed].drop(
             columns=[c for c in self.raw.columns if c.startswith("blame_")]
         )
-        return Validated(
-            frame=frame.loc[~self.failed[: len(frame)]].reset_index(drop=True)
-            if len(frame) == len(self.raw)
-            else frame,
-            problems=self.problems,
-            refused=refused,
-            **extra,
-        )
+        if len(frame) == len(self.raw):
+            keep = ~self.failed if drop is None else ~self.failed & ~drop
+            frame = frame.loc[keep].reset_index(drop=True)
+        return Validated(frame=frame, problems=self.problems, refused=refused, **extra)
 
 
 def _numbers(
@@ -153,7 +163,7 @@ def _numbers(
     empty = text == ""
     if required:
         checker.flag(empty, column, "a value is required")
-    numbers = pd.to_numeric(text.where(~empty), errors="coerce")
+    numbers = per_distinct(text, _to_number)
     not_number = ~empty & (numbers.isna() | np.isinf(numbers))
     checker.flag(not_number, column, lambda i: f"'{text.iat[i]}' is not a number")
     ok = ~empty & ~not_number
@@ -175,15 +185,23 @@ def _numbers(
     return numbers
 
 
+def _to_number(texts: pd.Series) -> pd.Series:
+    return pd.to_numeric(texts.where(texts != ""), errors="coerce").astype(float)
+
+
+def _lower(texts: pd.Series) -> pd.Series:
+    return texts.str.lower()
+
+
 def _codes(checker: _Checker, column: str, allowed: tuple[str, ...], required: bool) -> pd.Series:
     text = checker.text(column)
-    lowered = text.str.lower()
+    lowered = per_distinct(text, _lower)
     empty = text == ""
     if required:
         checker.flag(empty, column, "a value is required")
     unknown = ~empty & ~lowered.isin(allowed)
     checker.flag(unknown, column, lambda i: f"'{text.iat[i]}' is not one of {', '.join(allowed)}")
-    return lowered.where(~empty, None)
+    return plain(lowered).where(~empty, None)
 
 
 @dataclass(frozen=True)
@@ -217,7 +235,8 @@ def _known_patients(checker: _Checker, patients: PatientIndex | None) -> pd.Seri
         unknown, "patient_id", lambda i: f"patient '{ids.iat[i]}' is not in {patients.file}"
     )
     of_refused = ids.isin(patients.refused)
-    for patient, count in ids[of_refused].value_counts(sort=False).items():
+    refused_counts = plain(ids[of_refused]).value_counts(sort=False)
+    for patient, count in refused_counts.items():
         checker.problems.append(
             Problem(
                 checker.file,
@@ -249,7 +268,7 @@ def validate_patients(
     checker = _Checker(raw, file, row_kind)
     if not checker.header(PATIENT_INPUT_COLUMNS, "patients"):
         return checker.result(_empty_patients())
-    ids = checker.text("patient_id")
+    ids = plain(checker.text("patient_id"))  # a small table: plain text is simplest
     checker.flag(ids == "", "patient_id", "a patient_id is required")
     repeated = (ids != "") & ids.duplicated(keep="first")
     first_row = raw.groupby(ids, sort=False)["source_row"].transform("first")
@@ -262,10 +281,10 @@ def validate_patients(
     frame = pd.DataFrame(
         {
             "patient_id": ids,
-            "name": checker.text("name"),
-            "bed": checker.text("bed"),
+            "name": plain(checker.text("name")),
+            "bed": plain(checker.text("bed")),
             "indication": _codes(checker, "indication", INDICATIONS, required=False),
-            "protocol": checker.text("protocol"),
+            "protocol": plain(checker.text("protocol")),
             "baseline_weight_kg": _numbers(
                 checker, "baseline_weight_kg", True, *weight.plausible, "kg"
             ),
@@ -292,7 +311,7 @@ def validate_doses(
     checker = _Checker(raw, file, row_kind)
     if not checker.header(DOSE_INPUT_COLUMNS, "doses"):
         return checker.result(_empty_doses())
-    ids = _known_patients(checker, patients)
+    ids = plain(_known_patients(checker, patients))
     cycle = _numbers(checker, "cycle", True, 1, 99, whole=True)
     dose_number = _numbers(checker, "dose_number", True, 1, 999, whole=True)
     scheduled = _times(checker, "scheduled_time", timezone, required=True)
@@ -338,7 +357,7 @@ def validate_doses(
             "status": status,
             "administered_time": administered,
             "dose_iu_per_kg": dose_iu.fillna(DEFAULT_DOSE_IU_PER_KG),
-            "reason": checker.text("reason"),
+            "reason": plain(checker.text("reason")),
             "source": file,
             "source_row": raw["source_row"].to_numpy(),
         }
@@ -362,19 +381,18 @@ def validate_observations(
         return checker.result(_empty_observations())
     ids = _known_patients(checker, patients)
     times = _times(checker, "time", timezone, required=True)
-    parameter = checker.text("parameter").str.lower()
+    typed_parameter = checker.text("parameter")
+    parameter = per_distinct(typed_parameter, _lower)
     value_text = checker.text("value")
     unit_text = checker.text("unit")
 
     known = parameter.isin(vocabulary.names)
     checker.flag(parameter == "", "parameter", "a parameter name is required")
-    unknown_names = ~known & (parameter != "")
-    if unknown_names.any():
-        reasons = {
-            name: vocabulary.unknown_name_reason(name)
-            for name in checker.text("parameter")[unknown_names].unique()
-        }
-        checker.flag(unknown_names, "parameter", checker.text("parameter").map(reasons))
+    checker.flag(
+        ~known & (parameter != ""),
+        "parameter",
+        lambda i: vocabulary.unknown_name_reason(typed_parameter.iat[i]),
+    )
     checker.flag(known & (value_text == ""), "value", "a value is required")
 
     numeric_names = [p.name for p in vocabulary.parameters.values() if p.is_numeric]
@@ -382,7 +400,7 @@ def validate_observations(
     is_categorical = known & ~parameter.isin(numeric_names) & (value_text != "")
 
     # Numeric parameters: a number, in an accepted unit, inside the plausible range.
-    numbers = pd.to_numeric(value_text.where(is_numeric), errors="coerce")
+    numbers = per_distinct(value_text, _to_number).where(is_numeric)
     not_number = is_numeric & (numbers.isna() | np.isinf(numbers))
     checker.flag(
         not_number,
@@ -398,13 +416,10 @@ def validate_observations(
             f"(accepted: {', '.join(vocabulary[parameter.iat[i]].accepted_units)})"
         ),
     )
-    effective_unit = unit_text.where(
-        unit_text != "",
-        parameter.map(
-            lambda p: vocabulary[p].unit if p in vocabulary and vocabulary[p].is_numeric else ""
-        ),
+    scale, zero, unit_known, canonical_unit, low, high = per_distinct_pair(
+        parameter, unit_text, lambda p, u: _unit_facts(vocabulary, p, u)
     )
-    canonical, unit_known = convert_to_canonical(numbers, parameter, effective_unit, vocabulary)
+    canonical = pd.Series((numbers.to_numpy() - zero) * scale, index=numbers.index)
     wrong_unit = is_numeric & ~missing_unit & ~unit_known
     checker.flag(
         wrong_unit,
@@ -414,9 +429,6 @@ def validate_observations(
             f"(accepted: {', '.join(vocabulary[parameter.iat[i]].accepted_units)})"
         ),
     )
-    ranges = vocabulary.range_table().set_index("parameter")
-    low = parameter.map(ranges["low"])
-    high = parameter.map(ranges["high"])
     checkable = is_numeric & ~not_number & unit_known
     outside = checkable & ((canonical < low) | (canonical > high))
     checker.flag(
@@ -426,57 +438,84 @@ def validate_observations(
             vocabulary,
             parameter.iat[i],
             value_text.iat[i],
-            effective_unit.iat[i],
+            unit_text.iat[i] or canonical_unit[i],
             canonical.iat[i],
-            low.iat[i],
-            high.iat[i],
+            low[i],
+            high[i],
         ),
     )
 
     # Categorical parameters: one of the parameter's codes, and no unit.
-    code_text = value_text.str.lower()
+    code_text = per_distinct(value_text, _lower)
     if is_categorical.any():
-        allowed = {f"{p.name}|{c}" for p in vocabulary.parameters.values() for c in p.codes}
-        bad_code = is_categorical & ~(parameter + "|" + code_text).isin(allowed)
+        (code_allowed,) = per_distinct_pair(
+            parameter,
+            code_text,
+            lambda p, c: (p in vocabulary and c in vocabulary[p].codes,),
+        )
         checker.flag(
-            bad_code,
+            is_categorical & ~code_allowed,
             "value",
             lambda i: (
                 f"'{value_text.iat[i]}' is not a code of {parameter.iat[i]} "
                 f"(codes: {', '.join(vocabulary[parameter.iat[i]].codes)})"
             ),
         )
-        unit_given = is_categorical & (unit_text != "")
         checker.flag(
-            unit_given,
+            is_categorical & (unit_text != ""),
             "unit",
             lambda i: (
                 f"{parameter.iat[i]} is categorical and takes no unit (got '{unit_text.iat[i]}')"
             ),
         )
 
+    merged = _merge_duplicates(
+        checker,
+        ids,
+        times,
+        parameter,
+        canonical.where(is_numeric),
+        pd.Series(code_text.cat.codes.to_numpy(), index=code_text.index).where(is_categorical, -1),
+        vocabulary,
+    )
     frame = pd.DataFrame(
         {
-            "patient_id": ids,
+            "patient_id": plain(ids),
             "time": times,
-            "parameter": parameter,
+            "parameter": plain(parameter),
             "value": canonical.where(is_numeric),
-            "code": code_text.where(is_categorical, None),
-            "unit": parameter.map(lambda p: (vocabulary[p].unit or "") if p in vocabulary else ""),
-            "recorded_value": value_text,
-            "recorded_unit": unit_text,
+            "code": plain(code_text).where(is_categorical, None),
+            "unit": pd.Series(canonical_unit, index=parameter.index, dtype=object),
+            "recorded_value": plain(value_text),
+            "recorded_unit": plain(unit_text),
             "source": file,
             "source_row": raw["source_row"].to_numpy(),
         }
     )
-    merged = _duplicates(checker, frame, vocabulary)
-    result = checker.result(frame)
-    result.frame = _drop_merged(result.frame)
-    result.merged_duplicates = merged
-    if merged:
-        result.notices.append(f"{file}: {merged} identical duplicate row(s) merged")
-    result.frame = result.frame[OBSERVATION_COLUMNS]
+    result = checker.result(frame[OBSERVATION_COLUMNS], drop=merged)
+    result.merged_duplicates = int(merged.sum())
+    if result.merged_duplicates:
+        result.notices.append(
+            f"{file}: {result.merged_duplicates} identical duplicate row(s) merged"
+        )
     return result
+
+
+def _unit_facts(vocabulary: Vocabulary, parameter: str, unit: str | None) -> tuple:
+    """(scale, zero, known, canonical unit, low, high) of a typed unit of a parameter.
+
+    An empty unit means the canonical one (the per-dose sheet's header without a bracket);
+    where units are required, the empty unit is reported separately.
+    """
+    if parameter not in vocabulary or not vocabulary[parameter].is_numeric:
+        unit_name = vocabulary[parameter].unit or "" if parameter in vocabulary else ""
+        return (np.nan, np.nan, False, unit_name, np.nan, np.nan)
+    spec = vocabulary[parameter]
+    conversion = spec.conversion(unit) if unit else spec.conversion(spec.unit)
+    low, high = spec.plausible
+    if conversion is None:
+        return (np.nan, np.nan, False, spec.unit, low, high)
+    return (conversion.scale, conversion.zero, True, spec.unit, low, high)
 
 
 def _range_reason(
@@ -499,56 +538,65 @@ def _range_reason(
     )
 
 
-_MERGED = "_merged_duplicate"
-
-
-def _duplicates(checker: _Checker, frame: pd.DataFrame, vocabulary: Vocabulary) -> int:
+def _merge_duplicates(
+    checker: _Checker,
+    ids: pd.Series,
+    times: pd.Series,
+    parameter: pd.Series,
+    values: pd.Series,
+    code_keys: pd.Series,
+    vocabulary: Vocabulary,
+) -> np.ndarray:
     """Merge identical rows (counted); refuse the same time and parameter with two values.
 
-    Comparison is on canonical values, so 212 umol/L and 2.398... mg/dL taken at the same
-    time are one reading. Multi-valued parameters (events) may have several codes at a time.
+    Returns the mask of rows merged into an earlier identical one. Comparison is on
+    canonical values, so 212 umol/L and 2.398 mg/dL charted at the same time are one
+    reading. Multi-valued parameters (events) may have several codes at one time.
     """
-    usable = ~checker.failed & frame["time"].notna().to_numpy()
+    usable = ~checker.failed & times.notna().to_numpy()
+    merged = np.zeros(len(checker.raw), dtype=bool)
     if not usable.any():
-        return 0
-    sub = frame.loc[usable, ["patient_id", "time", "parameter", "value", "code", "source_row"]]
-    sub = sub.assign(
-        reading=sub["value"].round(9).astype(str).where(sub["code"].isna(), sub["code"])
-    )
-    identical = sub.duplicated(["patient_id", "time", "parameter", "reading"], keep="first")
-    multi = {p.name for p in vocabulary.parameters.values() if p.multi_valued}
-    distinct = sub.loc[~identical & ~sub["parameter"].isin(multi)]
-    conflicting = distinct.duplicated(["patient_id", "time", "parameter"], keep=False)
+        return merged
+    keys = pd.DataFrame(
+        {
+            "patient": as_categorical(ids).cat.codes.to_numpy(),
+            "time": times.array.asi8,
+            "parameter": as_categorical(parameter).cat.codes.to_numpy(),
+            "value": values.round(9).to_numpy(),
+            "code": code_keys.to_numpy(),
+        }
+    ).loc[usable]
+    identical = keys.duplicated(keep="first")
+    merged[keys.index[identical.to_numpy()]] = True
+    multi = [p.name for p in vocabulary.parameters.values() if p.multi_valued]
+    single = keys.loc[~identical.to_numpy() & ~parameter[usable].isin(multi).to_numpy()]
+    conflicting = single.duplicated(["patient", "time", "parameter"], keep=False)
     if conflicting.any():
         # Neither reading can be trusted over the other: every row of the clash is refused,
         # each naming the others, so that a person decides which is right.
-        clash = distinct.loc[conflicting]
-        rows_of = clash.groupby(["patient_id", "time", "parameter"])["source_row"].agg(list)
-        values_of = checker.text("value")
-        units_of = checker.text("unit")
-        mask = np.zeros(len(frame), dtype=bool)
-        mask[clash.index.to_numpy()] = True
+        clash = single.loc[conflicting.to_numpy()]
+        rows = checker.raw["source_row"]
+        rows_of = (
+            clash.assign(row=rows.loc[clash.index])
+            .groupby(["patient", "time", "parameter"])["row"]
+            .agg(list)
+        )
+        values_of, units_of = checker.text("value"), checker.text("unit")
 
         def reason(i: int) -> str:
-            key = (frame.at[i, "patient_id"], frame.at[i, "time"], frame.at[i, "parameter"])
-            others = [r for r in rows_of[key] if r != frame.at[i, "source_row"]]
+            key = tuple(clash.loc[i, ["patient", "time", "parameter"]])
+            others = [r for r in rows_of[key] if r != rows.iat[i]]
+            reading = f"{parameter.iat[i]} {values_of.iat[i]} {units_of.iat[i]}".rstrip()
+            plural = "s" if len(others) > 1 else ""
             return (
-                f"{key[2]} {values_of.iat[i]} {units_of.iat[i]}".rstrip()
-                + f" conflicts with a different value at the same time in row"
-                f"{'s' if len(others) > 1 else ''} {', '.join(map(str, others))}"
+                f"{reading} conflicts with a different value at the same time in "
+                f"row{plural} {', '.join(map(str, others))}"
             )
 
+        mask = np.zeros(len(checker.raw), dtype=bool)
+        mask[clash.index.to_numpy()] = True
         checker.flag(mask, "value", reason)
-    duplicates = np.zeros(len(frame), dtype=bool)
-    duplicates[np.flatnonzero(usable)[identical.to_numpy()]] = True
-    frame[_MERGED] = duplicates
-    return int(identical.sum())
-
-
-def _drop_merged(frame: pd.DataFrame) -> pd.DataFrame:
-    if _MERGED not in frame.columns:
-        return frame
-    return frame.loc[~frame[_MERGED]].drop(columns=_MERGED).reset_index(drop=True)
+    return merged
 
 
 def _empty_patients() -> pd.DataFrame:
