@@ -121,21 +121,21 @@ ROW_PROBLEMS = {
         "one?)"],
     "csv_missing_weight": [
         "patients.csv, row 2, column baseline_weight_kg: a value is required",
-        "doses.csv, column patient_id: 3 row(s) of patient 'P001' not loaded: the patient's own "
-        "row in patients.csv was refused",
-        "observations.csv, column patient_id: 8 row(s) of patient 'P001' not loaded: the "
-        "patient's own row in patients.csv was refused"],
+        "doses.csv, column patient_id: 3 dose row(s) of patient 'P001' not loaded: "
+        "the patient's own row in patients.csv was refused",
+        "observations.csv, column patient_id: 8 observation row(s) of patient 'P001' not loaded: "
+        "the patient's own row in patients.csv was refused"],
     "csv_unknown_column": [
         "patients.csv, row 1, column baseline_creatinine: is not a column of patients; did you "
         "mean 'baseline_creatinine_mg_dl'?",
-        "doses.csv, column patient_id: 1 row(s) of patient 'P002' not loaded: the patient's own "
-        "row in patients.csv was refused",
-        "doses.csv, column patient_id: 3 row(s) of patient 'P001' not loaded: the patient's own "
-        "row in patients.csv was refused",
-        "observations.csv, column patient_id: 3 row(s) of patient 'P002' not loaded: the "
-        "patient's own row in patients.csv was refused",
-        "observations.csv, column patient_id: 8 row(s) of patient 'P001' not loaded: the "
-        "patient's own row in patients.csv was refused"],
+        "doses.csv, column patient_id: 1 dose row(s) of patient 'P002' not loaded: "
+        "the patient's own row in patients.csv was refused",
+        "doses.csv, column patient_id: 3 dose row(s) of patient 'P001' not loaded: "
+        "the patient's own row in patients.csv was refused",
+        "observations.csv, column patient_id: 3 observation row(s) of patient 'P002' not loaded: "
+        "the patient's own row in patients.csv was refused",
+        "observations.csv, column patient_id: 8 observation row(s) of patient 'P001' not loaded: "
+        "the patient's own row in patients.csv was refused"],
 }
 
 # Files that cannot be read at all: one sentence, naming the file.
@@ -239,3 +239,18 @@ def test_blank_lines_are_ignored_and_do_not_shift_row_numbers(tmp_path):
     with pytest.raises(DataValidationError) as raised:
         load_ward(tmp_path, WARD_ZONE)
     assert [(p.row, p.column) for p in raised.value.problems] == [(6, "value")]
+
+
+def test_a_per_dose_sheet_with_patients_csv_beside_it_is_not_taken_for_the_three_csvs(fixtures):
+    ward = load_ward(fixtures / "good" / "per_dose_with_patients", WARD_ZONE)
+    assert ward.counts()["patients"] >= 1
+    assert "patients.csv" in ward.report.files
+
+
+def test_an_observations_file_with_only_its_header_loads_no_observations(tmp_path):
+    for p in GOOD.iterdir():
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    (tmp_path / "observations.csv").write_text("patient_id,time,parameter,value,unit\n",
+                                               encoding="utf-8")
+    ward = load_ward(tmp_path, WARD_ZONE)
+    assert ward.counts() == {"patients": 2, "doses": 4, "observations": 0}

@@ -15,8 +15,12 @@ TABLE_FILES = {
 
 
 def is_csv_set(files: list[InputFile]) -> bool:
+    """True when the files are (meant to be) the three CSVs.
+
+    patients.csv alone does not make a set: it also travels beside a per-dose sheet.
+    """
     names = {f.name.rsplit("/", 1)[-1].lower() for f in files}
-    return any(file_name in names for file_name, _ in TABLE_FILES.values())
+    return bool(names & {"doses.csv", "observations.csv"})
 
 
 def read_csv_set(files: list[InputFile]) -> RawTables:

@@ -225,7 +225,7 @@ def patients_named(raw_patients: pd.DataFrame) -> set[str]:
     return set(ids[ids != ""])
 
 
-def _known_patients(checker: _Checker, patients: PatientIndex | None) -> pd.Series:
+def _known_patients(checker: _Checker, patients: PatientIndex | None, noun: str) -> pd.Series:
     ids = checker.text("patient_id")
     checker.flag(ids == "", "patient_id", "a patient_id is required")
     if patients is None:
@@ -242,7 +242,8 @@ def _known_patients(checker: _Checker, patients: PatientIndex | None) -> pd.Seri
                 checker.file,
                 None,
                 "patient_id",
-                f"{count} row(s) of patient '{patient}' not loaded: the patient's own row in "
+                f"{count} {noun} row(s) of patient '{patient}' not loaded: the patient's own "
+                "row in "
                 f"{patients.file} was refused",
                 checker.row_kind,
             )
@@ -311,7 +312,7 @@ def validate_doses(
     checker = _Checker(raw, file, row_kind)
     if not checker.header(DOSE_INPUT_COLUMNS, "doses"):
         return checker.result(_empty_doses())
-    ids = plain(_known_patients(checker, patients))
+    ids = plain(_known_patients(checker, patients, "dose"))
     cycle = _numbers(checker, "cycle", True, 1, 99, whole=True)
     dose_number = _numbers(checker, "dose_number", True, 1, 999, whole=True)
     scheduled = _times(checker, "scheduled_time", timezone, required=True)
@@ -379,7 +380,7 @@ def validate_observations(
     checker = _Checker(raw, file, row_kind)
     if not checker.header(OBSERVATION_INPUT_COLUMNS, "observations"):
         return checker.result(_empty_observations())
-    ids = _known_patients(checker, patients)
+    ids = _known_patients(checker, patients, "observation")
     times = _times(checker, "time", timezone, required=True)
     typed_parameter = checker.text("parameter")
     parameter = per_distinct(typed_parameter, _lower)
