@@ -82,15 +82,22 @@ DEMO_PATIENTS = 9
 WARD_TIMEZONE = "America/New_York"
 #: "Now" in the demo's story: mid-cycle for most patients, 90 min before the 16:00 doses.
 DEMO_ANCHOR = pd.Timestamp("2026-03-04T14:30:00", tz=WARD_TIMEZONE)
-DEMO_DESCRIPTION = (
-    "Synthetic demo ward: 9 fake patients on high-dose IL-2 (no real patient data)"
-)
+DEMO_DESCRIPTION = "Synthetic demo ward: 9 fake patients on high-dose IL-2 (no real patient data)"
 #: With this many patients the scaled ward has over 1,000,000 observation rows (1,100,289,
 #: written in 11.5 s on a 2-core AMD EPYC; 2000 patients: 1,464,675 rows in 16 s). Checked in
 #: tests/test_demo.py from the rows per patient of a smaller ward.
 PATIENTS_FOR_A_MILLION_ROWS = 1500
 
 FILE_NAMES = ("patients.csv", "doses.csv", "observations.csv", "ward.yaml")
+# The same ward in the contract's other shapes, for single patients: the µmol/L-°F-lb
+# patient as a per-dose sheet (units in brackets) and the sickest patient as a FHIR bundle.
+SINGLE_PATIENT_DIR = "single-patient"
+PER_DOSE_SHEET = (
+    "DEMO-06",
+    "DEMO-06-per-dose-sheet.csv",
+    {"creatinine": "umol/L", "bilirubin": "umol/L", "temperature": "[degF]", "weight": "lb"},
+)
+FHIR_BUNDLE = ("DEMO-02", "DEMO-02-fhir-bundle.json")
 
 # --- dosing ---------------------------------------------------------------------------------
 DOSE_INTERVAL_MIN = 8 * 60
@@ -103,32 +110,69 @@ MONITORING_ROUNDS_AFTER_LAST_SLOT = 6  # 48 h of vitals after the last possible 
 ADMISSION, PRE_DOSE, AFTER_DOSE, NEURO_ROUND = 0, 1, 2, 3
 
 CANONICAL_UNITS = {
-    "sbp": "mm[Hg]", "dbp": "mm[Hg]", "map": "mm[Hg]", "heart_rate": "/min",
-    "resp_rate": "/min", "temperature": "Cel", "spo2": "%", "o2_flow": "L/min",
-    "urine_output": "mL", "weight": "kg", "creatinine": "mg/dL", "potassium": "mmol/L",
-    "bicarbonate": "mmol/L", "bilirubin": "mg/dL", "platelets": "10*3/uL",
+    "sbp": "mm[Hg]",
+    "dbp": "mm[Hg]",
+    "map": "mm[Hg]",
+    "heart_rate": "/min",
+    "resp_rate": "/min",
+    "temperature": "Cel",
+    "spo2": "%",
+    "o2_flow": "L/min",
+    "urine_output": "mL",
+    "weight": "kg",
+    "creatinine": "mg/dL",
+    "potassium": "mmol/L",
+    "bicarbonate": "mmol/L",
+    "bilirubin": "mg/dL",
+    "platelets": "10*3/uL",
     "phenylephrine": "ug/kg/min",
 }
 # A unit that charts as many US labs and nurses type: all accepted units (data contract 2).
 US_TYPED_UNITS = {
     **CANONICAL_UNITS,
-    "temperature": "°F", "weight": "lb", "creatinine": "umol/L", "bilirubin": "µmol/L",
+    "temperature": "°F",
+    "weight": "lb",
+    "creatinine": "umol/L",
+    "bilirubin": "µmol/L",
 }
 UNIT_SYSTEMS = {"canonical": CANONICAL_UNITS, "us": US_TYPED_UNITS}
 
 # Decimals as charted, by (parameter, unit): what a monitor or a lab report shows.
 DECIMALS = {
-    ("temperature", "Cel"): 1, ("temperature", "°F"): 1, ("weight", "kg"): 1,
-    ("weight", "lb"): 1, ("creatinine", "mg/dL"): 2, ("creatinine", "umol/L"): 0,
-    ("potassium", "mmol/L"): 1, ("bilirubin", "mg/dL"): 1, ("bilirubin", "µmol/L"): 0,
+    ("temperature", "Cel"): 1,
+    ("temperature", "°F"): 1,
+    ("weight", "kg"): 1,
+    ("weight", "lb"): 1,
+    ("creatinine", "mg/dL"): 2,
+    ("creatinine", "umol/L"): 0,
+    ("potassium", "mmol/L"): 1,
+    ("bilirubin", "mg/dL"): 1,
+    ("bilirubin", "µmol/L"): 0,
     ("phenylephrine", "ug/kg/min"): 1,
 }  # everything else: whole numbers
 
 # The order of parameters inside one time point of the file (a nurse's flowsheet order).
 PARAMETERS = (
-    "sbp", "dbp", "map", "heart_rate", "resp_rate", "temperature", "spo2", "o2_device",
-    "o2_flow", "phenylephrine", "mental_status", "rhythm", "urine_output", "weight",
-    "creatinine", "potassium", "bicarbonate", "bilirubin", "platelets", "event",
+    "sbp",
+    "dbp",
+    "map",
+    "heart_rate",
+    "resp_rate",
+    "temperature",
+    "spo2",
+    "o2_device",
+    "o2_flow",
+    "phenylephrine",
+    "mental_status",
+    "rhythm",
+    "urine_output",
+    "weight",
+    "creatinine",
+    "potassium",
+    "bicarbonate",
+    "bilirubin",
+    "platelets",
+    "event",
 )
 _PARAMETER_INDEX = {name: i for i, name in enumerate(PARAMETERS)}
 MENTAL_STATUS_CODES = ("normal", "mild", "moderate", "severe")
@@ -211,6 +255,7 @@ class PatientPlan:
 
 # --- time helpers ---------------------------------------------------------------------------
 
+
 def _epoch_minutes(local_time: str) -> int:
     """Epoch minutes of a ward-local time written like '2026-03-02 08:00'."""
     return int(pd.Timestamp(local_time, tz=WARD_TIMEZONE).value // 60_000_000_000)
@@ -244,82 +289,186 @@ def _clock(minutes: int) -> str:
 
 # --- the demo's patients --------------------------------------------------------------------
 
+
 def _story_plans() -> list[PatientPlan]:
     """The nine patients of the shipped demo, each written for what it shows."""
     label = LABEL_MAX_DOSES
     return [
         PatientPlan(
-            "DEMO-01", "Demo, Alice", "7W-12", "melanoma", "",
-            Physiology(sbp=124, weight_kg=68.4, creatinine=0.82, leak=1.1, neuro=0.6,
-                       weight_gain=0.014, urine_ml_h=80),
+            "DEMO-01",
+            "Demo, Alice",
+            "7W-12",
+            "melanoma",
+            "",
+            Physiology(
+                sbp=124,
+                weight_kg=68.4,
+                creatinine=0.82,
+                leak=1.1,
+                neuro=0.6,
+                weight_gain=0.014,
+                urine_ml_h=80,
+            ),
             (CyclePlan(1, _epoch_minutes("2026-03-02 08:00"), label, doses_tolerated=11),),
             urine_charting="shift",
         ),
         PatientPlan(
-            "DEMO-02", "Demo, Bruno", "7W-14", "rcc", "proleukin-label",
-            Physiology(sbp=128, heart_rate=84, weight_kg=96.2, creatinine=1.12, leak=1.7,
-                       lung=1.4, renal=1.05, urine=1.3, weight_gain=0.017, marrow=1.2),
+            "DEMO-02",
+            "Demo, Bruno",
+            "7W-14",
+            "rcc",
+            "proleukin-label",
+            Physiology(
+                sbp=128,
+                heart_rate=84,
+                weight_kg=96.2,
+                creatinine=1.12,
+                leak=1.7,
+                lung=1.4,
+                renal=1.05,
+                urine=1.3,
+                weight_gain=0.017,
+                marrow=1.2,
+            ),
             (CyclePlan(1, _epoch_minutes("2026-03-01 00:00"), label, doses_tolerated=12),),
             phenylephrine_max=1.5,
         ),
         PatientPlan(
-            "DEMO-03", "Demo, Carmen", "7W-15", "melanoma", "",
-            Physiology(sbp=132, weight_kg=61.0, creatinine=0.88, leak=1.0, renal=1.1,
-                       weight_gain=0.012),
+            "DEMO-03",
+            "Demo, Carmen",
+            "7W-15",
+            "melanoma",
+            "",
+            Physiology(
+                sbp=132, weight_kg=61.0, creatinine=0.88, leak=1.0, renal=1.1, weight_gain=0.012
+            ),
             (
                 CyclePlan(1, _epoch_minutes("2026-02-16 08:00"), label, doses_tolerated=9),
-                CyclePlan(2, _epoch_minutes("2026-03-02 08:00"), label, doses_tolerated=8,
-                          creatinine_start=1.2, renal_factor=1.85),
+                CyclePlan(
+                    2,
+                    _epoch_minutes("2026-03-02 08:00"),
+                    label,
+                    doses_tolerated=8,
+                    creatinine_start=1.2,
+                    renal_factor=1.85,
+                ),
             ),
             phenylephrine_max=1.0,
         ),
         PatientPlan(
-            "DEMO-04", "Demo, Dmitri", "7W-16", "rcc", "",
+            "DEMO-04",
+            "Demo, Dmitri",
+            "7W-16",
+            "rcc",
+            "",
             Physiology(sbp=138, heart_rate=88, weight_kg=88.5, creatinine=1.05, leak=0.9),
             (CyclePlan(1, _epoch_minutes("2026-03-02 08:00"), label, doses_tolerated=12),),
             discontinued_by=(
-                _epoch_minutes("2026-03-03 21:40"), "sustained VT on telemetry at 21:40 on 3 Mar"
+                _epoch_minutes("2026-03-03 21:40"),
+                "sustained VT on telemetry at 21:40 on 3 Mar",
             ),
         ),
         PatientPlan(
-            "DEMO-05", "Demo, Elena", "7W-17", "melanoma", "",
+            "DEMO-05",
+            "Demo, Elena",
+            "7W-17",
+            "melanoma",
+            "",
             Physiology(sbp=128, weight_kg=59.3, creatinine=0.74, leak=0.7, neuro=0.4),
             (CyclePlan(1, _epoch_minutes("2026-03-02 16:00"), label, doses_tolerated=12),),
             neuro_check_missed_after=_epoch_minutes("2026-03-04 08:30"),
         ),
         PatientPlan(
-            "DEMO-06", "Demo, Farid", "7W-18", "rcc", "",
-            Physiology(sbp=134, weight_kg=104.3, creatinine=1.18, bilirubin=0.7, leak=1.0,
-                       renal=1.15, liver=1.3, weight_gain=0.012),
+            "DEMO-06",
+            "Demo, Farid",
+            "7W-18",
+            "rcc",
+            "",
+            Physiology(
+                sbp=134,
+                weight_kg=104.3,
+                creatinine=1.18,
+                bilirubin=0.7,
+                leak=1.0,
+                renal=1.15,
+                liver=1.3,
+                weight_gain=0.012,
+            ),
             (CyclePlan(1, _epoch_minutes("2026-03-01 16:00"), label, doses_tolerated=11),),
-            units="us", urine_charting="shift",
+            units="us",
+            urine_charting="shift",
         ),
         PatientPlan(
-            "DEMO-07", "Demo, Grace", "7W-19", "til", "til-2024",
-            Physiology(sbp=114, weight_kg=64.8, creatinine=0.79, platelets=72, leak=1.1,
-                       renal=0.9),
-            (CyclePlan(1, _epoch_minutes("2026-03-03 08:00"), TIL_MAX_DOSES,
-                       doses_tolerated=TIL_MAX_DOSES),),
+            "DEMO-07",
+            "Demo, Grace",
+            "7W-19",
+            "til",
+            "til-2024",
+            Physiology(sbp=114, weight_kg=64.8, creatinine=0.79, platelets=72, leak=1.1, renal=0.9),
+            (
+                CyclePlan(
+                    1,
+                    _epoch_minutes("2026-03-03 08:00"),
+                    TIL_MAX_DOSES,
+                    doses_tolerated=TIL_MAX_DOSES,
+                ),
+            ),
             target_sbp=95.0,
         ),
         PatientPlan(
-            "DEMO-08", "Demo, Hiro", "7W-20", "melanoma", "cwg-consensus-2014",
-            Physiology(sbp=130, heart_rate=72, weight_kg=77.9, creatinine=0.91, leak=0.8,
-                       renal=0.6, urine=0.6, neuro=0.3, weight_gain=0.009),
+            "DEMO-08",
+            "Demo, Hiro",
+            "7W-20",
+            "melanoma",
+            "cwg-consensus-2014",
+            Physiology(
+                sbp=130,
+                heart_rate=72,
+                weight_kg=77.9,
+                creatinine=0.91,
+                leak=0.8,
+                renal=0.6,
+                urine=0.6,
+                neuro=0.3,
+                weight_gain=0.009,
+            ),
             (CyclePlan(1, _epoch_minutes("2026-03-02 00:00"), label, doses_tolerated=12),),
         ),
         PatientPlan(
-            "DEMO-09", "Demo, Ines", "7W-21", "rcc", "",
-            Physiology(sbp=126, weight_kg=72.6, creatinine=1.0, leak=0.95, neuro=1.1,
-                       weight_gain=0.015),
+            "DEMO-09",
+            "Demo, Ines",
+            "7W-21",
+            "rcc",
+            "",
+            Physiology(
+                sbp=126, weight_kg=72.6, creatinine=1.0, leak=0.95, neuro=1.1, weight_gain=0.015
+            ),
             (CyclePlan(1, _epoch_minutes("2026-02-28 16:00"), label, doses_tolerated=12),),
         ),
     ]
 
 
 _FIRST_NAMES = (
-    "Ada", "Basil", "Cleo", "Dario", "Edith", "Felix", "Gemma", "Hugo", "Iris", "Jonah",
-    "Kira", "Leon", "Mira", "Nils", "Olga", "Pablo", "Quinn", "Rosa", "Soren", "Tess",
+    "Ada",
+    "Basil",
+    "Cleo",
+    "Dario",
+    "Edith",
+    "Felix",
+    "Gemma",
+    "Hugo",
+    "Iris",
+    "Jonah",
+    "Kira",
+    "Leon",
+    "Mira",
+    "Nils",
+    "Olga",
+    "Pablo",
+    "Quinn",
+    "Rosa",
+    "Soren",
+    "Tess",
 )
 
 
@@ -329,16 +478,26 @@ def _scaled_plan(index: int, id_width: int, rng: np.random.Generator) -> Patient
     cycle2 = next_slot - DOSE_INTERVAL_MIN * int(rng.integers(1, 13))
     cycle1 = cycle2 - 14 * 24 * 60
     body = Physiology(
-        sbp=float(rng.uniform(112, 142)), dbp_ratio=float(rng.uniform(0.52, 0.63)),
-        heart_rate=float(rng.uniform(64, 90)), resp_rate=float(rng.uniform(14, 18)),
-        temperature=float(rng.uniform(36.5, 37.1)), weight_kg=float(rng.uniform(52, 118)),
-        creatinine=float(rng.uniform(0.7, 1.25)), potassium=float(rng.uniform(3.7, 4.5)),
-        bicarbonate=float(rng.uniform(23, 28)), platelets=float(rng.uniform(160, 340)),
-        bilirubin=float(rng.uniform(0.3, 1.0)), urine_ml_h=float(rng.uniform(65, 110)),
-        leak=float(rng.uniform(0.6, 1.3)), lung=float(rng.uniform(0.2, 1.5)),
-        renal=float(rng.uniform(0.6, 1.4)), urine=float(rng.uniform(0.6, 1.5)),
-        neuro=float(rng.uniform(0.2, 0.9)), weight_gain=float(rng.uniform(0.006, 0.02)),
-        marrow=float(rng.uniform(0.7, 1.3)), liver=float(rng.uniform(0.6, 1.4)),
+        sbp=float(rng.uniform(112, 142)),
+        dbp_ratio=float(rng.uniform(0.52, 0.63)),
+        heart_rate=float(rng.uniform(64, 90)),
+        resp_rate=float(rng.uniform(14, 18)),
+        temperature=float(rng.uniform(36.5, 37.1)),
+        weight_kg=float(rng.uniform(52, 118)),
+        creatinine=float(rng.uniform(0.7, 1.25)),
+        potassium=float(rng.uniform(3.7, 4.5)),
+        bicarbonate=float(rng.uniform(23, 28)),
+        platelets=float(rng.uniform(160, 340)),
+        bilirubin=float(rng.uniform(0.3, 1.0)),
+        urine_ml_h=float(rng.uniform(65, 110)),
+        leak=float(rng.uniform(0.6, 1.3)),
+        lung=float(rng.uniform(0.2, 1.5)),
+        renal=float(rng.uniform(0.6, 1.4)),
+        urine=float(rng.uniform(0.6, 1.5)),
+        neuro=float(rng.uniform(0.2, 0.9)),
+        weight_gain=float(rng.uniform(0.006, 0.02)),
+        marrow=float(rng.uniform(0.7, 1.3)),
+        liver=float(rng.uniform(0.6, 1.4)),
         acid=float(rng.uniform(0.6, 1.3)),
     )
     return PatientPlan(
@@ -350,8 +509,14 @@ def _scaled_plan(index: int, id_width: int, rng: np.random.Generator) -> Patient
         body=body,
         cycles=(
             CyclePlan(1, cycle1, LABEL_MAX_DOSES, int(rng.integers(7, 13))),
-            CyclePlan(2, cycle2, LABEL_MAX_DOSES, int(rng.integers(5, 11)),
-                      creatinine_start=float(rng.uniform(1.0, 1.2)), renal_factor=1.9),
+            CyclePlan(
+                2,
+                cycle2,
+                LABEL_MAX_DOSES,
+                int(rng.integers(5, 11)),
+                creatinine_start=float(rng.uniform(1.0, 1.2)),
+                renal_factor=1.9,
+            ),
         ),
         units="us" if rng.random() < 0.1 else "canonical",
         urine_charting="hourly" if rng.random() < 0.5 else "shift",
@@ -380,6 +545,7 @@ def _with_id(plan: PatientPlan, patient_id: str) -> PatientPlan:
 
 
 # --- one admission: the schedule of charting ------------------------------------------------
+
 
 @dataclass
 class _Grid:
@@ -415,10 +581,12 @@ def _build_grid(cycle: CyclePlan, rng: np.random.Generator) -> _Grid:
     pre_dose = slot - rng.integers(10, 41, n_rounds)
     after_dose = np.minimum(admin + rng.integers(120, 181, n_rounds), pre_dose + 235)
     neuro = np.maximum(slot + rng.integers(240, 301, n_rounds), after_dose + 45)
-    vitals_time = np.concatenate([[admission], np.column_stack([pre_dose, after_dose, neuro])
-                                  .ravel()])
-    vitals_kind = np.concatenate([[ADMISSION], np.tile([PRE_DOSE, AFTER_DOSE, NEURO_ROUND],
-                                                       n_rounds)])
+    vitals_time = np.concatenate(
+        [[admission], np.column_stack([pre_dose, after_dose, neuro]).ravel()]
+    )
+    vitals_kind = np.concatenate(
+        [[ADMISSION], np.tile([PRE_DOSE, AFTER_DOSE, NEURO_ROUND], n_rounds)]
+    )
     vitals_round = np.concatenate([[-1], np.repeat(np.arange(n_rounds), 3)])
 
     end = int(slot[-1]) + DOSE_INTERVAL_MIN
@@ -432,13 +600,24 @@ def _build_grid(cycle: CyclePlan, rng: np.random.Generator) -> _Grid:
     urine_hour = np.arange(first_hour, end + 1, 60, dtype=np.int64)
     # Per-shift charting: the urine since admission is measured at the first pre-dose check,
     # then each 8-h nursing shift's at its end.
-    shift_end = np.sort(np.concatenate([_local_clock_times(int(pre_dose[0]), end, h)
-                                        for h in (6, 14, 22)]))
+    shift_end = np.sort(
+        np.concatenate([_local_clock_times(int(pre_dose[0]), end, h) for h in (6, 14, 22)])
+    )
     shift_end = np.concatenate([[int(pre_dose[0])], shift_end])
 
-    grid = _Grid(admission, slot, admin, fever_peak, vitals_time.astype(np.int64), vitals_kind,
-                 vitals_round, lab_time.astype(np.int64), weight_time.astype(np.int64),
-                 urine_hour, shift_end)
+    grid = _Grid(
+        admission,
+        slot,
+        admin,
+        fever_peak,
+        vitals_time.astype(np.int64),
+        vitals_kind,
+        vitals_round,
+        lab_time.astype(np.int64),
+        weight_time.astype(np.int64),
+        urine_hour,
+        shift_end,
+    )
     n_vitals, n_labs = vitals_time.size, lab_time.size
     for name in ("sbp", "dbp", "heart_rate", "resp_rate", "temperature", "spo2"):
         grid.noise[name] = rng.standard_normal(n_vitals)
@@ -450,6 +629,7 @@ def _build_grid(cycle: CyclePlan, rng: np.random.Generator) -> _Grid:
 
 
 # --- one admission: the model ---------------------------------------------------------------
+
 
 @dataclass
 class _Exposure:
@@ -491,7 +671,9 @@ class _Admission:
         grid = _build_grid(cycle, rng)
         admin = grid.admin[: cycle.max_doses]
         return cls(
-            plan, cycle, grid,
+            plan,
+            cycle,
+            grid,
             vitals=_Exposure.at(grid.vitals_time, admin),
             labs=_Exposure.at(grid.lab_time, admin),
             weights=_Exposure.at(grid.weight_time, admin),
@@ -520,18 +702,30 @@ class _Admission:
         leak, fever_shape = signs.pop("_leak"), signs.pop("_fever_shape")
         fever_peak = self.grid.fever_peak[: self.cycle.max_doses]
         fever = (self.vitals.fever_shape[rows] * given * (fever_peak - body.temperature)).max(
-            axis=1, initial=0.0)
-        dbp = self.charted("dbp", np.clip(signs["sbp"] * body.dbp_ratio
-                                          + 3.0 * noise["dbp"][rows], 35, 110))
+            axis=1, initial=0.0
+        )
+        dbp = self.charted(
+            "dbp", np.clip(signs["sbp"] * body.dbp_ratio + 3.0 * noise["dbp"][rows], 35, 110)
+        )
         return {
             **signs,
             "dbp": dbp,
             "map": self.charted("map", (signs["sbp"] + 2 * dbp) / 3),
-            "resp_rate": self.charted("resp_rate", np.clip(
-                body.resp_rate + 0.9 * leak + 3.0 * fever_shape
-                + 1.2 * noise["resp_rate"][rows], 10, 32)),
-            "temperature": self.charted("temperature", body.temperature + fever
-                                        + 0.1 * np.clip(noise["temperature"][rows], -1.5, 1.5)),
+            "resp_rate": self.charted(
+                "resp_rate",
+                np.clip(
+                    body.resp_rate
+                    + 0.9 * leak
+                    + 3.0 * fever_shape
+                    + 1.2 * noise["resp_rate"][rows],
+                    10,
+                    32,
+                ),
+            ),
+            "temperature": self.charted(
+                "temperature",
+                body.temperature + fever + 0.1 * np.clip(noise["temperature"][rows], -1.5, 1.5),
+            ),
             "rhythm": np.where(signs["heart_rate"] >= 100, "sinus_tachycardia", "sinus"),
         }
 
@@ -547,14 +741,26 @@ class _Admission:
         # Capillary leak lowers the pressure; fever vasodilates a little more.
         untreated = body.sbp - SBP_DROP_PER_LEAK * body.leak * leak - 6.0 * fever_shape
         phenylephrine = _titrate_phenylephrine(untreated, self.plan.phenylephrine_max)
-        sbp = np.rint(_between(
-            untreated + SBP_PER_PHENYLEPHRINE * phenylephrine + 4.0 * noise["sbp"][rows], 62, 190))
-        heart_rate = np.rint(_between(
-            body.heart_rate + 4.5 * leak + 15.0 * fever_shape + 4.0 * noise["heart_rate"][rows],
-            55, 145))
+        sbp = np.rint(
+            _between(
+                untreated + SBP_PER_PHENYLEPHRINE * phenylephrine + 4.0 * noise["sbp"][rows],
+                62,
+                190,
+            )
+        )
+        heart_rate = np.rint(
+            _between(
+                body.heart_rate + 4.5 * leak + 15.0 * fever_shape + 4.0 * noise["heart_rate"][rows],
+                55,
+                145,
+            )
+        )
         # Pulmonary leak: saturation falls in the susceptible; nasal oxygen brings it back.
-        room_air = _between(98.0 + 0.8 * noise["spo2"][rows]
-                            - 2.0 * body.lung * np.maximum(leak - 2.0, 0.0), 86, 100)
+        room_air = _between(
+            98.0 + 0.8 * noise["spo2"][rows] - 2.0 * body.lung * np.maximum(leak - 2.0, 0.0),
+            86,
+            100,
+        )
         # Nasal cannula at 2 L/min below 94 %, 3 below 92 %, 4 below 90 %.
         o2_flow = 2.0 * (room_air < 94) + (room_air < 92) + (room_air < 90)
         neuro_load = body.neuro * (self.vitals.cumulative[rows] @ given)
@@ -565,7 +771,8 @@ class _Admission:
             "o2_flow": o2_flow,
             "phenylephrine": phenylephrine,
             "mental_status": _MENTAL_STATUS_ARRAY[
-                np.searchsorted(MENTAL_STATUS_THRESHOLDS, neuro_load, side="right")],
+                np.searchsorted(MENTAL_STATUS_THRESHOLDS, neuro_load, side="right")
+            ],
             "_leak": leak,
             "_fever_shape": fever_shape,
         }
@@ -575,30 +782,57 @@ class _Admission:
         body, noise, cycle = self.plan.body, self.grid.noise, self.cycle
         load = self.labs.cumulative[rows] @ given
         start = body.creatinine * cycle.creatinine_start
-        creatinine = self.charted("creatinine", start * (
-            1 + CREATININE_RISE_PER_CUMULATIVE * body.renal * cycle.renal_factor * load)
-            * (1 + 0.03 * noise["creatinine"][rows]))
+        creatinine = self.charted(
+            "creatinine",
+            start
+            * (1 + CREATININE_RISE_PER_CUMULATIVE * body.renal * cycle.renal_factor * load)
+            * (1 + 0.03 * noise["creatinine"][rows]),
+        )
         return {
             "creatinine": creatinine,
-            "potassium": self.charted("potassium", np.clip(
-                body.potassium + 0.18 * (creatinine - start) + 0.12 * noise["potassium"][rows],
-                3.0, 5.9)),
-            "bicarbonate": self.charted("bicarbonate", np.clip(
-                body.bicarbonate - 0.9 * body.acid * load + 0.8 * noise["bicarbonate"][rows],
-                14, 30)),
-            "bilirubin": self.charted("bilirubin", np.maximum(
-                body.bilirubin * (1 + 0.25 * body.liver * load)
-                * (1 + 0.05 * noise["bilirubin"][rows]), 0.1)),
-            "platelets": self.charted("platelets", np.maximum(
-                body.platelets * np.exp(-0.18 * body.marrow * load)
-                * (1 + 0.04 * noise["platelets"][rows]), 8)),
+            "potassium": self.charted(
+                "potassium",
+                np.clip(
+                    body.potassium + 0.18 * (creatinine - start) + 0.12 * noise["potassium"][rows],
+                    3.0,
+                    5.9,
+                ),
+            ),
+            "bicarbonate": self.charted(
+                "bicarbonate",
+                np.clip(
+                    body.bicarbonate - 0.9 * body.acid * load + 0.8 * noise["bicarbonate"][rows],
+                    14,
+                    30,
+                ),
+            ),
+            "bilirubin": self.charted(
+                "bilirubin",
+                np.maximum(
+                    body.bilirubin
+                    * (1 + 0.25 * body.liver * load)
+                    * (1 + 0.05 * noise["bilirubin"][rows]),
+                    0.1,
+                ),
+            ),
+            "platelets": self.charted(
+                "platelets",
+                np.maximum(
+                    body.platelets
+                    * np.exp(-0.18 * body.marrow * load)
+                    * (1 + 0.04 * noise["platelets"][rows]),
+                    8,
+                ),
+            ),
         }
 
     def weight(self, rows: np.ndarray, given: np.ndarray) -> np.ndarray:
         load = self.weights.cumulative[rows] @ given
         body = self.plan.body
-        return self.charted("weight", body.weight_kg * (1 + body.weight_gain * load)
-                            + 0.2 * self.grid.noise["weight"][rows])
+        return self.charted(
+            "weight",
+            body.weight_kg * (1 + body.weight_gain * load) + 0.2 * self.grid.noise["weight"][rows],
+        )
 
     def urine_per_hour(self, given: np.ndarray) -> np.ndarray:
         """Urine made in each hour of the grid (mL), falling with capillary leak."""
@@ -626,6 +860,7 @@ def _titrate_phenylephrine(untreated_sbp: np.ndarray, max_rate: float) -> np.nda
 
 
 # --- one admission: the team's decisions ----------------------------------------------------
+
 
 @dataclass
 class _Snapshot:
@@ -674,8 +909,7 @@ class _Course:
         )
 
 
-def _snapshot(admission: _Admission, course: _Course, slot: int, interval_start: int
-              ) -> _Snapshot:
+def _snapshot(admission: _Admission, course: _Course, slot: int, interval_start: int) -> _Snapshot:
     """What the team sees before dose ``slot`` (0-based): the pre-dose check, the interval
     since the last dose given, the latest labs."""
     grid, signs = admission.grid, course.signs
@@ -688,8 +922,9 @@ def _snapshot(admission: _Admission, course: _Course, slot: int, interval_start:
     has_neuro = (grid.vitals_kind[rows] != AFTER_DOSE) & in_interval
     sbp_in_interval = np.where(in_interval, signs["sbp"][rows], np.inf)
     lowest = first + int(np.argmin(sbp_in_interval))
-    rate_at_start = signs["phenylephrine"][first] if grid.vitals_time[first] <= interval_start \
-        else 0.0
+    rate_at_start = (
+        signs["phenylephrine"][first] if grid.vitals_time[first] <= interval_start else 0.0
+    )
     lab = max(int(np.searchsorted(grid.lab_time, check_time, side="right")) - 1, 0)
     weight = max(int(np.searchsorted(grid.weight_time, check_time, side="right")) - 1, 0)
     discontinued = admission.plan.discontinued_by
@@ -706,19 +941,23 @@ def _snapshot(admission: _Admission, course: _Course, slot: int, interval_start:
         lowest_sbp_in_interval=float(signs["sbp"][lowest]),
         lowest_sbp_time=int(grid.vitals_time[lowest]),
         worst_mental_status_in_interval=max(
-            signs["mental_status"][rows][has_neuro], key=MENTAL_STATUS_CODES.index),
+            signs["mental_status"][rows][has_neuro], key=MENTAL_STATUS_CODES.index
+        ),
         creatinine=float(course.labs["creatinine"][lab]),
-        creatinine_rising=bool(lab > 0 and course.labs["creatinine"][lab]
-                               > course.labs["creatinine"][lab - 1]),
+        creatinine_rising=bool(
+            lab > 0 and course.labs["creatinine"][lab] > course.labs["creatinine"][lab - 1]
+        ),
         urine_last_8h=_urine_since(grid, course, check_time, 8),
         urine_last_16h=_urine_since(grid, course, check_time, 16),
         bicarbonate=float(course.labs["bicarbonate"][lab]),
         potassium=float(course.labs["potassium"][lab]),
         platelets=float(course.labs["platelets"][lab]),
-        weight_gain_pct=100.0 * (float(course.weight[weight]) / admission.plan.body.weight_kg
-                                 - 1),
-        discontinued=(discontinued[1] if discontinued
-                      and grid.admission < discontinued[0] <= check_time else None),
+        weight_gain_pct=100.0 * (float(course.weight[weight]) / admission.plan.body.weight_kg - 1),
+        discontinued=(
+            discontinued[1]
+            if discontinued and grid.admission < discontinued[0] <= check_time
+            else None
+        ),
     )
 
 
@@ -735,6 +974,7 @@ def _urine_since(grid: _Grid, course: _Course, moment: int, hours: int) -> float
 # The simulated team follows its protocol as criteria.md writes it. These are the team's
 # habits inside a simulation (so that recorded decisions agree with the charted values),
 # not the monitor's rules: those are read from the protocol files.
+
 
 def _hold_reasons(plan: PatientPlan, snap: _Snapshot, describe) -> list[str]:
     """Why the team withholds this dose (empty: give it)."""
@@ -757,12 +997,15 @@ def _label_hold_reasons(snap: _Snapshot, describe) -> list[str]:
     reasons = []
     if snap.sbp < 90:
         reasons.append(f"SBP {snap.sbp:.0f}{_on_pressor(snap)}")
-    elif (snap.lowest_sbp_in_interval < 90
-          and snap.phenylephrine > snap.phenylephrine_at_interval_start):
+    elif (
+        snap.lowest_sbp_in_interval < 90
+        and snap.phenylephrine > snap.phenylephrine_at_interval_start
+    ):
         reasons.append(
             f"SBP {snap.lowest_sbp_in_interval:.0f} at {_clock(snap.lowest_sbp_time)}"
             f" with phenylephrine increased {snap.phenylephrine_at_interval_start:.1f}"
-            f"→{snap.phenylephrine:.1f} ug/kg/min")
+            f"→{snap.phenylephrine:.1f} ug/kg/min"
+        )
     overloaded = snap.bicarbonate < 18 or snap.potassium > 5.5 or snap.weight_gain_pct >= 10
     if snap.creatinine > 4.5 or (snap.creatinine >= 4.0 and overloaded):
         reasons.append(describe("creatinine", snap.creatinine))
@@ -771,9 +1014,10 @@ def _label_hold_reasons(snap: _Snapshot, describe) -> list[str]:
     # Moderate confusion holds until the patient is completely normal again.
     worst = snap.worst_mental_status_in_interval
     if worst in ("moderate", "severe") and snap.mental_status != "normal":
-        reasons.append(f"mental status {snap.mental_status}"
-                       + (f" (was {worst} since the last dose)" if worst != snap.mental_status
-                          else ""))
+        reasons.append(
+            f"mental status {snap.mental_status}"
+            + (f" (was {worst} since the last dose)" if worst != snap.mental_status else "")
+        )
     return reasons
 
 
@@ -803,14 +1047,14 @@ def _consensus_hold_reasons(snap: _Snapshot, describe) -> list[str]:
 def _til_hold_reasons(plan: PatientPlan, snap: _Snapshot, describe) -> list[str]:
     reasons = []
     if snap.sbp < plan.target_sbp:
-        reasons.append(f"SBP {snap.sbp:.0f} below target {plan.target_sbp:.0f}"
-                       f"{_on_pressor(snap)}")
+        reasons.append(f"SBP {snap.sbp:.0f} below target {plan.target_sbp:.0f}{_on_pressor(snap)}")
     if snap.phenylephrine > 0.5:
         reasons.append(f"phenylephrine {snap.phenylephrine:.1f} ug/kg/min")
     least_urine = 4 * plan.body.weight_kg
     if snap.urine_last_8h < least_urine:
-        reasons.append(f"urine {snap.urine_last_8h:.0f} mL over 8 h "
-                       f"(< {least_urine:.0f} = 4 mL/kg)")
+        reasons.append(
+            f"urine {snap.urine_last_8h:.0f} mL over 8 h (< {least_urine:.0f} = 4 mL/kg)"
+        )
     if snap.creatinine >= 2.5:
         reasons.append(describe("creatinine", snap.creatinine))
     if snap.worst_mental_status_in_interval in ("moderate", "severe"):
@@ -818,8 +1062,14 @@ def _til_hold_reasons(plan: PatientPlan, snap: _Snapshot, describe) -> list[str]
     return reasons
 
 
-def _cycle_ending_reason(plan: PatientPlan, cycle: CyclePlan, snap: _Snapshot,
-                         doses_given: int, holds_in_a_row: int, describe) -> str | None:
+def _cycle_ending_reason(
+    plan: PatientPlan,
+    cycle: CyclePlan,
+    snap: _Snapshot,
+    doses_given: int,
+    holds_in_a_row: int,
+    describe,
+) -> str | None:
     """Why the team ends the cycle (or the course) at this dose, if it does."""
     if snap.discontinued:
         return f"course discontinued: {snap.discontinued}; no further IL-2"
@@ -829,11 +1079,12 @@ def _cycle_ending_reason(plan: PatientPlan, cycle: CyclePlan, snap: _Snapshot,
             return f"cycle {cycle.cycle} stopped (absolute criterion): {', '.join(absolute)}"
     if doses_given < cycle.doses_tolerated and holds_in_a_row < 3:
         return None
-    toxicity = (f"{describe('creatinine', snap.creatinine)}, "
-                f"weight +{snap.weight_gain_pct:.0f} %")
+    toxicity = f"{describe('creatinine', snap.creatinine)}, weight +{snap.weight_gain_pct:.0f} %"
     if doses_given >= cycle.doses_tolerated:
-        return (f"cycle {cycle.cycle} stopped after {doses_given} doses: cumulative toxicity "
-                f"({toxicity})")
+        return (
+            f"cycle {cycle.cycle} stopped after {doses_given} doses: cumulative toxicity "
+            f"({toxicity})"
+        )
     return f"cycle {cycle.cycle} stopped after 3 doses held in a row ({toxicity})"
 
 
@@ -893,11 +1144,15 @@ def _decide_doses(admission: _Admission, anchor: int) -> tuple[list[_DoseRecord]
             records += _still_scheduled(grid, slot, cycle.max_doses)
             planned[slot:] = 0.0
             break
-        interval_start = (int(grid.admin[last_given]) if last_given is not None
-                          else int(grid.vitals_time[1 + 3 * slot]) - DOSE_INTERVAL_MIN)
+        interval_start = (
+            int(grid.admin[last_given])
+            if last_given is not None
+            else int(grid.vitals_time[1 + 3 * slot]) - DOSE_INTERVAL_MIN
+        )
         snap = _snapshot(admission, course, slot, interval_start)
-        ending = _cycle_ending_reason(plan, cycle, snap, int(planned[:slot].sum()),
-                                      holds_in_a_row, describe)
+        ending = _cycle_ending_reason(
+            plan, cycle, snap, int(planned[:slot].sum()), holds_in_a_row, describe
+        )
         if ending:
             records.append(_DoseRecord(slot + 1, scheduled, "held", reason=ending))
             planned[slot:] = 0.0
@@ -917,11 +1172,13 @@ def _decide_doses(admission: _Admission, anchor: int) -> tuple[list[_DoseRecord]
 
 
 def _still_scheduled(grid: _Grid, first_slot: int, max_doses: int) -> list[_DoseRecord]:
-    return [_DoseRecord(k + 1, int(grid.slot[k]), "scheduled")
-            for k in range(first_slot, max_doses)]
+    return [
+        _DoseRecord(k + 1, int(grid.slot[k]), "scheduled") for k in range(first_slot, max_doses)
+    ]
 
 
 # --- one admission: what is charted ---------------------------------------------------------
+
 
 class _Chart:
     """Observations of a ward, accumulated as columns (no per-row Python objects)."""
@@ -943,17 +1200,24 @@ class _Chart:
         self.time.append(times)
         self.parameter.append(np.full(times.size, _PARAMETER_INDEX[parameter], dtype=np.int16))
         self.value.append(values.astype(float) if numeric else np.full(times.size, np.nan))
-        self.code.append(np.full(times.size, "", dtype=object) if numeric
-                         else values.astype(object))
+        self.code.append(
+            np.full(times.size, "", dtype=object) if numeric else values.astype(object)
+        )
 
     def columns(self) -> dict[str, np.ndarray]:
         if not self.time:
-            return {"patient": np.array([], dtype=np.int32), "time": np.array([], np.int64),
-                    "parameter": np.array([], np.int16), "value": np.array([]),
-                    "code": np.array([], dtype=object)}
+            return {
+                "patient": np.array([], dtype=np.int32),
+                "time": np.array([], np.int64),
+                "parameter": np.array([], np.int16),
+                "value": np.array([]),
+                "code": np.array([], dtype=object),
+            }
         return {
-            "patient": np.concatenate(self.patient), "time": np.concatenate(self.time),
-            "parameter": np.concatenate(self.parameter), "value": np.concatenate(self.value),
+            "patient": np.concatenate(self.patient),
+            "time": np.concatenate(self.time),
+            "parameter": np.concatenate(self.parameter),
+            "value": np.concatenate(self.value),
             "code": np.concatenate(self.code),
         }
 
@@ -962,8 +1226,15 @@ VITAL_SIGNS = ("sbp", "dbp", "map", "heart_rate", "resp_rate", "temperature", "s
 LABS = ("creatinine", "potassium", "bicarbonate", "bilirubin", "platelets")
 
 
-def _chart_admission(chart: _Chart, patient: int, admission: _Admission, given: np.ndarray,
-                     records: list[_DoseRecord], anchor: int, rng: np.random.Generator) -> None:
+def _chart_admission(
+    chart: _Chart,
+    patient: int,
+    admission: _Admission,
+    given: np.ndarray,
+    records: list[_DoseRecord],
+    anchor: int,
+    rng: np.random.Generator,
+) -> None:
     """Everything charted from admission to discharge (or to "now", if still in)."""
     plan, grid = admission.plan, admission.grid
     end = _charting_end(admission, records, anchor, rng)
@@ -976,8 +1247,14 @@ def _chart_admission(chart: _Chart, patient: int, admission: _Admission, given: 
     _chart_running(chart, patient, times, "phenylephrine", vitals["phenylephrine"])
     oxygen = vitals["o2_flow"]
     _chart_running(chart, patient, times, "o2_flow", oxygen)
-    _chart_running(chart, patient, times, "o2_device", oxygen,
-                   codes=np.where(oxygen > 0, "nasal_cannula", "room_air"))
+    _chart_running(
+        chart,
+        patient,
+        times,
+        "o2_device",
+        oxygen,
+        codes=np.where(oxygen > 0, "nasal_cannula", "room_air"),
+    )
 
     kinds = grid.vitals_kind[rows]
     neuro = kinds != AFTER_DOSE  # the neuro check: admission, pre-dose, neuro rounds
@@ -998,14 +1275,16 @@ def _chart_admission(chart: _Chart, patient: int, admission: _Admission, given: 
     for name in LABS:
         chart.add(patient, grid.lab_time[lab_rows], name, labs[name])
     weight_rows = np.flatnonzero(grid.weight_time <= end)
-    chart.add(patient, grid.weight_time[weight_rows], "weight",
-              admission.weight(weight_rows, given))
+    chart.add(
+        patient, grid.weight_time[weight_rows], "weight", admission.weight(weight_rows, given)
+    )
     _chart_urine(chart, patient, admission, given, end)
     _chart_discontinuation(chart, patient, admission, end)
 
 
-def _charting_end(admission: _Admission, records: list[_DoseRecord], anchor: int,
-                  rng: np.random.Generator) -> int:
+def _charting_end(
+    admission: _Admission, records: list[_DoseRecord], anchor: int, rng: np.random.Generator
+) -> int:
     """Discharge 1.5-2 days after the cycle ended; "now" if the patient is still in."""
     cycle_over = records and records[-1].status != "scheduled"
     if not cycle_over:
@@ -1015,17 +1294,23 @@ def _charting_end(admission: _Admission, records: list[_DoseRecord], anchor: int
     return min(discharge, anchor, int(admission.grid.vitals_time[-1]))
 
 
-def _chart_running(chart: _Chart, patient: int, times: np.ndarray, parameter: str,
-                   amount: np.ndarray, codes: np.ndarray | None = None) -> None:
+def _chart_running(
+    chart: _Chart,
+    patient: int,
+    times: np.ndarray,
+    parameter: str,
+    amount: np.ndarray,
+    codes: np.ndarray | None = None,
+) -> None:
     """An infusion or oxygen: charted while running, and once more (0, room air) when stopped."""
     before = np.concatenate([[0.0], amount[:-1]])
     charted = (amount > 0) | (before > 0)
-    chart.add(patient, times[charted], parameter,
-              (codes if codes is not None else amount)[charted])
+    chart.add(patient, times[charted], parameter, (codes if codes is not None else amount)[charted])
 
 
-def _chart_urine(chart: _Chart, patient: int, admission: _Admission, given: np.ndarray,
-                 end: int) -> None:
+def _chart_urine(
+    chart: _Chart, patient: int, admission: _Admission, given: np.ndarray, end: int
+) -> None:
     """Hourly volumes, or each 8-h shift's volume (volume since the previous entry)."""
     hours = admission.grid.urine_hour
     volumes = admission.urine_per_hour(given)
@@ -1039,8 +1324,7 @@ def _chart_urine(chart: _Chart, patient: int, admission: _Admission, given: np.n
     chart.add(patient, shift_ends, "urine_output", totals[: shift_ends.size])
 
 
-def _chart_discontinuation(chart: _Chart, patient: int, admission: _Admission,
-                           end: int) -> None:
+def _chart_discontinuation(chart: _Chart, patient: int, admission: _Admission, end: int) -> None:
     """The telemetry strip of the event that ended a course, and the rhythm after treatment."""
     event = admission.plan.discontinued_by
     if event is None or not admission.grid.admission < event[0] <= end:
@@ -1051,6 +1335,7 @@ def _chart_discontinuation(chart: _Chart, patient: int, admission: _Admission,
 
 
 # --- the ward -------------------------------------------------------------------------------
+
 
 def build_demo_ward(
     n_patients: int = DEMO_PATIENTS, seed: int = DEMO_SEED
@@ -1065,8 +1350,9 @@ def build_demo_ward(
     return _simulate_ward(n_patients, seed, anchor=int(DEMO_ANCHOR.value // 60_000_000_000))
 
 
-def _simulate_ward(n_patients: int, seed: int, anchor: int
-                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _simulate_ward(
+    n_patients: int, seed: int, anchor: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The ward as charted up to ``anchor`` (epoch minutes)."""
     chart = _Chart()
     patient_rows, dose_rows = [], []
@@ -1102,29 +1388,35 @@ def _patient_row(plan: PatientPlan) -> dict:
 
 
 def _to_times(minutes: np.ndarray) -> pd.Series:
-    return pd.Series(pd.to_datetime(np.asarray(minutes, dtype=np.int64) * 60, unit="s",
-                                     utc=True)).dt.tz_convert(WARD_TIMEZONE)
+    return pd.Series(
+        pd.to_datetime(np.asarray(minutes, dtype=np.int64) * 60, unit="s", utc=True)
+    ).dt.tz_convert(WARD_TIMEZONE)
 
 
 def _doses_frame(rows: list[tuple[int, int, _DoseRecord]], ids: np.ndarray) -> pd.DataFrame:
-    administered = np.array([np.nan if r.administered is None else r.administered
-                             for _, _, r in rows], dtype=float)
-    frame = pd.DataFrame({
-        "patient_id": ids[[p for p, _, _ in rows]] if rows else [],
-        "cycle": [c for _, c, _ in rows],
-        "dose_number": [r.dose_number for _, _, r in rows],
-        "scheduled_time": _to_times([r.scheduled for _, _, r in rows]),
-        "status": [r.status for _, _, r in rows],
-        "administered_time": _to_times(np.nan_to_num(administered).astype(np.int64)).where(
-            ~np.isnan(administered)),
-        "dose_iu_per_kg": DEFAULT_DOSE_IU_PER_KG,
-        "reason": [r.reason for _, _, r in rows],
-    })
+    administered = np.array(
+        [np.nan if r.administered is None else r.administered for _, _, r in rows], dtype=float
+    )
+    frame = pd.DataFrame(
+        {
+            "patient_id": ids[[p for p, _, _ in rows]] if rows else [],
+            "cycle": [c for _, c, _ in rows],
+            "dose_number": [r.dose_number for _, _, r in rows],
+            "scheduled_time": _to_times([r.scheduled for _, _, r in rows]),
+            "status": [r.status for _, _, r in rows],
+            "administered_time": _to_times(np.nan_to_num(administered).astype(np.int64)).where(
+                ~np.isnan(administered)
+            ),
+            "dose_iu_per_kg": DEFAULT_DOSE_IU_PER_KG,
+            "reason": [r.reason for _, _, r in rows],
+        }
+    )
     return frame[list(DOSE_INPUT_COLUMNS)].reset_index(drop=True)
 
 
-def _observations_frame(columns: dict[str, np.ndarray], ids: np.ndarray,
-                        unit_systems: list[str]) -> pd.DataFrame:
+def _observations_frame(
+    columns: dict[str, np.ndarray], ids: np.ndarray, unit_systems: list[str]
+) -> pd.DataFrame:
     # Stable order: patient, time, then the flowsheet order of parameters.
     order = np.lexsort((columns["parameter"], columns["time"], columns["patient"]))
     columns = {name: values[order] for name, values in columns.items()}
@@ -1147,13 +1439,15 @@ def _observations_frame(columns: dict[str, np.ndarray], ids: np.ndarray,
             typed = vocabulary[parameter].from_canonical(columns["value"][rows], unit)
             values[rows] = _fixed(typed, DECIMALS.get((parameter, unit), 0))
             units[rows] = unit
-    frame = pd.DataFrame({
-        "patient_id": ids[columns["patient"]],
-        "time": _to_times(columns["time"]),
-        "parameter": np.asarray(PARAMETERS, dtype=object)[columns["parameter"]],
-        "value": values,
-        "unit": units,
-    })
+    frame = pd.DataFrame(
+        {
+            "patient_id": ids[columns["patient"]],
+            "time": _to_times(columns["time"]),
+            "parameter": np.asarray(PARAMETERS, dtype=object)[columns["parameter"]],
+            "value": values,
+            "unit": units,
+        }
+    )
     return frame[list(OBSERVATION_INPUT_COLUMNS)]
 
 
@@ -1163,12 +1457,14 @@ def _fixed(values: np.ndarray, decimals: int) -> np.ndarray:
     if decimals == 0:
         return scaled.astype(str).astype(object)
     whole, fraction = np.divmod(scaled, 10**decimals)
-    text = np.strings.add(np.strings.add(whole.astype(str), "."),
-                          np.strings.zfill(fraction.astype(str), decimals))
+    text = np.strings.add(
+        np.strings.add(whole.astype(str), "."), np.strings.zfill(fraction.astype(str), decimals)
+    )
     return text.astype(object)
 
 
 # --- files ----------------------------------------------------------------------------------
+
 
 def write_demo_ward(
     out_dir: Path, n_patients: int = DEMO_PATIENTS, seed: int = DEMO_SEED
@@ -1190,7 +1486,30 @@ def write_demo_ward(
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(texts[name])
         paths.append(path)
+    if n_patients == DEMO_PATIENTS and seed == DEMO_SEED:
+        paths.extend(write_single_patient_exports(out_dir))
     return paths
+
+
+def write_single_patient_exports(out_dir: Path) -> list[Path]:
+    """Write one per-dose sheet and one FHIR bundle from the ward just written in out_dir.
+
+    They are made through the loader and the exporters, so that the shipped files are
+    exactly what the readers accept.
+    """
+    from dashboard.loading import load_ward
+    from dashboard.loading.export import write_fhir_bundle, write_per_dose_sheet
+
+    ward = load_ward(out_dir, read_ward_info(out_dir).timezone)
+    tables = (ward.patients, ward.doses, ward.observations)
+    folder = Path(out_dir) / SINGLE_PATIENT_DIR
+    folder.mkdir(exist_ok=True)
+    sheet_patient, sheet_name, sheet_units = PER_DOSE_SHEET
+    bundle_patient, bundle_name = FHIR_BUNDLE
+    return [
+        write_per_dose_sheet(*tables, sheet_patient, folder / sheet_name, units=sheet_units),
+        write_fhir_bundle(*tables, bundle_patient, folder / bundle_name),
+    ]
 
 
 def _csv(frame: pd.DataFrame) -> str:
@@ -1229,16 +1548,23 @@ def format_times(times: pd.Series) -> np.ndarray:
     local = utc.tz_convert(WARD_TIMEZONE).tz_localize(None)
     text = np.datetime_as_string(local.to_numpy("datetime64[s]"), unit="s")
     offset_min = (local.asi8 - utc.tz_localize(None).asi8) // 60_000_000_000
-    offset_text = np.array([f"{'+' if m >= 0 else '-'}{abs(m) // 60:02d}:{abs(m) % 60:02d}"
-                            for m in offset_min], dtype=str)
+    offset_text = np.array(
+        [f"{'+' if m >= 0 else '-'}{abs(m) // 60:02d}:{abs(m) % 60:02d}" for m in offset_min],
+        dtype=str,
+    )
     formatted = np.append(np.strings.add(text, offset_text).astype(object), "")
     return formatted[codes]  # code -1 (a missing time) picks the final ''
 
 
 def _ward_yaml(n_patients: int, seed: int) -> str:
-    description = DEMO_DESCRIPTION if n_patients == DEMO_PATIENTS else (
-        f"Synthetic scaled ward for benchmarks: {n_patients} fake patients on high-dose "
-        "IL-2 (no real patient data)")
+    description = (
+        DEMO_DESCRIPTION
+        if n_patients == DEMO_PATIENTS
+        else (
+            f"Synthetic scaled ward for benchmarks: {n_patients} fake patients on high-dose "
+            "IL-2 (no real patient data)"
+        )
+    )
     return (
         "# Written by `python -m dashboard.demo`; do not edit by hand (regenerate instead).\n"
         f"description: {_yaml_text(description)}\n"
@@ -1282,6 +1608,7 @@ def read_ward_info(folder: Path = DEMO_DIR) -> DemoWardInfo:
 
 # --- moving the story to the real clock -----------------------------------------------------
 
+
 def shift_ward(
     patients: pd.DataFrame,
     doses: pd.DataFrame,
@@ -1310,17 +1637,23 @@ def shift_ward(
 
 # --- command line ---------------------------------------------------------------------------
 
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m dashboard.demo --out data/demo [--patients N] [--seed S]``."""
     parser = argparse.ArgumentParser(
         prog="python -m dashboard.demo",
         description="Write the synthetic demo ward (or a scaled one for benchmarks).",
     )
-    parser.add_argument("--out", type=Path, default=DEMO_DIR,
-                        help=f"folder to write into (default {DEMO_DIR})")
-    parser.add_argument("--patients", type=int, default=DEMO_PATIENTS,
-                        help=f"number of patients (default {DEMO_PATIENTS}; "
-                             f"{PATIENTS_FOR_A_MILLION_ROWS} give over a million observations)")
+    parser.add_argument(
+        "--out", type=Path, default=DEMO_DIR, help=f"folder to write into (default {DEMO_DIR})"
+    )
+    parser.add_argument(
+        "--patients",
+        type=int,
+        default=DEMO_PATIENTS,
+        help=f"number of patients (default {DEMO_PATIENTS}; "
+        f"{PATIENTS_FOR_A_MILLION_ROWS} give over a million observations)",
+    )
     parser.add_argument("--seed", type=int, default=DEMO_SEED, help="random seed")
     args = parser.parse_args(argv)
     if args.patients < 1:

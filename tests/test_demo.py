@@ -16,8 +16,11 @@ import yaml
 from dashboard.demo import (
     DEMO_ANCHOR,
     DEMO_DIR,
+    FHIR_BUNDLE,
     FILE_NAMES,
     PATIENTS_FOR_A_MILLION_ROWS,
+    PER_DOSE_SHEET,
+    SINGLE_PATIENT_DIR,
     build_demo_ward,
     main,
     read_ward_info,
@@ -101,10 +104,24 @@ def patient_with(patients, **columns):
 def test_regenerating_the_demo_reproduces_the_shipped_files_byte_for_byte(tmp_path):
     written = write_demo_ward(tmp_path)
 
-    assert [p.name for p in written] == list(FILE_NAMES)
-    for name in FILE_NAMES:
-        assert (tmp_path / name).read_bytes() == (DEMO_DIR / name).read_bytes(), (
-            f"{name} differs from data/demo: run `python -m dashboard.demo --out data/demo`")
+    shipped = sorted(p.relative_to(DEMO_DIR) for p in DEMO_DIR.rglob("*") if p.is_file())
+    assert sorted(p.relative_to(tmp_path) for p in written) == shipped
+    assert {p.name for p in written} >= set(FILE_NAMES)
+    for relative in shipped:
+        assert (tmp_path / relative).read_bytes() == (DEMO_DIR / relative).read_bytes(), (
+            f"{relative} differs from data/demo: run `python -m dashboard.demo --out data/demo`")
+
+
+def test_the_demo_ships_one_per_dose_sheet_and_one_fhir_bundle_that_load():
+    from dashboard.loading import load_ward
+
+    single = DEMO_DIR / SINGLE_PATIENT_DIR
+    sheet = load_ward(single / PER_DOSE_SHEET[1], "America/New_York")
+    bundle = load_ward(single / FHIR_BUNDLE[1], "America/New_York")
+    assert list(sheet.patients["patient_id"]) == [PER_DOSE_SHEET[0]]
+    assert list(bundle.patients["patient_id"]) == [FHIR_BUNDLE[0]]
+    assert (sheet.observations["recorded_unit"] == "umol/L").any()  # units from the brackets
+    assert bundle.counts()["doses"] > 0 and bundle.counts()["observations"] > 0
 
 
 def test_files_are_utf8_with_unix_line_endings_and_the_contracts_headers():
