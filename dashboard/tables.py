@@ -61,6 +61,9 @@ OBSERVATION_COLUMNS = [
     "source",
     "source_row",
 ]
+# patient_id, parameter and code are plain Python strings (code None for numeric rows);
+# unit, recorded_value, recorded_unit and source are pandas categoricals (compare them with
+# == or isin; do not group by them without observed=True).
 
 
 @dataclass

@@ -254,3 +254,49 @@ def test_an_observations_file_with_only_its_header_loads_no_observations(tmp_pat
                                                encoding="utf-8")
     ward = load_ward(tmp_path, WARD_ZONE)
     assert ward.counts() == {"patients": 2, "doses": 4, "observations": 0}
+
+
+def _ward_with_observations(tmp_path, rows: list[str]):
+    for p in GOOD.iterdir():
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    (tmp_path / "observations.csv").write_text(
+        "\n".join(["patient_id,time,parameter,value,unit", *rows]) + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_an_event_charted_twice_among_others_at_one_time_is_one_event(tmp_path):
+    # Two seizures at one time would count as "two or more seizures in the course".
+    folder = _ward_with_observations(tmp_path, [
+        "P001,2026-03-02T12:05:00-05:00,event,seizure,",
+        "P001,2026-03-02T12:05:00-05:00,event,coma,",
+        "P001,2026-03-02T12:05:00-05:00,event,seizure,",
+    ])
+    ward = load_ward(folder, WARD_ZONE)
+    assert sorted(ward.observations["code"]) == ["coma", "seizure"]
+    assert ward.report.merged_duplicates == 1
+
+
+def test_a_reading_repeated_around_a_different_one_is_a_clash_of_all_three(tmp_path):
+    folder = _ward_with_observations(tmp_path, [
+        "P001,2026-03-02T12:05:00-05:00,sbp,84,mmHg",
+        "P001,2026-03-02T12:05:00-05:00,sbp,94,mmHg",
+        "P001,2026-03-02T12:05:00-05:00,sbp,84,mmHg",
+    ])
+    with pytest.raises(DataValidationError) as raised:
+        load_ward(folder, WARD_ZONE)
+    assert [str(p) for p in raised.value.problems] == [
+        "observations.csv, row 2, column value: sbp 84 mmHg conflicts with a different value "
+        "at the same time in row 3",
+        "observations.csv, row 3, column value: sbp 94 mmHg conflicts with a different value "
+        "at the same time in row 2",
+    ]  # row 4 repeats row 2 exactly: merged into it, and the clash is between rows 2 and 3
+
+
+def test_the_same_reading_in_two_units_is_one_reading(tmp_path):
+    folder = _ward_with_observations(tmp_path, [
+        "P002,2026-03-02T06:00:00-05:00,creatinine,1.5,mg/dL",
+        "P002,2026-03-02T06:00:00-05:00,creatinine,132.6,umol/L",  # 132.6 / 88.4 = 1.5
+    ])
+    ward = load_ward(folder, WARD_ZONE)
+    assert len(ward.observations) == 1
+    assert ward.report.merged_duplicates == 1

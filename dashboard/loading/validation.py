@@ -146,7 +146,8 @@ class _Checker:
         )
         if len(frame) == len(self.raw):
             keep = ~self.failed if drop is None else ~self.failed & ~drop
-            frame = frame.loc[keep].reset_index(drop=True)
+            if not keep.all():  # copying a million rows for nothing costs a noticeable while
+                frame = frame.loc[keep].reset_index(drop=True)
         return Validated(frame=frame, problems=self.problems, refused=refused, **extra)
 
 
@@ -486,10 +487,12 @@ def validate_observations(
             "parameter": plain(parameter),
             "value": canonical.where(is_numeric),
             "code": plain(code_text).where(is_categorical, None),
-            "unit": pd.Series(canonical_unit, index=parameter.index, dtype=object),
-            "recorded_value": plain(value_text),
-            "recorded_unit": plain(unit_text),
-            "source": file,
+            # Provenance columns stay categorical: few distinct values, a million rows, and
+            # object columns would be copied together when the frame is built.
+            "unit": pd.Categorical(canonical_unit),
+            "recorded_value": value_text,
+            "recorded_unit": unit_text,
+            "source": pd.Categorical.from_codes(np.zeros(len(raw), dtype=np.int8), [file]),
             "source_row": raw["source_row"].to_numpy(),
         }
     )
@@ -558,35 +561,55 @@ def _merge_duplicates(
     merged = np.zeros(len(checker.raw), dtype=bool)
     if not usable.any():
         return merged
-    keys = pd.DataFrame(
+    # Sort by (patient and parameter, time): rows charted at the same moment become
+    # neighbours. Only those few rows are then compared reading by reading.
+    rows = np.flatnonzero(usable)
+    parameter_codes = as_categorical(parameter).cat.codes.to_numpy().astype(np.int64)
+    slot = (
+        as_categorical(ids).cat.codes.to_numpy().astype(np.int64)
+        * (int(parameter_codes.max(initial=0)) + 2)
+        + parameter_codes
+    )[rows]
+    time = times.array.asi8[rows]
+    by_time = np.argsort(time, kind="stable")  # two stable integer sorts: far cheaper than
+    order = by_time[np.argsort(slot[by_time], kind="stable")]  # a lexsort with float keys
+    slot, time, rows = slot[order], time[order], rows[order]
+    same_next = (slot[1:] == slot[:-1]) & (time[1:] == time[:-1])
+    shared = np.r_[False, same_next] | np.r_[same_next, False]
+    if not shared.any():
+        return merged
+    moments = pd.DataFrame(
         {
-            "patient": as_categorical(ids).cat.codes.to_numpy(),
-            "time": times.array.asi8,
-            "parameter": as_categorical(parameter).cat.codes.to_numpy(),
-            "value": values.round(9).to_numpy(),
-            "code": code_keys.to_numpy(),
-        }
-    ).loc[usable]
-    identical = keys.duplicated(keep="first")
-    merged[keys.index[identical.to_numpy()]] = True
+            "slot": slot[shared],
+            "time": time[shared],
+            "value": values.round(9).to_numpy()[rows[shared]],
+            "code": code_keys.to_numpy()[rows[shared]],
+        },
+        index=rows[shared],
+    ).sort_index()  # file order: the first row of a duplicate is the one kept
+    identical = moments.duplicated(keep="first")
+    merged[moments.index[identical.to_numpy()]] = True
+
     multi = [p.name for p in vocabulary.parameters.values() if p.multi_valued]
-    single = keys.loc[~identical.to_numpy() & ~parameter[usable].isin(multi).to_numpy()]
-    conflicting = single.duplicated(["patient", "time", "parameter"], keep=False)
+    distinct = moments.loc[~identical.to_numpy()]
+    distinct = distinct.loc[~parameter.iloc[distinct.index].isin(multi).to_numpy()]
+    conflicting = distinct.duplicated(["slot", "time"], keep=False).to_numpy()
     if conflicting.any():
         # Neither reading can be trusted over the other: every row of the clash is refused,
         # each naming the others, so that a person decides which is right.
-        clash = single.loc[conflicting.to_numpy()]
-        rows = checker.raw["source_row"]
-        rows_of = (
-            clash.assign(row=rows.loc[clash.index])
-            .groupby(["patient", "time", "parameter"])["row"]
-            .agg(list)
-        )
+        clash = distinct.loc[conflicting]
+        clash_rows = clash.index.to_numpy()
+        clash_keys = list(zip(clash["slot"], clash["time"], strict=True))
+        source_rows = checker.raw["source_row"].to_numpy()
+        rows_of: dict[tuple, list[int]] = {}
+        key_of: dict[int, tuple] = {}
+        for position, key in zip(clash_rows, clash_keys, strict=True):
+            rows_of.setdefault(key, []).append(int(source_rows[position]))
+            key_of[int(position)] = key
         values_of, units_of = checker.text("value"), checker.text("unit")
 
         def reason(i: int) -> str:
-            key = tuple(clash.loc[i, ["patient", "time", "parameter"]])
-            others = [r for r in rows_of[key] if r != rows.iat[i]]
+            others = sorted(r for r in rows_of[key_of[i]] if r != source_rows[i])
             reading = f"{parameter.iat[i]} {values_of.iat[i]} {units_of.iat[i]}".rstrip()
             plural = "s" if len(others) > 1 else ""
             return (
@@ -595,7 +618,7 @@ def _merge_duplicates(
             )
 
         mask = np.zeros(len(checker.raw), dtype=bool)
-        mask[clash.index.to_numpy()] = True
+        mask[clash_rows] = True
         checker.flag(mask, "value", reason)
     return merged
 
