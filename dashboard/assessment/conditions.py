@@ -1,0 +1,627 @@
+"""Evaluation of the rule language (dashboard/protocols/rules.py) over many moments at once.
+
+A *moment* is (patient, time T, interval start, cycle start) for one assessment point; the
+engine evaluates a condition at every assessment point's T, and for withhold-until
+criteria also at every observation time in the interval (criteria.md section 2: "X was met
+by any observation in the interval"). Each evaluator returns a :class:`Reading`: whether
+the condition is met per moment, and its basis (parameter, value, unit, time) so that a
+finding can show what it rests on. Evaluators are vectorised: numpy over moments, with
+positions found in :class:`~dashboard.assessment.series.SeriesIndex`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dashboard.assessment import words
+from dashboard.assessment.series import NAT, NEG_INF, ObservationStore, SeriesIndex
+from dashboard.protocols import rules
+from dashboard.vocabulary import Vocabulary
+
+HOUR_NS = 3_600_000_000_000
+
+
+@dataclass
+class Moments:
+    """Where a condition is evaluated: one row per (assessment point, moment)."""
+
+    point: np.ndarray  # row of the points frame
+    pc: np.ndarray  # patient code (store order)
+    t: np.ndarray  # int64 ns: the moment ("T" for this evaluation)
+    interval_start: np.ndarray
+    cycle_start: np.ndarray
+    patient_values: dict[str, np.ndarray]  # per moment: baselines, targets, counts
+    at_assessment: bool  # True when t is the point's own T
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def scope_start(self, scope: str) -> np.ndarray:
+        if scope == "interval":
+            return self.interval_start
+        if scope == "cycle":
+            return self.cycle_start
+        return np.full(len(self.t), NEG_INF, dtype=np.int64)
+
+
+@dataclass
+class Reading:
+    """A condition's result per moment, with the basis of the decision."""
+
+    met: np.ndarray
+    parameter: np.ndarray  # object: the parameter the value belongs to
+    value: np.ndarray  # float (NaN for codes)
+    code: np.ndarray  # object: the code for categorical parameters
+    unit: np.ndarray  # object
+    time: np.ndarray  # int64 ns, NAT when none
+    rule: np.ndarray  # object: the rule in words (the branch that decided)
+    insufficient: np.ndarray  # window without enough history (informational)
+    # Words about rows: the values the decision rested on ("creatinine 4.2 mg/dL at ...").
+    describe_rows: Callable[[np.ndarray], np.ndarray] = field(
+        repr=False, default=lambda rows: np.full(len(rows), ""))
+    defaulted: np.ndarray | None = None  # threshold taken from the protocol default
+
+
+def _full(n: int, value, dtype=object) -> np.ndarray:
+    array = np.empty(n, dtype=dtype)
+    array[:] = value
+    return array
+
+
+def format_value(value: float, code) -> str:
+    if code is not None and not (isinstance(code, float) and np.isnan(code)):
+        return str(code)
+    if value is None or np.isnan(value):
+        return "none"
+    return f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
+
+
+def format_time(ns: int) -> str:
+    if ns == NAT:
+        return "no time"
+    return pd.Timestamp(ns, tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _threshold(comparison: rules.Comparison, moments: Moments
+               ) -> tuple[np.ndarray | float, np.ndarray | None]:
+    threshold = comparison.threshold
+    if threshold.patient_column is None:
+        return threshold.value, None
+    values = moments.patient_values[threshold.patient_column]
+    defaulted = np.isnan(values)
+    return np.where(defaulted, threshold.default, values), defaulted
+
+
+def compare(comparison: rules.Comparison, values: np.ndarray, codes: np.ndarray,
+            moments: Moments | None = None, threshold=None) -> np.ndarray:
+    """The comparison applied elementwise. NaN never meets a numeric comparison."""
+    if comparison.is_codes:
+        return np.isin(codes, comparison.codes)
+    with np.errstate(invalid="ignore"):
+        if comparison.low is not None:
+            return (values >= comparison.low) & (values <= comparison.high)
+        if threshold is None:
+            threshold, _ = _threshold(comparison, moments)
+        op = comparison.op
+        if op == "<":
+            return values < threshold
+        if op == "<=":
+            return values <= threshold
+        if op == ">":
+            return values > threshold
+        return values >= threshold
+
+
+class Evaluator:
+    """Evaluates conditions against one ward's observations."""
+
+    def __init__(self, store: ObservationStore, vocabulary: Vocabulary):
+        self.store = store
+        self.vocabulary = vocabulary
+        self._latest_cache: dict[tuple, tuple] = {}
+
+    # -- helpers
+    def _unit(self, parameter: str) -> str:
+        spec = self.vocabulary[parameter]
+        return spec.unit or ""
+
+    def _leaf(self, moments: Moments, met, parameter, series: SeriesIndex | None, position,
+              has, rule_text: str, *, value=None, time=None, unit=None, note=None,
+              insufficient=None, defaulted=None) -> Reading:
+        n = len(moments)
+        if value is None:
+            value = np.where(has, series.values[np.clip(position, 0, max(series.n - 1, 0))]
+                             if series.n else np.nan, np.nan)
+        if time is None:
+            time = np.where(has, series.times[np.clip(position, 0, max(series.n - 1, 0))]
+                            if series.n else NAT, NAT)
+        if series is not None and series.n and not self.vocabulary[parameter].is_numeric:
+            code = np.where(has, series.codes[np.clip(position, 0, series.n - 1)], None)
+        else:
+            code = _full(n, None)
+        unit_value = unit if unit is not None else self._unit(parameter)
+        has_array = np.broadcast_to(np.asarray(has, dtype=bool), (n,))
+
+        def describe(rows: np.ndarray) -> np.ndarray:
+            shown = words.values_or_codes(np.asarray(value, dtype=float)[rows], code[rows])
+            is_code = np.array([c is not None for c in code[rows].tolist()], dtype=bool)
+            unit_part = np.where(is_code | (unit_value == ""), "", " " + unit_value)
+            text = words.join(parameter, " ", shown, unit_part, " at ",
+                              words.times(np.asarray(time, dtype=np.int64)[rows]))
+            if note is not None:
+                extra = words.as_text(note(rows), len(rows))
+                text = np.where(extra != "", words.join(text, " (", extra, ")"), text)
+            if defaulted is not None:
+                text = np.where(defaulted[rows], words.join(
+                    text, " (no patient target set: the protocol default applies)"), text)
+            return np.where(has_array[rows], text, f"no {parameter} recorded")
+
+        return Reading(
+            met=np.asarray(met, dtype=bool) & np.asarray(has, dtype=bool),
+            parameter=_full(n, parameter), value=np.asarray(value, dtype=float), code=code,
+            unit=_full(n, unit_value), time=np.asarray(time, dtype=np.int64),
+            rule=_full(n, rule_text),
+            insufficient=(np.zeros(n, bool) if insufficient is None else insufficient),
+            describe_rows=describe, defaulted=defaulted)
+
+    # -- dispatch
+    def evaluate(self, condition: rules.Condition, moments: Moments) -> Reading:
+        method = getattr(self, f"_eval_{type(condition).__name__}")
+        return method(condition, moments)
+
+    # -- branches
+    def _eval_AnyOf(self, condition: rules.AnyOf, moments: Moments) -> Reading:
+        readings = [self.evaluate(item, moments) for item in condition.items]
+        mets = np.vstack([reading.met for reading in readings])
+        met = mets.any(axis=0)
+        chosen = np.where(met, mets.argmax(axis=0), 0)
+        rows = np.arange(len(moments))
+
+        def pick(name):
+            return np.vstack([getattr(reading, name) for reading in readings])[chosen, rows]
+
+        rule_texts = pick("rule")
+        rule_texts = np.where(met, rule_texts, condition.describe())
+        insufficient = np.vstack([r.insufficient for r in readings]).any(axis=0)
+
+        def describe(rows: np.ndarray) -> np.ndarray:
+            out = np.full(len(rows), "", dtype=object)
+            met_rows, chosen_rows = met[rows], chosen[rows]
+            for k, reading in enumerate(readings):
+                selected = met_rows & (chosen_rows == k)
+                if selected.any():
+                    out[selected] = reading.describe_rows(rows[selected])
+            if (~met_rows).any():
+                out[~met_rows] = words.join_distinct(
+                    [r.describe_rows(rows[~met_rows]) for r in readings])
+            return out.astype(str)
+
+        return Reading(met=met, parameter=pick("parameter"), value=pick("value"),
+                       code=pick("code"), unit=pick("unit"), time=pick("time"),
+                       rule=rule_texts, insufficient=insufficient, describe_rows=describe)
+
+    def _eval_AllOf(self, condition: rules.AllOf, moments: Moments) -> Reading:
+        readings = [self.evaluate(item, moments) for item in condition.items]
+        met = np.logical_and.reduce([reading.met for reading in readings])
+        first = readings[0]
+        insufficient = np.vstack([r.insufficient for r in readings]).any(axis=0)
+
+        def describe(rows: np.ndarray) -> np.ndarray:
+            return words.join_distinct([r.describe_rows(rows) for r in readings])
+
+        return Reading(met=met, parameter=first.parameter, value=first.value, code=first.code,
+                       unit=first.unit, time=first.time,
+                       rule=_full(len(moments), condition.describe()),
+                       insufficient=insufficient, describe_rows=describe)
+
+    def _eval_NoneOf(self, condition: rules.NoneOf, moments: Moments) -> Reading:
+        readings = [self.evaluate(item, moments) for item in condition.items]
+        met = ~np.logical_or.reduce([reading.met for reading in readings])
+        first = readings[0]
+
+        def describe(rows: np.ndarray) -> np.ndarray:
+            return words.join_distinct([r.describe_rows(rows) for r in readings])
+
+        return Reading(met=met, parameter=first.parameter, value=first.value, code=first.code,
+                       unit=first.unit, time=first.time,
+                       rule=_full(len(moments), condition.describe()),
+                       insufficient=np.zeros(len(moments), bool), describe_rows=describe)
+
+    # -- leaves
+    def latest(self, series: SeriesIndex, moments: Moments) -> tuple[np.ndarray, np.ndarray]:
+        """The latest observation of a series at each moment, cached per (series, moments):
+        a protocol asks for the latest creatinine many times at the same moments."""
+        key = (id(series), id(moments))
+        cached = self._latest_cache.get(key)
+        if cached is None:
+            # keep the objects alive with the entry so that their ids are not reused
+            cached = (series, moments, *series.latest(moments.pc, moments.t))
+            self._latest_cache[key] = cached
+        return cached[2], cached[3]
+
+    def _eval_Latest(self, condition: rules.Latest, moments: Moments) -> Reading:
+        series = self.store.series(condition.parameter)
+        position, has = self.latest(series, moments)
+        safe = np.clip(position, 0, max(series.n - 1, 0))
+        values = series.values[safe] if series.n else np.full(len(moments), np.nan)
+        codes = series.codes[safe] if series.n else _full(len(moments), None)
+        threshold, defaulted = (None, None)
+        if not condition.comparison.is_codes and condition.comparison.threshold is not None:
+            threshold, defaulted = _threshold(condition.comparison, moments)
+        if condition.comparison.is_codes:
+            met = has & (series.code_mask(condition.comparison.codes)[safe] if series.n
+                         else False)
+        else:
+            met = has & compare(condition.comparison, values, codes, moments, threshold)
+        note = None
+        if condition.after_event is not None:
+            events = self.store.series("event", (condition.after_event.code,))
+            reading_time = np.where(has, series.times[safe] if series.n else NAT, NAT)
+            event_position, event_has = events.latest(moments.pc, reading_time)
+            event_time = np.where(event_has, events.times[np.clip(event_position, 0,
+                                                                   max(events.n - 1, 0))]
+                                  if events.n else NAT, NAT)
+            window = np.int64(condition.after_event.hours * HOUR_NS)
+            within = event_has & has & (reading_time - event_time <= window)
+            met &= within
+
+            def note(rows: np.ndarray) -> np.ndarray:
+                code = condition.after_event.code
+                return np.where(event_has[rows],
+                                words.join(code, " at ", words.times(event_time[rows])),
+                                f"no {code} before it")
+
+        return self._leaf(moments, met, condition.parameter, series, position, has,
+                          condition.describe(), note=note, defaulted=defaulted)
+
+    def _matching_mask(self, series: SeriesIndex, comparison: rules.Comparison,
+                       moments: Moments) -> np.ndarray:
+        if comparison.is_codes:
+            return series.code_mask(comparison.codes)
+        if comparison.threshold is not None and comparison.threshold.patient_column:
+            # per-observation threshold from the observation's patient
+            per_patient = np.full(self.store.n_patients, np.nan)
+            per_patient[moments.pc] = moments.patient_values[
+                comparison.threshold.patient_column]
+            threshold = np.where(np.isnan(per_patient[series.patient]),
+                                 comparison.threshold.default, per_patient[series.patient])
+            return compare(comparison, series.values, series.codes, threshold=threshold)
+        return compare(comparison, series.values, series.codes, moments)
+
+    def _eval_AnyIn(self, condition: rules.AnyIn, moments: Moments) -> Reading:
+        series = self.store.series(condition.parameter)
+        mask = self._matching_mask(series, condition.comparison, moments)
+        start = series.start_ge(moments.pc, moments.scope_start(condition.scope))
+        end = series.end_le(moments.pc, moments.t)
+        # the mask depends on the patient only through a patient threshold: cache otherwise
+        per_patient = (condition.comparison.threshold is not None
+                       and condition.comparison.threshold.patient_column)
+        _, last, found = series.last_matching(mask, start, end,
+                                              key=None if per_patient else condition.comparison)
+        return self._leaf(moments, found, condition.parameter, series, last, found,
+                          condition.describe())
+
+    def _eval_Extreme(self, condition: rules.Extreme, moments: Moments) -> Reading:
+        series = self.store.series(condition.parameter)
+        start = series.start_ge(moments.pc, moments.scope_start(condition.scope))
+        end = series.end_le(moments.pc, moments.t)
+        extreme = series.range_extreme(start, end, condition.kind)
+        comparison = condition.comparison
+        met = (end > start) & compare(comparison, extreme, None, moments)
+        # The basis shown: the last reading in the scope on the triggering side of the
+        # bound (a reading that crossed it), else the last reading of the scope.
+        bound = comparison.low if comparison.low is not None else (
+            comparison.threshold.value if comparison.threshold else None)
+        if bound is not None and condition.kind == "max" and comparison.op in (None, ">", ">="):
+            crossing = series.values >= bound
+        elif bound is not None and condition.kind == "min" and comparison.op in ("<", "<="):
+            crossing = series.values <= bound
+        else:
+            crossing = np.ones(series.n, bool)
+        _, last, found = series.last_matching(crossing, start, end)
+        fallback = np.maximum(end - 1, 0)
+        position = np.where(found, last, fallback)
+        has = end > start
+        word = "maximum" if condition.kind == "max" else "minimum"
+        return self._leaf(moments, met, condition.parameter, series, position, has,
+                          condition.describe(),
+                          note=lambda rows: words.join(f"{word} in the {condition.scope} ",
+                                                       words.numbers(extreme[rows])))
+
+    def _eval_Window(self, condition: rules.Window, moments: Moments) -> Reading:
+        series = self.store.series(condition.parameter)
+        end_time = moments.t - np.int64(condition.offset_hours * HOUR_NS)
+        start_time = end_time - np.int64(condition.hours * HOUR_NS)
+        end = series.end_le(moments.pc, end_time)
+        start = series.start_gt(moments.pc, start_time)
+        total = series.range_sum(start, end)
+        patient_start = series.patient_start(moments.pc)
+        has_records = series.patient_end(moments.pc) > patient_start
+        first_time = np.where(has_records, series.times[np.clip(patient_start, 0,
+                                                                max(series.n - 1, 0))]
+                              if series.n else NAT, NAT)
+        # criteria.md section 2: records that start after T - W cannot establish the window.
+        insufficient = has_records & (first_time > start_time)
+        value = total / condition.hours if condition.aggregate == "rate" else total
+        unit = self._unit(condition.parameter)
+        if condition.per_kg:
+            weight = moments.patient_values["baseline_weight_kg"]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                value = value / weight
+            unit += "/kg"
+        if condition.aggregate == "rate":
+            unit += "/h"
+        # No record of the parameter at all by the window's end: nothing to compare (the
+        # criterion's required freshness reports it), never a volume of 0.
+        recorded = end > patient_start
+        known = recorded & ~insufficient & (~condition.per_kg | ~np.isnan(value))
+        met = known & compare(condition.comparison, value, None, moments)
+        value = np.round(value, 4)  # shown rounded; compared unrounded above
+        last_time = np.where(end > patient_start,
+                             series.times[np.clip(end - 1, 0, max(series.n - 1, 0))]
+                             if series.n else NAT, NAT)
+        hours = f"{condition.hours:g} h"
+
+        def note(rows: np.ndarray) -> np.ndarray:
+            return np.where(
+                insufficient[rows],
+                words.join(f"insufficient history: {condition.parameter} records start at ",
+                           words.times(first_time[rows]),
+                           f", after the start of the {hours} window"),
+                words.join(words.numbers(total[rows]),
+                           f" {self._unit(condition.parameter)} in {hours}"))
+
+        reading = self._leaf(moments, met, condition.parameter, series, None,
+                             np.ones(len(moments), bool), condition.describe(),
+                             value=value, time=np.where(last_time == NAT, moments.t, last_time),
+                             unit=unit, note=note, insufficient=insufficient & moments.at_assessment
+                             if moments.at_assessment else np.zeros(len(moments), bool))
+        return reading
+
+    def _eval_Rising(self, condition: rules.Rising, moments: Moments) -> Reading:
+        series = self.store.series(condition.parameter)
+        position, has = self.latest(series, moments)
+        has_previous = has & (position - 1 >= series.patient_start(moments.pc))
+        safe = np.clip(position, 0, max(series.n - 1, 0))
+        before = np.clip(position - 1, 0, max(series.n - 1, 0))
+        latest = series.values[safe] if series.n else np.full(len(moments), np.nan)
+        previous = series.values[before] if series.n else np.full(len(moments), np.nan)
+        previous_time = series.times[before] if series.n else np.full(len(moments), NAT)
+        met = has_previous & (latest > previous)
+        unit = self._unit(condition.parameter)
+        return self._leaf(moments, met, condition.parameter, series, position, has,
+                          condition.describe(),
+                          note=lambda rows: np.where(
+                              has_previous[rows],
+                              words.join("the one before: ", words.numbers(previous[rows]),
+                                         f" {unit} at ", words.times(previous_time[rows])),
+                              "no earlier value"))
+
+    def _baseline(self, parameter: str, moments: Moments) -> np.ndarray:
+        column = rules.BASELINE_COLUMNS[parameter]
+        baseline = moments.patient_values[column].astype(float)
+        if parameter == "creatinine":
+            # data-contract section 1: no baseline creatinine -> the first of the course
+            series = self.store.series(parameter)
+            first = series.patient_start(moments.pc)
+            has = series.patient_end(moments.pc) > first
+            first_value = np.where(has, series.values[np.clip(first, 0, max(series.n - 1, 0))]
+                                   if series.n else np.nan, np.nan)
+            baseline = np.where(np.isnan(baseline), first_value, baseline)
+        return baseline
+
+    def _eval_PercentOverBaseline(self, condition: rules.PercentOverBaseline,
+                                  moments: Moments) -> Reading:
+        series = self.store.series(condition.parameter)
+        position, has = self.latest(series, moments)
+        latest = np.where(has, series.values[np.clip(position, 0, max(series.n - 1, 0))]
+                          if series.n else np.nan, np.nan)
+        baseline = self._baseline(condition.parameter, moments)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            percent = (latest - baseline) / baseline * 100.0
+        met = compare(condition.comparison, percent, None, moments)
+        unit = self._unit(condition.parameter)
+        return self._leaf(moments, met, condition.parameter, series, position, has,
+                          condition.describe(),
+                          note=lambda rows: words.join(
+                              words.numbers(percent[rows], "{:.1f}"), " % over baseline ",
+                              words.numbers(baseline[rows]), f" {unit}"))
+
+    def _eval_RatioToBaseline(self, condition: rules.RatioToBaseline,
+                              moments: Moments) -> Reading:
+        series = self.store.series(condition.parameter)
+        position, has = self.latest(series, moments)
+        latest = np.where(has, series.values[np.clip(position, 0, max(series.n - 1, 0))]
+                          if series.n else np.nan, np.nan)
+        baseline = self._baseline(condition.parameter, moments)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = latest / baseline
+        met = compare(condition.comparison, ratio, None, moments)
+        unit = self._unit(condition.parameter)
+        return self._leaf(moments, met, condition.parameter, series, position, has,
+                          condition.describe(),
+                          note=lambda rows: words.join(
+                              words.numbers(ratio[rows], "{:.2f}"), " × baseline ",
+                              words.numbers(baseline[rows]), f" {unit}"))
+
+    def _eval_FallFromPeak(self, condition: rules.FallFromPeak, moments: Moments) -> Reading:
+        series = self.store.series(condition.parameter)
+        position, has = self.latest(series, moments)
+        start = series.start_ge(moments.pc, moments.scope_start(condition.scope))
+        end = series.end_le(moments.pc, moments.t)
+        peak = series.range_extreme(start, end, "max")
+        latest = np.where(has, series.values[np.clip(position, 0, max(series.n - 1, 0))]
+                          if series.n else np.nan, np.nan)
+        fall = peak - latest
+        met = compare(condition.comparison, fall, None, moments)
+        unit = self._unit(condition.parameter)
+        return self._leaf(moments, met, condition.parameter, series, position, has,
+                          condition.describe(),
+                          note=lambda rows: words.join(
+                              f"{condition.scope} peak ", words.numbers(peak[rows]),
+                              f" {unit}, fall ", words.numbers(fall[rows]), f" {unit}"))
+
+    def _eval_RiseWithin(self, condition: rules.RiseWithin, moments: Moments) -> Reading:
+        series = self.store.series(condition.parameter)
+        position, has = self.latest(series, moments)
+        start = series.start_gt(moments.pc, moments.t - np.int64(condition.hours * HOUR_NS))
+        end = series.end_le(moments.pc, moments.t)
+        lowest = series.range_extreme(start, end, "min")
+        latest = np.where(has, series.values[np.clip(position, 0, max(series.n - 1, 0))]
+                          if series.n else np.nan, np.nan)
+        rise = latest - lowest
+        met = compare(condition.comparison, rise, None, moments)
+        unit = self._unit(condition.parameter)
+        return self._leaf(moments, met, condition.parameter, series, position, has,
+                          condition.describe(),
+                          note=lambda rows: words.join(
+                              f"lowest in {condition.hours:g} h ", words.numbers(lowest[rows]),
+                              f" {unit}, rise ", words.numbers(rise[rows]), f" {unit}"))
+
+    def _eval_EventCondition(self, condition: rules.EventCondition, moments: Moments) -> Reading:
+        n = len(moments)
+        if condition.scope == "active":
+            met = np.zeros(n, bool)
+            time = np.full(n, NAT, dtype=np.int64)
+            code = _full(n, None)
+            for event_code in condition.codes:
+                states = self.store.event_states(event_code)
+                position, has = states.latest(moments.pc, moments.t)
+                safe = np.clip(position, 0, max(states.n - 1, 0))
+                active = has & ((states.values[safe] == 1) if states.n else False)
+                new = active & ~met
+                time = np.where(new, states.times[safe] if states.n else NAT, time)
+                code = np.where(new, event_code, code)
+                met |= active
+            rule_text = condition.describe()
+            return Reading(met=met, parameter=_full(n, "event"), value=np.full(n, np.nan),
+                           code=code, unit=_full(n, ""), time=time, rule=_full(n, rule_text),
+                           insufficient=np.zeros(n, bool),
+                           describe_rows=lambda rows: np.where(
+                               met[rows], words.join("event ", code[rows].astype(str), " at ",
+                                                     words.times(time[rows]), ", not resolved"),
+                               "no active event"))
+        series = self.store.series("event", condition.codes)
+        start = series.start_ge(moments.pc, moments.scope_start(condition.scope))
+        end = series.end_le(moments.pc, moments.t)
+        _, last, found = series.last_matching(np.ones(series.n, bool), start, end, key="all")
+        return self._leaf(moments, found, "event", series, last, found, condition.describe())
+
+    def _eval_EventCount(self, condition: rules.EventCount, moments: Moments) -> Reading:
+        series = self.store.series("event", condition.codes)
+        start = series.start_ge(moments.pc, moments.scope_start(condition.scope))
+        end = series.end_le(moments.pc, moments.t)
+        count, last, found = series.last_matching(np.ones(series.n, bool), start, end, key="all")
+        met = count >= condition.at_least
+        return self._leaf(moments, met, "event", series, last, found, condition.describe(),
+                          note=lambda rows: words.join(count[rows].astype(str),
+                                                       f" in the {condition.scope}"))
+
+    def _eval_Continuing(self, condition: rules.Continuing, moments: Moments) -> Reading:
+        episodes = self.store.episodes(condition.parameter, condition.codes)
+        duration = np.int64(condition.hours * HOUR_NS)
+        end_of = episodes.extra["end"]
+        n = len(moments)
+        # An episode qualifies at a moment t when min(end, t) - start > duration. Completed
+        # long episodes qualify for good (a permanent criterion looks at the whole course);
+        # the latest episode still running at t qualifies when t - start > duration.
+        long_done = (end_of != NAT) & (end_of - episodes.times > duration)
+        completed_by = np.where(long_done, end_of, np.iinfo(np.int64).max)
+        start = episodes.patient_start(moments.pc)
+        end = episodes.end_le(moments.pc, moments.t)
+        if episodes.n:
+            # earliest completion among the patient's episodes so far (ordered by start)
+            running = _grouped_running_min(np.where(long_done, completed_by,
+                                                    np.iinfo(np.int64).max),
+                                           episodes.patient)
+            last = np.clip(end - 1, 0, episodes.n - 1)
+            has = end > start
+            done_before = has & (running[last] <= moments.t)
+            done_position = last
+            latest_start = np.where(has, episodes.times[last], NAT)
+            latest_end = np.where(has, end_of[last], NAT)
+            still_running = has & ((latest_end == NAT) | (latest_end > moments.t))
+            running_long = still_running & (moments.t - latest_start > duration)
+            met = done_before | running_long
+            position = done_position
+        else:
+            met = np.zeros(n, bool)
+            position = np.zeros(n, np.int64)
+            has = np.zeros(n, bool)
+        reading = self._leaf(moments, met, condition.parameter, episodes, position, has,
+                             condition.describe(),
+                             note=lambda rows: np.where(met[rows], "since this time", ""))
+        reading.code = np.where(has, episodes.codes[np.clip(position, 0,
+                                                            max(episodes.n - 1, 0))]
+                                if episodes.n else None, None)
+        return reading
+
+    def _eval_Increased(self, condition: rules.Increased, moments: Moments) -> Reading:
+        n = len(moments)
+        met = np.zeros(n, bool)
+        parameter = _full(n, condition.parameters_[0])
+        value = np.full(n, np.nan)
+        time = np.full(n, NAT, dtype=np.int64)
+        before = np.full(n, np.nan)
+        for name in condition.parameters_:
+            series = self.store.series(name)
+            position, has = series.latest(moments.pc, moments.t)
+            safe = np.clip(position, 0, max(series.n - 1, 0))
+            now = np.where(has, series.values[safe] if series.n else 0.0, 0.0)  # none = 0
+            start_position, start_has = series.latest(moments.pc, moments.interval_start)
+            start_safe = np.clip(start_position, 0, max(series.n - 1, 0))
+            then = np.where(start_has, series.values[start_safe] if series.n else 0.0, 0.0)
+            increased = now > then
+            new = increased & ~met
+            parameter = np.where(new, name, parameter)
+            value = np.where(new, now, value)
+            before = np.where(new, then, before)
+            time = np.where(new, series.times[safe] if series.n else NAT, time)
+            met |= increased
+        unit = self._unit(condition.parameters_[0])
+        return Reading(met=met, parameter=parameter, value=value, code=_full(n, None),
+                       unit=_full(n, unit), time=time, rule=_full(n, condition.describe()),
+                       insufficient=np.zeros(n, bool),
+                       describe_rows=lambda rows: np.where(
+                           met[rows],
+                           words.join(parameter[rows].astype(str), " ",
+                                      words.numbers(value[rows]), f" {unit} at ",
+                                      words.times(time[rows]), ", was ",
+                                      words.numbers(before[rows]), " at the interval's start"),
+                           "no vasopressor increase over the interval"))
+
+    def _eval_DosesHeld(self, condition: rules.DosesHeld, moments: Moments) -> Reading:
+        n = len(moments)
+        held = moments.patient_values[f"held_in_{condition.scope}"].astype(float)
+        met = held >= condition.at_least
+        return Reading(met=met, parameter=_full(n, None), value=held, code=_full(n, None),
+                       unit=_full(n, "doses"), time=moments.t.copy(),
+                       rule=_full(n, condition.describe()), insufficient=np.zeros(n, bool),
+                       describe_rows=lambda rows: words.join(
+                           words.numbers(held[rows]), f" doses held in the {condition.scope}"))
+
+    def _eval_CountCriteria(self, condition: rules.CountCriteria, moments: Moments) -> Reading:
+        # Counted by the engine once every other criterion is known.
+        counts = moments.patient_values.get("__count__", np.zeros(len(moments)))
+        n = len(moments)
+        met = counts >= condition.at_least
+        names = moments.patient_values.get("__count_names__", _full(n, ""))
+        return Reading(met=met, parameter=_full(n, None), value=counts.astype(float),
+                       code=_full(n, None), unit=_full(n, "criteria"), time=moments.t.copy(),
+                       rule=_full(n, condition.describe()), insufficient=np.zeros(n, bool),
+                       describe_rows=lambda rows: words.join(
+                           words.numbers(counts[rows]), " criteria: ", names[rows].astype(str)))
+
+
+def _grouped_running_min(values: np.ndarray, group_first: np.ndarray) -> np.ndarray:
+    """Running minimum that restarts at each group's first index (groups contiguous)."""
+    n = len(values)
+    if n == 0:
+        return values
+    # Offset each group so that a plain running minimum cannot cross groups: process in
+    # pandas (vectorised groupby cummin).
+    return pd.Series(values).groupby(group_first).cummin().to_numpy()

@@ -1,0 +1,676 @@
+"""The assessment engine: every criterion of a protocol at every assessment point.
+
+How a dose is assessed is criteria.md section 2; this module applies it, vectorised over
+all assessment points of a ward at once (one numpy pass per rule, never a loop over
+observations):
+
+* **withhold-until** criteria (outcome ``hold``): triggered when the trigger X is met at T
+  or at any moment of the interval (each observation time of the parameters X reads, and
+  the interval's start); ``hold`` while the restart R (default: not X) is not met at T,
+  ``resolved`` once it is. SpO2 88 then 90 under a "> 90" restart is still a hold.
+* **stop-cycle** criteria are checked at every assessment point of the cycle and stay met
+  for the rest of the cycle; **discontinue** criteria stay met for the rest of the course.
+* **required parameters** without a fresh latest value make the criterion ``incomplete``:
+  missing is never normal, so no fresh value never gives ``clear``.
+* **dose limits**: the protocol's maximum doses per cycle / course reached ->
+  ``cycle_complete``.
+* **watch** criteria (section 7) and ``info`` (insufficient history of a window) are shown
+  and never change the status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dashboard.assessment import words
+from dashboard.assessment.conditions import (
+    HOUR_NS,
+    Evaluator,
+    Moments,
+    Reading,
+    format_value,
+)
+from dashboard.assessment.results import (
+    FINDING_SEVERITY,
+    NO_DOSE_DUE,
+    STATUS_SEVERITY,
+    ChecklistEntry,
+    DoseAssessment,
+    Finding,
+)
+from dashboard.assessment.series import NAT, ObservationStore, as_ns
+from dashboard.protocols import DEFAULT_PROTOCOL_ID, Criterion, Protocol, load_protocol
+from dashboard.protocols.rules import CountCriteria, EventCondition, Window
+from dashboard.schedule import assessment_points
+from dashboard.tables import WardData
+from dashboard.vocabulary import load_vocabulary
+
+FINDING_COLUMNS = ["point", "criterion", "outcome", "parameter", "value", "code", "unit",
+                   "time", "rule", "source", "interpretation", "detail", "restart", "system"]
+PATIENT_VALUE_COLUMNS = ("baseline_weight_kg", "baseline_creatinine_mg_dl", "target_sbp_mmhg")
+DOSE_LIMITS = "dose_limits"
+
+
+@dataclass
+class EngineResult:
+    """Assessment points (one row each, with ``status`` and ``protocol_id``) and findings
+    (one row per finding, ``point`` = row of ``points``)."""
+
+    points: pd.DataFrame
+    findings: pd.DataFrame
+    protocols: dict[str, Protocol]
+    checklists: dict[str, _ChecklistSource]
+
+
+# --------------------------------------------------------------------------- protocols
+
+
+def _protocol_by_patient(patients: pd.DataFrame, patient_ids: pd.Index,
+                         protocol: Protocol | None) -> tuple[pd.Series, dict[str, Protocol]]:
+    if protocol is not None:
+        return pd.Series(protocol.id, index=patient_ids), {protocol.id: protocol}
+    wanted = pd.Series(DEFAULT_PROTOCOL_ID, index=patient_ids)
+    if "protocol" in patients.columns and len(patients):
+        named = patients.set_index(patients["patient_id"].astype(str))["protocol"]
+        named = named[~named.index.duplicated()]
+        named = named.where(named.notna(), "").astype(str).str.strip()
+        named = named[named != ""]
+        wanted.loc[named.index.intersection(patient_ids)] = named
+    protocols = {name: load_protocol(name) for name in wanted.unique()}
+    # a file may be named by path: key by the id inside it
+    by_id = {}
+    for name, loaded in protocols.items():
+        wanted = wanted.replace(name, loaded.id)
+        by_id[loaded.id] = loaded
+    return wanted, by_id
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+class _ProtocolRun:
+    """All criteria of one protocol over its patients' assessment points."""
+
+    def __init__(self, protocol: Protocol, points: pd.DataFrame, store: ObservationStore,
+                 evaluator: Evaluator, patient_values: dict[str, np.ndarray]):
+        self.protocol = protocol
+        self.points = points
+        self.store = store
+        self.evaluator = evaluator
+        n = len(points)
+        self.n = n
+        self.pc = points["_pc"].to_numpy(np.int64)
+        self.t = as_ns(points["assessed_at"])
+        self.interval_start = as_ns(points["interval_start"])
+        self.cycle_start = as_ns(points["cycle_start"])
+        values = {name: array[self.pc] for name, array in patient_values.items()}
+        values["held_in_cycle"] = points["held_in_cycle"].to_numpy()
+        values["held_in_course"] = points["held_in_course"].to_numpy()
+        self.moments = Moments(point=np.arange(n), pc=self.pc, t=self.t,
+                               interval_start=self.interval_start, cycle_start=self.cycle_start,
+                               patient_values=values, at_assessment=True)
+        self._interval_moments: dict[tuple, Moments] = {}
+        self.rows: list[pd.DataFrame] = []
+        self.hold_active: dict[str, np.ndarray] = {}  # criterion -> hold grade active
+        cycle = points["cycle"].to_numpy(np.int64)
+        self.cycles = cycle
+        self.dose_numbers = points["dose_number"].to_numpy(np.int64)
+        self.cycle_group = pd.Series(self.pc * 100_000 + cycle)
+        self.course_group = pd.Series(self.pc)
+
+    # -- moments in the interval
+    def interval_moments(self, parameters: tuple[str, ...], include_start: bool) -> Moments:
+        """Each observation time in [interval start, T] of the parameters, and (for states
+        that last: windows, active events) the interval's start itself."""
+        key = (tuple(sorted(parameters)), include_start)
+        if key in self._interval_moments:
+            return self._interval_moments[key]
+        owners = [np.arange(self.n)] if include_start else [np.zeros(0, np.int64)]
+        times = [self.interval_start] if include_start else [np.zeros(0, np.int64)]
+        for name in key[0]:
+            series = self.store.series(name)
+            if series.n == 0:
+                continue
+            start = series.start_ge(self.pc, self.interval_start)
+            end = series.end_le(self.pc, self.t)
+            lengths = np.maximum(end - start, 0)
+            total = int(lengths.sum())
+            if total == 0:
+                continue
+            owner = np.repeat(np.arange(self.n), lengths)
+            offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            owners.append(owner)
+            times.append(series.times[start[owner] + offsets])
+        owner = np.concatenate(owners)
+        moment_times = np.concatenate(times)
+        base = self.moments
+        moments = Moments(point=owner, pc=base.pc[owner], t=moment_times,
+                          interval_start=base.interval_start[owner],
+                          cycle_start=base.cycle_start[owner],
+                          patient_values={k: v[owner] for k, v in base.patient_values.items()},
+                          at_assessment=False)
+        self._interval_moments[key] = moments
+        return moments
+
+    def _met_in_interval(self, criterion_trigger, parameters) -> tuple[np.ndarray, np.ndarray,
+                                                                         Reading]:
+        """(met at some moment of the interval, the last such moment, the reading)."""
+        # criteria.md section 2: a window criterion met at the interval's start stays active;
+        # a value read before the interval does not count as "in the interval".
+        lasting = any(isinstance(node, Window | EventCondition) for node in
+                      criterion_trigger.walk())
+        moments = self.interval_moments(parameters, include_start=lasting)
+        reading = self.evaluator.evaluate(criterion_trigger, moments)
+        met_index = np.flatnonzero(reading.met)
+        met = np.zeros(self.n, bool)
+        last = np.full(self.n, -1, dtype=np.int64)
+        if len(met_index):
+            owners = moments.point[met_index]
+            order = np.lexsort((moments.t[met_index], owners))
+            owners_sorted = owners[order]
+            is_last = np.r_[owners_sorted[1:] != owners_sorted[:-1], True]
+            chosen = met_index[order][is_last]
+            met[moments.point[chosen]] = True
+            last[moments.point[chosen]] = chosen
+        return met, last, reading
+
+    # -- stickiness (criteria.md section 2: once met, for the rest of the cycle / course)
+    def _sticky(self, met: np.ndarray, outcome: str) -> tuple[np.ndarray, np.ndarray]:
+        group = self.cycle_group if outcome == "stop_cycle" else self.course_group
+        source = pd.Series(np.where(met, np.arange(self.n), -1))
+        source = source.groupby(group.to_numpy()).cummax().to_numpy()
+        return source >= 0, source
+
+    # -- findings
+    def _frame(self, criterion: Criterion, outcome: str, rows: np.ndarray, reading: Reading,
+               reading_rows: np.ndarray, rule: np.ndarray | None = None,
+               detail: np.ndarray | None = None, restart: str | None = None) -> None:
+        if not len(rows):
+            return
+        if detail is None:
+            detail = reading.describe_rows(reading_rows)
+        codes = reading.code[reading_rows]
+        values = reading.value[reading_rows]
+        frame = pd.DataFrame({
+            "point": self.points.index.to_numpy()[rows],
+            "criterion": criterion.id,
+            "outcome": outcome,
+            "parameter": reading.parameter[reading_rows],
+            "value": values,
+            "code": codes,
+            "unit": reading.unit[reading_rows],
+            "time": reading.time[reading_rows],
+            "rule": reading.rule[reading_rows] if rule is None else rule,
+            "source": criterion.source.text(),
+            "interpretation": criterion.interpretation,
+            "detail": detail,
+            "restart": restart,
+            "system": criterion.system,
+        })
+        self.rows.append(frame)
+
+    def run(self) -> pd.DataFrame:
+        criteria = [c for c in self.protocol.criteria if not c.is_count_rule]
+        count_rules = [c for c in self.protocol.criteria if c.is_count_rule]
+        for criterion in criteria:
+            self._criterion(criterion)
+        for criterion in count_rules:
+            self._prepare_count(criterion)
+            self._criterion(criterion)
+        self._dose_limits()
+        if not self.rows:
+            return pd.DataFrame(columns=FINDING_COLUMNS)
+        return pd.concat(self.rows, ignore_index=True)
+
+    def _criterion(self, criterion: Criterion) -> None:
+        decided = np.zeros(self.n, bool)  # a status-setting or resolved finding was made
+        insufficient = np.zeros(self.n, bool)
+        resolved_rows: list[tuple] = []
+        for grade in criterion.grades:
+            at_t = self.evaluator.evaluate(grade.trigger, self.moments)
+            insufficient |= at_t.insufficient
+            if grade.outcome == "hold":
+                in_interval, last, interval_reading = self._met_in_interval(
+                    grade.trigger, grade.trigger.parameters())
+                if grade.restart is not None:
+                    restart = self.evaluator.evaluate(grade.restart, self.moments)
+                    restart_met = restart.met
+                else:
+                    restart = None
+                    restart_met = ~at_t.met
+                triggered = at_t.met | in_interval
+                active = triggered & ~restart_met
+                self.hold_active[criterion.id] = active
+                restart_words = grade.restart_words()
+                for outcome, mask in (("hold", active & ~decided),
+                                      ("resolved", triggered & restart_met & ~decided)):
+                    rows = np.flatnonzero(mask)
+                    if not len(rows):
+                        continue
+                    # The basis: the reading at T when it meets X, else the interval moment.
+                    use_t = at_t.met[rows]
+                    basis = np.empty(len(rows), dtype=object)
+                    if use_t.any():
+                        basis[use_t] = at_t.describe_rows(rows[use_t])
+                    if (~use_t).any():
+                        basis[~use_t] = interval_reading.describe_rows(last[rows[~use_t]])
+                    basis = basis.astype(str)
+                    now = (restart.describe_rows(rows) if restart is not None
+                           else np.full(len(rows), ""))
+                    if outcome == "hold":
+                        details = words.join(basis, f". Restart when {restart_words}")
+                        details = np.where((now != "") & (now != basis),
+                                           words.join(details, "; now: ", now), details)
+                    else:
+                        details = words.join("met in the interval (", basis,
+                                             "); restart condition now met")
+                        details = np.where(now != "", words.join(details, ": ", now), details)
+                    merged = _merge_readings(at_t, interval_reading, rows, use_t, last)
+                    if outcome == "hold":
+                        self._frame(criterion, outcome, rows, merged, np.arange(len(rows)),
+                                    detail=details, restart=restart_words)
+                    else:
+                        resolved_rows.append((rows, merged, details, restart_words))
+                decided |= active
+            elif grade.outcome in ("stop_cycle", "discontinue"):
+                met, source = self._sticky(at_t.met, grade.outcome)
+                rows = np.flatnonzero(met & ~decided)
+                scope = "cycle" if grade.outcome == "stop_cycle" else "course"
+                origins = source[rows]
+                details = at_t.describe_rows(origins)
+                earlier = origins != rows
+                if earlier.any():
+                    details = np.where(earlier, words.join(
+                        details, ". Met at the assessment of cycle ",
+                        self.cycles[origins].astype(str), " dose ",
+                        self.dose_numbers[origins].astype(str), " (",
+                        words.times(self.t[origins]),
+                        f"); stays for the rest of the {scope}"), details)
+                label = f"{grade.label}: " if grade.label else ""
+                self._frame(criterion, grade.outcome, rows, at_t, origins,
+                            detail=words.join(label, details) if len(rows) else details)
+                decided |= met
+            else:  # watch: at T only
+                rows = np.flatnonzero(at_t.met & ~decided)
+                label = f"{grade.label}: " if grade.label else ""
+                if len(rows):
+                    self._frame(criterion, "watch", rows, at_t, rows,
+                                detail=words.join(label, at_t.describe_rows(rows)))
+                decided |= at_t.met
+        for rows, merged, details, restart_words in resolved_rows:
+            keep = ~decided[rows]
+            if keep.any():
+                self._frame(criterion, "resolved", rows[keep], merged,
+                            np.flatnonzero(keep), detail=details[keep], restart=restart_words)
+                decided[rows[keep]] = True
+        self._freshness(criterion)
+        # Insufficient history of a window: informational, only when nothing else was said.
+        rows = np.flatnonzero(insufficient & ~decided)
+        if len(rows):
+            grade = criterion.grades[-1]
+            reading = self.evaluator.evaluate(grade.trigger, self.moments)
+            frame_detail = reading.describe_rows(rows)
+            self._frame(criterion, "info", rows, reading, rows,
+                        rule=np.full(len(rows), "insufficient history: "
+                                     + grade.trigger.describe(), dtype=object),
+                        detail=frame_detail)
+
+    def _freshness(self, criterion: Criterion) -> None:
+        """criteria.md section 2: a required parameter without a fresh latest value makes the
+        criterion incomplete, naming the parameter and how fresh it had to be."""
+        for requirement in criterion.required:
+            series = self.store.series(requirement.parameter)
+            position, has = series.latest(self.pc, self.t)
+            safe = np.clip(position, 0, max(series.n - 1, 0))
+            time = np.where(has, series.times[safe] if series.n else NAT, NAT)
+            limit = np.int64(requirement.fresh_hours * HOUR_NS)
+            stale = ~has | (self.t - time > limit)
+            rows = np.flatnonzero(stale)
+            if not len(rows):
+                continue
+            unit = self.evaluator._unit(requirement.parameter)
+            values = np.where(has, series.values[safe] if series.n else np.nan, np.nan)
+            codes = np.where(has, series.codes[safe] if series.n else None, None) \
+                if not self.evaluator.vocabulary[requirement.parameter].is_numeric \
+                else np.full(self.n, None, dtype=object)
+            hours = f"{requirement.fresh_hours:g} h"
+            details = np.where(
+                has[rows],
+                words.join(f"no {requirement.parameter} in the last {hours}; last was ",
+                           words.ages(self.t[rows] - time[rows]), " ago (",
+                           words.times(time[rows]), ")"),
+                f"no {requirement.parameter} recorded; needed within {hours}")
+            frame = pd.DataFrame({
+                "point": self.points.index.to_numpy()[rows],
+                "criterion": criterion.id, "outcome": "incomplete",
+                "parameter": requirement.parameter, "value": values[rows],
+                "code": codes[rows], "unit": unit, "time": time[rows],
+                "rule": f"latest {requirement.parameter} within {hours}",
+                "source": criterion.source.text(), "interpretation": criterion.interpretation,
+                "detail": details, "restart": None, "system": criterion.system,
+            })
+            self.rows.append(frame)
+
+    def _prepare_count(self, criterion: Criterion) -> None:
+        node = next(n for g in criterion.grades for n in g.trigger.walk()
+                    if isinstance(n, CountCriteria))
+        names = node.criteria or tuple(
+            c.id for c in self.protocol.criteria
+            if not c.is_count_rule and node.outcome in c.outcomes)
+        states = {}
+        for name in names:
+            if node.outcome == "hold":
+                active = self.hold_active.get(name, np.zeros(self.n, bool))
+            else:
+                active = self._outcome_mask(name, node.outcome)
+            if node.mode == "cumulative":
+                active = pd.Series(active).groupby(self.cycle_group.to_numpy()).cummax() \
+                    .to_numpy().astype(bool)
+            states[name] = active
+        matrix = np.vstack(list(states.values())) if states else np.zeros((1, self.n), bool)
+        count = matrix.sum(axis=0)
+        names_text = words.join_names([(name, state) for name, state in states.items()],
+                                      self.n)
+        self.moments.patient_values["__count__"] = count
+        self.moments.patient_values["__count_names__"] = names_text
+
+    def _outcome_mask(self, criterion_id: str, outcome: str) -> np.ndarray:
+        mask = np.zeros(self.n, bool)
+        index = self.points.index
+        for frame in self.rows:
+            chosen = frame[(frame["criterion"] == criterion_id) & (frame["outcome"] == outcome)]
+            mask[index.get_indexer(chosen["point"])] = True
+        return mask
+
+    def _dose_limits(self) -> None:
+        """criteria.md section 1: cycle_complete when the protocol's maximum doses for the
+        cycle (or course, or the number of cycles) have been given."""
+        dosing = self.protocol.dosing
+        checks = [
+            ("given_in_cycle", dosing.doses_per_cycle,
+             f"doses given in the cycle >= {dosing.doses_per_cycle}"),
+            ("given_in_course", dosing.max_doses_per_course,
+             f"doses given in the course >= {dosing.max_doses_per_course}"),
+            ("cycle", dosing.cycles + 1, f"cycle number > {dosing.cycles}"),
+        ]
+        done = np.zeros(self.n, bool)
+        source = f"{self.protocol.title}: dosing limits"
+        for column, limit, rule in checks:
+            values = self.points[column].to_numpy()
+            rows = np.flatnonzero((values >= limit) & ~done)
+            done[rows] = True
+            if not len(rows):
+                continue
+            self.rows.append(pd.DataFrame({
+                "point": self.points.index.to_numpy()[rows], "criterion": DOSE_LIMITS,
+                "outcome": "cycle_complete", "parameter": None,
+                "value": values[rows].astype(float), "code": None,
+                "unit": "doses" if column != "cycle" else "cycle", "time": self.t[rows],
+                "rule": rule, "source": source, "interpretation": None,
+                "detail": words.join(f"{column.replace('_', ' ')}: ",
+                                     values[rows].astype(np.int64).astype(str)),
+                "restart": None, "system": "treatment",
+            }))
+
+
+def _merge_readings(at_t: Reading, interval: Reading, rows: np.ndarray, use_t: np.ndarray,
+                    last: np.ndarray) -> Reading:
+    """The basis per row: the reading at T where it meets the trigger, else the interval
+    moment that did."""
+    other = np.where(use_t, 0, last[rows])
+
+    def pick(name):
+        return np.where(use_t, getattr(at_t, name)[rows], getattr(interval, name)[other])
+
+    return Reading(met=np.ones(len(rows), bool), parameter=pick("parameter"),
+                   value=pick("value"), code=pick("code"), unit=pick("unit"),
+                   time=pick("time"), rule=pick("rule"),
+                   insufficient=np.zeros(len(rows), bool))
+
+
+# --------------------------------------------------------------------------- checklist
+
+
+class _ChecklistSource:
+    """The latest value of each parameter at each point, for checklists built on demand."""
+
+    def __init__(self, protocol: Protocol, run: _ProtocolRun, findings: pd.DataFrame):
+        self.protocol = protocol
+        self.run = run
+        self.findings = findings
+        self._latest: dict[str, tuple] = {}
+        self._positions = {point: i for i, point in enumerate(run.points.index)}
+
+    def latest(self, parameter: str):
+        if parameter not in self._latest:
+            series = self.run.store.series(parameter)
+            position, has = series.latest(self.run.pc, self.run.t)
+            self._latest[parameter] = (series, position, has)
+        return self._latest[parameter]
+
+    def entries(self, point: int) -> list[ChecklistEntry]:
+        i = self._positions[point]
+        mine = self.findings[self.findings["point"] == point]
+        vocabulary = self.run.evaluator.vocabulary
+        entries = []
+        for criterion in self.protocol.criteria:
+            outcomes = mine.loc[mine["criterion"] == criterion.id, "outcome"]
+            state = min(outcomes, key=FINDING_SEVERITY.get) if len(outcomes) else "clear"
+            values = []
+            for parameter in criterion.parameters():
+                if parameter == "event_resolved":
+                    continue
+                series, position, has = self.latest(parameter)
+                if not has[i]:
+                    values.append({"parameter": parameter, "value": None, "unit": None,
+                                   "time": None})
+                    continue
+                spec = vocabulary[parameter]
+                p = int(position[i])
+                values.append({
+                    "parameter": parameter,
+                    "value": float(series.values[p]) if spec.is_numeric else series.codes[p],
+                    "unit": spec.unit if spec.is_numeric else None,
+                    "time": pd.Timestamp(int(series.times[p]), tz="UTC"),
+                })
+            restarts = [g.restart_words() for g in criterion.grades if g.outcome == "hold"]
+            entries.append(ChecklistEntry(
+                criterion=criterion.id, title=criterion.title, system=criterion.system,
+                state=state, outcomes=criterion.outcomes,
+                rule="; ".join(f"{g.outcome}: {g.trigger.describe()}" for g in criterion.grades),
+                restart=restarts[0] if restarts else None, values=tuple(values),
+                source=criterion.source.text(), interpretation=criterion.interpretation))
+        outcomes = mine.loc[mine["criterion"] == DOSE_LIMITS, "outcome"]
+        dosing = self.protocol.dosing
+        entries.append(ChecklistEntry(
+            criterion=DOSE_LIMITS, title="Dose limits", system="treatment",
+            state=outcomes.iloc[0] if len(outcomes) else "clear",
+            outcomes=("cycle_complete",),
+            rule=(f"at most {dosing.doses_per_cycle} doses per cycle, {dosing.cycles} cycles, "
+                  f"{dosing.max_doses_per_course} doses per course"),
+            restart=None, values=(
+                {"parameter": "doses given in the cycle",
+                 "value": int(self.run.points["given_in_cycle"].iloc[i]), "unit": "doses",
+                 "time": None},
+                {"parameter": "doses given in the course",
+                 "value": int(self.run.points["given_in_course"].iloc[i]), "unit": "doses",
+                 "time": None}),
+            source=f"{self.protocol.title}: dosing limits", interpretation=None))
+        return entries
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def evaluate_ward(ward: WardData, at: pd.Timestamp | None = None,
+                  protocol: Protocol | None = None) -> EngineResult:
+    """Assess a ward: the next dose of each patient at ``at``, or (``at`` None) every dose
+    as of its scheduled time. Returns frames; see :func:`assess_next_doses` for objects."""
+    patients = ward.patients
+    patient_ids = pd.Index(pd.unique(pd.concat([
+        patients["patient_id"].astype(str), ward.doses["patient_id"].astype(str)],
+        ignore_index=True)))
+    protocol_of, protocols = _protocol_by_patient(patients, patient_ids, protocol)
+    interval_hours = protocol_of.map({pid: p.dosing.interval_hours
+                                      for pid, p in protocols.items()})
+    if at is not None:
+        at = _utc(at)
+    points = assessment_points(ward.doses, at, interval_hours)
+    points["_pc"] = patient_ids.get_indexer(points["patient_id"])
+    points["protocol_id"] = protocol_of.reindex(points["patient_id"]).to_numpy()
+
+    table = patients.drop_duplicates("patient_id").set_index(
+        patients.drop_duplicates("patient_id")["patient_id"].astype(str))
+    patient_values = {}
+    for column in PATIENT_VALUE_COLUMNS:
+        if column in table.columns:
+            series = pd.to_numeric(table[column], errors="coerce")
+        else:
+            series = pd.Series(dtype=float)
+        patient_values[column] = series.reindex(patient_ids).to_numpy(dtype=float)
+
+    store = ObservationStore(ward.observations, patient_ids)
+    evaluator = Evaluator(store, load_vocabulary())
+    frames = []
+    checklists = {}
+    for protocol_id, chosen in protocols.items():
+        subset = points[points["protocol_id"] == protocol_id]
+        if subset.empty:
+            continue
+        run = _ProtocolRun(chosen, subset, store, evaluator, patient_values)
+        findings = run.run()
+        frames.append(findings)
+        checklists[protocol_id] = _ChecklistSource(chosen, run, findings)
+    findings = (pd.concat([f for f in frames if len(f)], ignore_index=True)
+                if any(len(f) for f in frames) else pd.DataFrame(columns=FINDING_COLUMNS))
+    findings["time"] = pd.to_datetime(findings["time"].astype("int64"), utc=True) \
+        if len(findings) else pd.Series(dtype="datetime64[ns, UTC]")
+    findings["severity"] = findings["outcome"].map(FINDING_SEVERITY)
+    findings = findings.sort_values(["point", "severity", "criterion"], kind="stable") \
+        .reset_index(drop=True)
+
+    status_setting = findings[findings["outcome"].isin(list(STATUS_SEVERITY))]
+    worst = status_setting.groupby("point")["severity"].min()
+    rank_to_status = {rank: status for status, rank in STATUS_SEVERITY.items()}
+    points["status"] = points.index.map(worst).map(rank_to_status).fillna("clear")
+    for column in checklists.values():
+        column.findings = findings
+    return EngineResult(points=points.drop(columns="_pc"), findings=findings,
+                        protocols=protocols, checklists=checklists)
+
+
+def _utc(moment) -> pd.Timestamp:
+    moment = pd.Timestamp(moment)
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+
+
+def _finding_objects(findings: pd.DataFrame) -> dict[int, list[Finding]]:
+    """Finding objects per point (findings are sorted by point, most severe first)."""
+    grouped: dict[int, list[Finding]] = {}
+    if findings.empty:
+        return grouped
+    codes = findings["code"].to_numpy(object)
+    has_code = np.array([isinstance(c, str) for c in codes.tolist()], dtype=bool)
+    values = findings["value"].to_numpy(float)
+    shown = np.where(has_code, codes, np.where(np.isnan(values), None, values.astype(object)))
+    times = findings["time"]
+    time_list = [None if t is pd.NaT else t for t in times]
+    columns = zip(findings["point"].tolist(), findings["criterion"].tolist(),
+                  findings["outcome"].tolist(), findings["parameter"].tolist(), shown.tolist(),
+                  findings["unit"].tolist(), time_list, findings["rule"].tolist(),
+                  findings["source"].tolist(), findings["interpretation"].tolist(),
+                  findings["detail"].tolist(), findings["restart"].tolist(),
+                  findings["system"].tolist(), strict=True)
+    new = object.__new__
+    for (point, criterion, outcome, parameter, value, unit, time, rule, source, interpretation,
+         detail, restart, system) in columns:
+        # A frozen dataclass's __init__ sets each field through object.__setattr__; a course
+        # review of a large ward builds 10^5 findings, so fill the instance dict directly.
+        finding = new(Finding)
+        finding.__dict__.update(
+            criterion=criterion, outcome=outcome, parameter=parameter, value=value,
+            unit=unit or None, time=time, rule=rule, source=source,
+            interpretation=interpretation if isinstance(interpretation, str) else None,
+            detail=detail, restart=restart if isinstance(restart, str) else None, system=system)
+        bucket = grouped.get(point)
+        if bucket is None:
+            grouped[point] = [finding]
+        else:
+            bucket.append(finding)
+    return grouped
+
+
+def _assessments(result: EngineResult, targets: pd.DataFrame) -> list[DoseAssessment]:
+    findings = _finding_objects(result.findings[result.findings["point"].isin(targets.index)])
+    columns = zip(targets.index.tolist(), targets["patient_id"].tolist(),
+                  targets["protocol_id"].tolist(), targets["cycle"].tolist(),
+                  targets["dose_number"].tolist(), list(targets["scheduled_time"]),
+                  list(targets["assessed_at"]), targets["recorded_status"].tolist(),
+                  targets["status"].tolist(), strict=True)
+    sources = result.checklists
+    return [
+        DoseAssessment(patient_id, protocol_id, int(cycle), int(number), scheduled, assessed,
+                       recorded, status, findings.get(point, []),
+                       _ChecklistBuilder(sources[protocol_id], point)
+                       if protocol_id in sources else None)
+        for (point, patient_id, protocol_id, cycle, number, scheduled, assessed, recorded,
+             status) in columns
+    ]
+
+
+class _ChecklistBuilder:
+    """Builds one dose's checklist when it is first asked for."""
+
+    __slots__ = ("point", "source")
+
+    def __init__(self, source: _ChecklistSource, point: int):
+        self.source = source
+        self.point = point
+
+    def __call__(self) -> list[ChecklistEntry]:
+        return self.source.entries(self.point)
+
+
+def assess_next_doses(ward: WardData, at: pd.Timestamp,
+                      protocol: Protocol | None = None) -> list[DoseAssessment]:
+    """Each patient's next dose, assessed at ``at`` with the observations known then.
+
+    ``protocol`` None: each patient's ``protocol`` column (empty = the default,
+    proleukin-label). A patient with every dose decided gets status ``no_dose_due``.
+    """
+    at = _utc(at)
+    result = evaluate_ward(ward, at, protocol)
+    targets = result.points[result.points["is_target"]]
+    assessments = {a.patient_id: a for a in _assessments(result, targets)}
+    patient_ids = pd.unique(pd.concat([ward.patients["patient_id"].astype(str),
+                                       ward.doses["patient_id"].astype(str)]))
+    protocol_of, _ = _protocol_by_patient(ward.patients, pd.Index(patient_ids), protocol)
+    ordered = []
+    for patient_id in patient_ids:
+        if patient_id in assessments:
+            ordered.append(assessments[patient_id])
+        else:
+            ordered.append(DoseAssessment(
+                patient_id=patient_id, protocol_id=protocol_of[patient_id], cycle=None,
+                dose_number=None, scheduled_time=None, assessed_at=at, recorded_status=None,
+                status=NO_DOSE_DUE))
+    return ordered
+
+
+def assess_course(ward: WardData, protocol: Protocol | None = None) -> list[DoseAssessment]:
+    """Every dose of every course, each assessed as of its scheduled time (a review)."""
+    result = evaluate_ward(ward, None, protocol)
+    points = result.points.sort_values(["patient_id", "cycle", "dose_number"], kind="stable")
+    return _assessments(result, points)
+
+
+def format_basis(finding: Finding) -> str:
+    """A finding in one line: outcome, criterion, value, time and rule."""
+    value = format_value(finding.value if isinstance(finding.value, float) else np.nan,
+                         finding.value if isinstance(finding.value, str) else None)
+    when = finding.time.strftime("%Y-%m-%d %H:%M UTC") if finding.time is not None else ""
+    return f"{finding.outcome} {finding.criterion}: {value} {finding.unit or ''} {when} " \
+           f"({finding.rule})"

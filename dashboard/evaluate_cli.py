@@ -1,0 +1,270 @@
+"""``python -m dashboard evaluate``: data-contract section 5, exactly.
+
+    evaluate PATH [--protocol ID_OR_FILE] [--at TIME] [--course] [--format json|table|csv]
+
+A thin shell over the core: load (dashboard.loading), assess (dashboard.assessment),
+print. Exit 0 when the input was read, whatever the clinical statuses; exit 2 with the
+problems on standard error when it was not (only MonitorUserError is caught).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import sys
+
+import pandas as pd
+
+from dashboard.assessment import assess_course, assess_next_doses
+from dashboard.assessment.results import DoseAssessment, Finding
+from dashboard.errors import DataValidationError, MonitorUserError
+from dashboard.loading import load_ward
+from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol
+from dashboard.settings import WardSettings, validate_timezone
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+FORMATS = ("json", "table", "csv")
+CSV_COLUMNS = ["patient_id", "cycle", "dose_number", "scheduled_time", "recorded_status",
+               "status", "criterion", "outcome", "parameter", "value", "unit", "time", "rule",
+               "source", "interpretation", "detail"]
+
+
+def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="assess each patient's next dose (or every dose with --course)",
+        description="Assess PATH against a protocol: each patient's next dose at --at (default "
+        "now), or every dose of every course as of its scheduled time (--course). Exit 0 when "
+        "the input was read (whatever the statuses); 2 with the problems listed when not.",
+    )
+    parser.add_argument("path", metavar="PATH",
+                        help="a folder of the three CSVs, a per-dose sheet, a FHIR bundle or an "
+                        "Excel workbook")
+    parser.add_argument("--protocol", metavar="ID_OR_FILE", default=None,
+                        help="a shipped protocol id or a protocol file (default: each patient's "
+                        f"protocol column, empty = {DEFAULT_PROTOCOL_ID})")
+    parser.add_argument("--at", metavar="TIME", default=None,
+                        help="evaluate as of this moment (ISO 8601; without an offset it is read "
+                        "in the ward's time zone). Default: now")
+    parser.add_argument("--course", action="store_true",
+                        help="every dose of every course as of its scheduled_time (a review)")
+    parser.add_argument("--format", choices=FORMATS, default="json",
+                        help="output format (default: json)")
+    parser.add_argument("--timezone", metavar="ZONE", default=None,
+                        help="the ward's IANA time zone for times without an offset "
+                        "(default: IL2_WARD_TIMEZONE, else the machine's zone)")
+    parser.set_defaults(handler=run_evaluate)
+    return parser
+
+
+def parse_at(text: str | None, timezone: str) -> pd.Timestamp:
+    """--at as a UTC moment; a time without an offset is ward-local."""
+    if text is None:
+        return pd.Timestamp.now(tz="UTC")
+    try:
+        moment = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise MonitorUserError(f"--at: '{text}' is not a time (use e.g. 2026-03-02T13:30 or "
+                               "2026-03-02T13:30:00+00:00)") from None
+    if pd.isna(moment):
+        raise MonitorUserError(f"--at: '{text}' is not a time")
+    if moment.tzinfo is None:
+        moment = moment.tz_localize(timezone, ambiguous="raise", nonexistent="raise")
+    return moment.tz_convert("UTC")
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    try:
+        timezone = (validate_timezone(args.timezone) if getattr(args, "timezone", None)
+                    else WardSettings.from_environment().timezone)
+        protocol = load_protocol(args.protocol) if args.protocol else None
+        at = None if args.course else parse_at(args.at, timezone)
+        ward = load_ward(args.path, timezone)
+        if args.course:
+            evaluated_at = pd.Timestamp.now(tz="UTC")
+            if args.at is not None:
+                # --course --at: the review as it could have been made at that moment
+                evaluated_at = parse_at(args.at, timezone)
+                ward.observations = ward.observations[ward.observations["time"] <= evaluated_at]
+            assessments = assess_course(ward, protocol)
+            reviewed = {a.patient_id for a in assessments}
+            without_doses = [str(pid) for pid in ward.patients["patient_id"]
+                             if str(pid) not in reviewed]
+        else:
+            assessments = assess_next_doses(ward, at, protocol)
+            evaluated_at = at
+            without_doses = []
+    except DataValidationError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MonitorUserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    shown = protocol or load_protocol(None)
+    protocols_used = sorted({a.protocol_id for a in assessments})
+    output = {
+        "json": render_json, "table": render_table, "csv": render_csv,
+    }[args.format](assessments, shown, evaluated_at, args.course, protocols_used,
+                   without_doses=without_doses)
+    sys.stdout.write(output)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _iso(moment) -> str | None:
+    if moment is None or pd.isna(moment):
+        return None
+    return pd.Timestamp(moment).tz_convert("UTC").isoformat()
+
+
+def _json_value(value):
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return int(value) if value.is_integer() else value
+    return value
+
+
+def finding_json(finding: Finding) -> dict:
+    return {
+        "criterion": finding.criterion,
+        "outcome": finding.outcome,
+        "parameter": finding.parameter,
+        "value": _json_value(finding.value),
+        "unit": finding.unit,
+        "time": _iso(finding.time),
+        "rule": finding.rule,
+        "source": finding.source,
+        "interpretation": finding.interpretation,
+        "detail": finding.detail,
+        "restart": finding.restart,
+        "system": finding.system,
+    }
+
+
+def _dose_json(assessment: DoseAssessment) -> dict | None:
+    if assessment.cycle is None:
+        return None
+    return {"cycle": assessment.cycle, "dose_number": assessment.dose_number,
+            "scheduled_time": _iso(assessment.scheduled_time)}
+
+
+def document(assessments: list[DoseAssessment], protocol: Protocol,
+             evaluated_at: pd.Timestamp, course: bool, protocols_used: list[str],
+             without_doses: list[str] = ()) -> dict:
+    """The JSON document of data-contract section 5 (with a few extra keys: each patient's
+    protocol, and per finding interpretation, detail, restart and system)."""
+    patients: dict[str, dict] = {}
+    for assessment in assessments:
+        entry = patients.setdefault(assessment.patient_id, {
+            "patient_id": assessment.patient_id, "protocol": assessment.protocol_id})
+        findings = [finding_json(f) for f in assessment.findings]
+        if course:
+            entry.setdefault("doses", []).append({
+                **_dose_json(assessment), "recorded_status": assessment.recorded_status,
+                "status": assessment.status, "findings": findings})
+        else:
+            entry.update({"next_dose": _dose_json(assessment), "status": assessment.status,
+                          "findings": findings})
+    for patient_id in without_doses:  # --course: no dose recorded, an empty course
+        patients.setdefault(patient_id, {"patient_id": patient_id, "doses": []})
+    return {
+        "protocol": {"id": protocol.id, "title": protocol.title},
+        "protocols_used": protocols_used,
+        "evaluated_at": _iso(evaluated_at),
+        "patients": list(patients.values()),
+    }
+
+
+def render_json(assessments, protocol, evaluated_at, course, protocols_used,
+                without_doses=()) -> str:
+    return json.dumps(document(assessments, protocol, evaluated_at, course, protocols_used,
+                               without_doses), indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def render_csv(assessments, protocol, evaluated_at, course, protocols_used,
+               without_doses=()) -> str:
+    """One row per finding; a dose without findings gets one row with its status."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for assessment in assessments:
+        base = {"patient_id": assessment.patient_id, "cycle": assessment.cycle or "",
+                "dose_number": assessment.dose_number or "",
+                "scheduled_time": _iso(assessment.scheduled_time) or "",
+                "recorded_status": assessment.recorded_status or "",
+                "status": assessment.status}
+        if not assessment.findings:
+            writer.writerow(base)
+        for finding in assessment.findings:
+            item = finding_json(finding)
+            writer.writerow({**base, **{key: "" if item.get(key) is None else item[key]
+                                        for key in CSV_COLUMNS if key in item}})
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- table
+
+STATUS_WORDS = {
+    "discontinue": "DISCONTINUE", "stop_cycle": "STOP CYCLE", "cycle_complete": "CYCLE COMPLETE",
+    "hold": "HOLD", "incomplete": "INCOMPLETE", "clear": "clear", "no_dose_due": "no dose due",
+}
+
+
+def _short_time(moment) -> str:
+    if moment is None or pd.isna(moment):
+        return "-"
+    return pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+
+
+def _finding_line(finding: Finding) -> str:
+    value = _json_value(finding.value)
+    if isinstance(value, float):
+        value = f"{value:.4g}"
+    shown = "" if value is None else f"{value}{' ' + finding.unit if finding.unit else ''}"
+    when = f" at {_short_time(finding.time)}" if finding.time is not None else ""
+    flag = " [interpretation]" if finding.interpretation else ""
+    line = f"    {finding.outcome:<11} {finding.criterion:<24} {shown}{when}: {finding.rule}{flag}"
+    extra = []
+    if finding.detail:
+        extra.append(f"      {finding.detail}")
+    extra.append(f"      source: {finding.source}")
+    return "\n".join([line, *extra])
+
+
+def render_table(assessments, protocol, evaluated_at, course, protocols_used,
+                 without_doses=()) -> str:
+    lines = [f"Protocol: {protocol.id} ({protocol.title})"
+             + (f"; per patient: {', '.join(protocols_used)}" if protocols_used != [protocol.id]
+                else ""),
+             f"Evaluated at: {_iso(evaluated_at)} (times below in UTC)", ""]
+    if course:
+        lines.append(f"{'patient':<10} {'cycle':>5} {'dose':>4}  {'scheduled':<16}  "
+                     f"{'recorded':<9}  status")
+    else:
+        lines.append(f"{'patient':<10} {'cycle':>5} {'dose':>4}  {'scheduled':<16}  status")
+    lines.append("-" * 72)
+    for assessment in assessments:
+        cycle = str(assessment.cycle) if assessment.cycle is not None else "-"
+        number = str(assessment.dose_number) if assessment.dose_number is not None else "-"
+        head = (f"{assessment.patient_id:<10} {cycle:>5} {number:>4}  "
+                f"{_short_time(assessment.scheduled_time):<16}  ")
+        if course:
+            head += f"{assessment.recorded_status or '-':<9}  "
+        head += STATUS_WORDS.get(assessment.status, assessment.status)
+        lines.append(head)
+        lines.extend(_finding_line(finding) for finding in assessment.findings)
+    lines.extend(f"{patient_id:<10} no doses recorded" for patient_id in without_doses)
+    lines.append("")
+    lines.append("Support for a clinician's decision; it does not make it. Check every finding's "
+                 "value, time, rule and source.")
+    return "\n".join(lines) + "\n"

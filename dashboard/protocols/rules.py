@@ -1,0 +1,683 @@
+"""The rule language of protocol files: conditions as data.
+
+A condition is a small tree. Its leaves say *what is looked at* (the latest value, any value
+in a scope, a window sum, an event...) and *how it is compared*; its branches are
+``all_of``, ``any_of`` and ``none_of``. The classes here only describe rules (and say them
+in words); :mod:`dashboard.assessment` evaluates them. Every number, operator and unit of a
+rule comes from a protocol file (criteria.md section 8); none is written in Python.
+
+The file format is documented in docs/protocol-format.md. Parsing is strict: an unknown
+key, an unknown parameter or code, or a unit that does not belong to the parameter raises
+:class:`RuleError` with the key path, which the protocol loader turns into a
+:class:`~dashboard.errors.ProtocolError` naming the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dashboard.vocabulary import Vocabulary, unit_key
+
+OPERATORS = ("<", "<=", ">", ">=")
+OPERATOR_WORDS = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
+SCOPES = ("interval", "cycle", "course")
+EVENT_SCOPES = ("active", "interval", "cycle", "course")
+COUNT_MODES = ("simultaneous", "cumulative")
+# Patient columns a threshold may name (data-contract section 1).
+PATIENT_THRESHOLD_COLUMNS = ("target_sbp_mmhg",)
+# What "baseline" means for a parameter (data-contract section 1, patients table).
+BASELINE_COLUMNS = {"weight": "baseline_weight_kg", "creatinine": "baseline_creatinine_mg_dl"}
+EVENT_PARAMETER = "event"
+EVENT_RESOLVED_PARAMETER = "event_resolved"
+
+
+class RuleError(ValueError):
+    """A malformed rule; ``path`` is where in the file (e.g. ``trigger.any_of[1].op``)."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+def _format_number(number: float) -> str:
+    return f"{number:g}"
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A number in the canonical unit, or a patient column with the protocol's default."""
+
+    value: float | None  # canonical; None when taken from the patient
+    written: str  # as written in the file, with its unit ("90 mm[Hg]")
+    patient_column: str | None = None
+    default: float | None = None  # canonical
+
+    def describe(self) -> str:
+        return self.written
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``op threshold``, ``between [low, high]`` (both inclusive) or ``in [codes]``."""
+
+    op: str | None = None
+    threshold: Threshold | None = None
+    low: float | None = None  # canonical
+    high: float | None = None
+    codes: tuple[str, ...] = ()
+    written_range: str = ""
+
+    @property
+    def is_codes(self) -> bool:
+        return bool(self.codes)
+
+    def describe(self) -> str:
+        if self.codes:
+            return "is " + " or ".join(f"`{code}`" for code in self.codes)
+        if self.low is not None:
+            return f"between {self.written_range} (inclusive)"
+        return f"{OPERATOR_WORDS[self.op]} {self.threshold.describe()}"
+
+    def negated_words(self) -> str:
+        return f"not {self.describe()}"
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Base of every rule node."""
+
+    def describe(self) -> str:  # pragma: no cover - every node overrides
+        raise NotImplementedError
+
+    def parameters(self) -> tuple[str, ...]:
+        """The vocabulary parameters this condition reads (for the checklist and docs)."""
+        return ()
+
+    def children(self) -> tuple[Condition, ...]:
+        return ()
+
+    def walk(self):
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+
+@dataclass(frozen=True)
+class AfterEvent:
+    """The reading came within ``hours`` after an event (e.g. a fluid bolus)."""
+
+    code: str
+    hours: float
+
+
+@dataclass(frozen=True)
+class Latest(Condition):
+    """The latest value of a parameter at T (any age; freshness is a separate check)."""
+
+    parameter: str
+    comparison: Comparison
+    after_event: AfterEvent | None = None
+
+    def describe(self) -> str:
+        text = f"latest {self.parameter} {self.comparison.describe()}"
+        if self.after_event:
+            text += (f" within {_format_number(self.after_event.hours)} h after an event "
+                     f"`{self.after_event.code}`")
+        return text
+
+    def parameters(self):
+        return (self.parameter, *((EVENT_PARAMETER,) if self.after_event else ()))
+
+
+@dataclass(frozen=True)
+class AnyIn(Condition):
+    """Any value of a parameter in the scope (interval, cycle or course) meets it."""
+
+    parameter: str
+    comparison: Comparison
+    scope: str
+
+    def describe(self) -> str:
+        return f"any {self.parameter} {self.comparison.describe()} in the {self.scope}"
+
+    def parameters(self):
+        return (self.parameter,)
+
+
+@dataclass(frozen=True)
+class Extreme(Condition):
+    """The maximum (or minimum) of a parameter over the scope."""
+
+    parameter: str
+    kind: str  # "max" or "min"
+    comparison: Comparison
+    scope: str
+
+    def describe(self) -> str:
+        word = "maximum" if self.kind == "max" else "minimum"
+        return f"{word} {self.parameter} in the {self.scope} {self.comparison.describe()}"
+
+    def parameters(self):
+        return (self.parameter,)
+
+
+@dataclass(frozen=True)
+class Window(Condition):
+    """Sum (or rate = sum / hours) of a volume parameter over (T - offset - W, T - offset],
+    optionally per kg of baseline weight."""
+
+    parameter: str
+    hours: float
+    aggregate: str  # "sum" or "rate"
+    per_kg: bool
+    offset_hours: float
+    comparison: Comparison
+
+    def describe(self) -> str:
+        what = "rate" if self.aggregate == "rate" else "total"
+        per = " per kg of baseline weight" if self.per_kg else ""
+        when = f"the last {_format_number(self.hours)} h"
+        if self.offset_hours:
+            end = _format_number(self.offset_hours)
+            start = _format_number(self.offset_hours + self.hours)
+            when = f"the {_format_number(self.hours)} h from {start} h to {end} h before T"
+        return f"{self.parameter} {what}{per} over {when} {self.comparison.describe()}"
+
+    def parameters(self):
+        return (self.parameter,)
+
+
+@dataclass(frozen=True)
+class Rising(Condition):
+    """The latest value is higher than the one before it."""
+
+    parameter: str
+
+    def describe(self) -> str:
+        return f"{self.parameter} rising (latest > the one before it)"
+
+    def parameters(self):
+        return (self.parameter,)
+
+
+@dataclass(frozen=True)
+class PercentOverBaseline(Condition):
+    """(latest - baseline) / baseline x 100, baseline from the patients table."""
+
+    parameter: str
+    comparison: Comparison
+
+    def describe(self) -> str:
+        return f"latest {self.parameter} over baseline {self.comparison.describe()}"
+
+    def parameters(self):
+        return (self.parameter,)
+
+
+@dataclass(frozen=True)
+class RatioToBaseline(Condition):
+    """latest / baseline (baseline creatinine: the patients table, else the first of the
+    course)."""
+
+    parameter: str
+    comparison: Comparison
+
+    def describe(self) -> str:
+        return f"latest {self.parameter} / baseline {self.comparison.describe()}"
+
+    def parameters(self):
+        return (self.parameter,)
+
+
+@dataclass(frozen=True)
+class FallFromPeak(Condition):
+    """Peak of the scope minus the latest value."""
+
+    parameter: str
+    scope: str
+    comparison: Comparison
+
+    def describe(self) -> str:
+        return f"{self.parameter} fall from its {self.scope} peak {self.comparison.describe()}"
+
+    def parameters(self):
+        return (self.parameter,)
+
+
+@dataclass(frozen=True)
+class RiseWithin(Condition):
+    """Latest value minus the lowest value in the last ``hours``."""
+
+    parameter: str
+    hours: float
+    comparison: Comparison
+
+    def describe(self) -> str:
+        return (f"{self.parameter} rise within the last {_format_number(self.hours)} h "
+                f"{self.comparison.describe()}")
+
+    def parameters(self):
+        return (self.parameter,)
+
+
+@dataclass(frozen=True)
+class EventCondition(Condition):
+    """An event of one of the codes: ``active`` (charted and not followed by an
+    event_resolved of the same code) or charted in the interval / cycle / course."""
+
+    codes: tuple[str, ...]
+    scope: str
+
+    def describe(self) -> str:
+        codes = " or ".join(f"`{code}`" for code in self.codes)
+        if self.scope == "active":
+            return f"event {codes} active (not followed by event_resolved)"
+        return f"event {codes} in the {self.scope}"
+
+    def parameters(self):
+        return (EVENT_PARAMETER, EVENT_RESOLVED_PARAMETER)
+
+
+@dataclass(frozen=True)
+class EventCount(Condition):
+    codes: tuple[str, ...]
+    scope: str
+    at_least: int
+
+    def describe(self) -> str:
+        codes = " or ".join(f"`{code}`" for code in self.codes)
+        return f"{self.at_least} or more events {codes} in the {self.scope}"
+
+    def parameters(self):
+        return (EVENT_PARAMETER,)
+
+
+@dataclass(frozen=True)
+class Continuing(Condition):
+    """A state (an event until its event_resolved, or a categorical code until a reading
+    with another code) that lasted, or has lasted up to T, more than ``hours``."""
+
+    parameter: str
+    codes: tuple[str, ...]
+    hours: float
+
+    def describe(self) -> str:
+        codes = " or ".join(f"`{code}`" for code in self.codes)
+        return (f"{self.parameter} {codes} continuing for more than "
+                f"{_format_number(self.hours)} h")
+
+    def parameters(self):
+        if self.parameter == EVENT_PARAMETER:
+            return (EVENT_PARAMETER, EVENT_RESOLVED_PARAMETER)
+        return (self.parameter,)
+
+
+@dataclass(frozen=True)
+class Increased(Condition):
+    """For any of the parameters, the latest rate at T is higher than the rate in force at
+    the interval's start (no entry = 0): the vasopressor requirement increased."""
+
+    parameters_: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"requirement increased over the interval ({', '.join(self.parameters_)})"
+
+    def parameters(self):
+        return self.parameters_
+
+
+@dataclass(frozen=True)
+class DosesHeld(Condition):
+    scope: str
+    at_least: int
+
+    def describe(self) -> str:
+        return f"{self.at_least} or more doses already held in the {self.scope}"
+
+
+@dataclass(frozen=True)
+class CountCriteria(Condition):
+    """At least ``at_least`` other criteria have ``outcome`` at this assessment
+    (simultaneous) or at any assessment of the cycle so far (cumulative)."""
+
+    outcome: str
+    at_least: int
+    mode: str
+    criteria: tuple[str, ...] = ()  # empty: every criterion that has that outcome
+
+    def describe(self) -> str:
+        which = f" among {', '.join(self.criteria)}" if self.criteria else ""
+        when = ("at this assessment" if self.mode == "simultaneous"
+                else "over the cycle so far (cumulative)")
+        return f"{self.at_least} or more criteria{which} with outcome {self.outcome} {when}"
+
+
+@dataclass(frozen=True)
+class AllOf(Condition):
+    items: tuple[Condition, ...] = field(default_factory=tuple)
+
+    def describe(self) -> str:
+        return " and ".join(_bracket(item) for item in self.items)
+
+    def parameters(self):
+        return tuple(dict.fromkeys(p for item in self.items for p in item.parameters()))
+
+    def children(self):
+        return self.items
+
+
+@dataclass(frozen=True)
+class AnyOf(Condition):
+    items: tuple[Condition, ...] = field(default_factory=tuple)
+
+    def describe(self) -> str:
+        return " or ".join(_bracket(item) for item in self.items)
+
+    def parameters(self):
+        return tuple(dict.fromkeys(p for item in self.items for p in item.parameters()))
+
+    def children(self):
+        return self.items
+
+
+@dataclass(frozen=True)
+class NoneOf(Condition):
+    items: tuple[Condition, ...] = field(default_factory=tuple)
+
+    def describe(self) -> str:
+        if len(self.items) == 1:
+            return f"not {_bracket(self.items[0])}"
+        return "none of (" + "; ".join(item.describe() for item in self.items) + ")"
+
+    def parameters(self):
+        return tuple(dict.fromkeys(p for item in self.items for p in item.parameters()))
+
+    def children(self):
+        return self.items
+
+
+def _bracket(condition: Condition) -> str:
+    text = condition.describe()
+    return f"({text})" if isinstance(condition, AllOf | AnyOf) and len(condition.items) > 1 \
+        else text
+
+
+# --------------------------------------------------------------------------- parsing
+
+_LEAF_KEYS = {
+    "latest": {"op", "value", "unit", "between", "in", "after_event"},
+    "any": {"op", "value", "unit", "between", "in", "scope"},
+    "max": {"op", "value", "unit", "between", "scope"},
+    "min": {"op", "value", "unit", "between", "scope"},
+    "window": {"hours", "aggregate", "per_kg", "offset_hours", "op", "value", "unit", "between"},
+    "rising": set(),
+    "percent_over_baseline": {"op", "value", "unit", "between"},
+    "ratio_to_baseline": {"op", "value", "between"},
+    "fall_from_peak": {"scope", "op", "value", "unit", "between"},
+    "rise_within": {"hours", "op", "value", "unit", "between"},
+    "event": {"scope"},
+    "event_count": {"scope", "at_least"},
+    "continuing": {"in", "hours"},
+    "increased": set(),
+    "doses_held": {"at_least"},
+    "count_criteria": {"at_least", "mode", "criteria"},
+    "all_of": set(),
+    "any_of": set(),
+    "none_of": set(),
+}
+
+
+class RuleParser:
+    """Parses condition trees against the vocabulary (strict)."""
+
+    def __init__(self, vocabulary: Vocabulary):
+        self.vocabulary = vocabulary
+
+    # -- helpers
+    def _parameter(self, name, path: str, numeric: bool | None = None) -> str:
+        if not isinstance(name, str) or name not in self.vocabulary:
+            raise RuleError(path, self.vocabulary.unknown_name_reason(name))
+        spec = self.vocabulary[name]
+        if numeric is True and not spec.is_numeric:
+            raise RuleError(path, f"'{name}' is categorical; this rule needs a numeric parameter")
+        if numeric is False and spec.is_numeric:
+            raise RuleError(path, f"'{name}' is numeric; this rule needs a categorical parameter")
+        return name
+
+    def _codes(self, parameter: str, raw, path: str) -> tuple[str, ...]:
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not raw:
+            raise RuleError(path, "must be a code or a non-empty list of codes")
+        allowed = self.vocabulary[parameter].codes
+        for index, code in enumerate(raw):
+            if code not in allowed:
+                raise RuleError(f"{path}[{index}]",
+                                f"'{code}' is not a code of {parameter} "
+                                f"(known: {', '.join(allowed)})")
+        return tuple(raw)
+
+    @staticmethod
+    def _number(raw, path: str) -> float:
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise RuleError(path, f"must be a number, not {raw!r}")
+        return float(raw)
+
+    @staticmethod
+    def _positive_int(raw, path: str) -> int:
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+            raise RuleError(path, f"must be a whole number >= 1, not {raw!r}")
+        return raw
+
+    @staticmethod
+    def _choice(raw, choices, path: str, default=None):
+        if raw is None and default is not None:
+            return default
+        if raw not in choices:
+            raise RuleError(path, f"must be one of {', '.join(choices)}, not {raw!r}")
+        return raw
+
+    def _unit_scale(self, parameter: str, unit, path: str, derived: str | None = None):
+        """(scale, zero) to convert a threshold written in ``unit`` to canonical."""
+        if unit is None:
+            raise RuleError(path, "a unit is required for a numeric threshold")
+        if derived is not None:  # units such as mL/h or mL/kg that are not in the vocabulary
+            if unit_key(unit) != unit_key(derived):
+                raise RuleError(path, f"'{unit}' is not the unit of this rule (use {derived})")
+            return 1.0, 0.0
+        spec = self.vocabulary[parameter]
+        conversion = spec.conversion(str(unit))
+        if conversion is None:
+            raise RuleError(path, f"'{unit}' is not a unit of {parameter} "
+                                  f"(accepted: {', '.join(spec.accepted_units)})")
+        return conversion.scale, conversion.zero
+
+    def _comparison(self, raw: dict, path: str, parameter: str | None, *,
+                    derived_unit: str | None = None, unitless: bool = False,
+                    codes_allowed: bool = False, difference: bool = False) -> Comparison:
+        """``op`` + ``value`` (+ ``unit``), or ``between`` (+ ``unit``), or ``in``."""
+        has_in = "in" in raw
+        has_between = "between" in raw
+        has_op = "op" in raw or "value" in raw
+        if sum((has_in, has_between, has_op)) != 1:
+            raise RuleError(path, "give exactly one of: op + value, between, in")
+        if has_in:
+            if not codes_allowed:
+                raise RuleError(f"{path}.in", "codes are only for categorical parameters")
+            return Comparison(codes=self._codes(parameter, raw["in"], f"{path}.in"))
+        if codes_allowed:
+            raise RuleError(path, f"'{parameter}' is categorical: compare it with `in: [codes]`")
+        unit = raw.get("unit")
+        if unitless:
+            if unit is not None:
+                raise RuleError(f"{path}.unit", "this rule compares a ratio: no unit")
+            scale, zero, unit_text = 1.0, 0.0, ""
+        else:
+            scale, zero = self._unit_scale(parameter, unit, f"{path}.unit", derived_unit)
+            if difference:  # a difference of two values: only the scale applies
+                zero = 0.0
+            unit_text = f" {unit}"
+
+        def convert(number: float) -> float:
+            return (number - zero) * scale
+
+        if has_between:
+            pair = raw["between"]
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise RuleError(f"{path}.between", "must be [low, high]")
+            low = self._number(pair[0], f"{path}.between[0]")
+            high = self._number(pair[1], f"{path}.between[1]")
+            if low > high:
+                raise RuleError(f"{path}.between", "low must not be above high")
+            return Comparison(low=convert(low), high=convert(high),
+                              written_range=f"{low:g} and {high:g}{unit_text}")
+        op = self._choice(raw.get("op"), OPERATORS, f"{path}.op")
+        if "value" not in raw:
+            raise RuleError(f"{path}.value", "missing")
+        value = raw["value"]
+        if isinstance(value, dict):
+            extra = set(value) - {"patient", "default"}
+            if extra:
+                raise RuleError(f"{path}.value.{sorted(extra)[0]}", "unknown key")
+            column = value.get("patient")
+            if column not in PATIENT_THRESHOLD_COLUMNS:
+                raise RuleError(f"{path}.value.patient", f"must be one of "
+                                f"{', '.join(PATIENT_THRESHOLD_COLUMNS)}, not {column!r}")
+            default = self._number(value.get("default"), f"{path}.value.default")
+            return Comparison(op=op, threshold=Threshold(
+                value=None, patient_column=column, default=convert(default),
+                written=f"the patient's {column} (default {default:g}{unit_text})"))
+        number = self._number(value, f"{path}.value")
+        return Comparison(op=op, threshold=Threshold(value=convert(number),
+                                                     written=f"{number:g}{unit_text}"))
+
+    def _scope(self, raw, path: str, choices=SCOPES) -> str:
+        return self._choice(raw, choices, path)
+
+    def _keys(self, raw: dict, head: str, path: str) -> None:
+        allowed = _LEAF_KEYS[head] | {head}
+        for key in raw:
+            if key not in allowed:
+                raise RuleError(f"{path}.{key}", f"unknown key in a `{head}` rule "
+                                                 f"(allowed: {', '.join(sorted(allowed))})")
+
+    # -- the grammar
+    def parse(self, raw, path: str) -> Condition:
+        if not isinstance(raw, dict) or not raw:
+            raise RuleError(path, "a rule must be a mapping such as {latest: sbp, op: '<', ...}")
+        heads = [key for key in raw if key in _LEAF_KEYS]
+        if len(heads) != 1:
+            unknown = [key for key in raw if key not in _LEAF_KEYS]
+            if not heads and unknown:
+                raise RuleError(f"{path}.{unknown[0]}",
+                                f"unknown rule (known: {', '.join(_LEAF_KEYS)})")
+            raise RuleError(path, f"a rule has exactly one kind; found {', '.join(heads)}")
+        head = heads[0]
+        self._keys(raw, head, path)
+        here = f"{path}.{head}"
+        value = raw[head]
+        if head in ("all_of", "any_of", "none_of"):
+            if not isinstance(value, list) or not value:
+                raise RuleError(here, "must be a non-empty list of rules")
+            items = tuple(self.parse(item, f"{here}[{i}]") for i, item in enumerate(value))
+            return {"all_of": AllOf, "any_of": AnyOf, "none_of": NoneOf}[head](items)
+        if head == "latest":
+            parameter = self._parameter(value, here)
+            categorical = not self.vocabulary[parameter].is_numeric
+            comparison = self._comparison(raw, path, parameter, codes_allowed=categorical)
+            after = raw.get("after_event")
+            after_event = None
+            if after is not None:
+                if not isinstance(after, dict) or set(after) - {"code", "within_hours"}:
+                    raise RuleError(f"{path}.after_event", "must be {code, within_hours}")
+                code = self._codes(EVENT_PARAMETER, after.get("code"),
+                                   f"{path}.after_event.code")[0]
+                hours = self._number(after.get("within_hours"), f"{path}.after_event.within_hours")
+                after_event = AfterEvent(code, hours)
+            return Latest(parameter, comparison, after_event)
+        if head == "any":
+            parameter = self._parameter(value, here)
+            categorical = not self.vocabulary[parameter].is_numeric
+            comparison = self._comparison(raw, path, parameter, codes_allowed=categorical)
+            return AnyIn(parameter, comparison, self._scope(raw.get("scope"), f"{path}.scope"))
+        if head in ("max", "min"):
+            parameter = self._parameter(value, here, numeric=True)
+            return Extreme(parameter, head, self._comparison(raw, path, parameter),
+                           self._scope(raw.get("scope"), f"{path}.scope"))
+        if head == "window":
+            parameter = self._parameter(value, here, numeric=True)
+            hours = self._number(raw.get("hours"), f"{path}.hours")
+            if hours <= 0:
+                raise RuleError(f"{path}.hours", "must be positive")
+            aggregate = self._choice(raw.get("aggregate"), ("sum", "rate"), f"{path}.aggregate",
+                                     default="sum")
+            per_kg = raw.get("per_kg", False)
+            if not isinstance(per_kg, bool):
+                raise RuleError(f"{path}.per_kg", "must be true or false")
+            offset = self._number(raw.get("offset_hours", 0), f"{path}.offset_hours")
+            derived = self.vocabulary[parameter].unit + ("/kg" if per_kg else "") + (
+                "/h" if aggregate == "rate" else "")
+            comparison = self._comparison(raw, path, parameter, derived_unit=derived)
+            return Window(parameter, hours, aggregate, per_kg, offset, comparison)
+        if head == "rising":
+            return Rising(self._parameter(value, here, numeric=True))
+        if head == "percent_over_baseline":
+            parameter = self._parameter(value, here, numeric=True)
+            if parameter not in BASELINE_COLUMNS:
+                raise RuleError(here, f"no baseline for {parameter} "
+                                      f"(baselines: {', '.join(BASELINE_COLUMNS)})")
+            return PercentOverBaseline(parameter, self._comparison(raw, path, parameter,
+                                                                   derived_unit="%"))
+        if head == "ratio_to_baseline":
+            parameter = self._parameter(value, here, numeric=True)
+            if parameter not in BASELINE_COLUMNS:
+                raise RuleError(here, f"no baseline for {parameter} "
+                                      f"(baselines: {', '.join(BASELINE_COLUMNS)})")
+            return RatioToBaseline(parameter, self._comparison(raw, path, parameter,
+                                                               unitless=True))
+        if head == "fall_from_peak":
+            parameter = self._parameter(value, here, numeric=True)
+            return FallFromPeak(parameter, self._scope(raw.get("scope"), f"{path}.scope"),
+                                self._comparison(raw, path, parameter, difference=True))
+        if head == "rise_within":
+            parameter = self._parameter(value, here, numeric=True)
+            return RiseWithin(parameter, self._number(raw.get("hours"), f"{path}.hours"),
+                              self._comparison(raw, path, parameter, difference=True))
+        if head == "event":
+            return EventCondition(self._codes(EVENT_PARAMETER, value, here),
+                                  self._scope(raw.get("scope"), f"{path}.scope", EVENT_SCOPES))
+        if head == "event_count":
+            return EventCount(self._codes(EVENT_PARAMETER, value, here),
+                              self._scope(raw.get("scope"), f"{path}.scope"),
+                              self._positive_int(raw.get("at_least"), f"{path}.at_least"))
+        if head == "continuing":
+            parameter = self._parameter(value, here, numeric=False)
+            if parameter == EVENT_RESOLVED_PARAMETER:
+                raise RuleError(here, "use `event`: it continues until its event_resolved")
+            hours = self._number(raw.get("hours"), f"{path}.hours")
+            return Continuing(parameter, self._codes(parameter, raw.get("in"), f"{path}.in"),
+                              hours)
+        if head == "increased":
+            names = value if isinstance(value, list) else [value]
+            return Increased(tuple(self._parameter(name, f"{here}[{i}]", numeric=True)
+                                   for i, name in enumerate(names)))
+        if head == "doses_held":
+            return DosesHeld(self._choice(value, ("cycle", "course"), here),
+                             self._positive_int(raw.get("at_least"), f"{path}.at_least"))
+        if head == "count_criteria":
+            outcome = self._choice(value, ("hold", "stop_cycle"), here)
+            mode = self._choice(raw.get("mode"), COUNT_MODES, f"{path}.mode")
+            criteria = raw.get("criteria") or []
+            if not isinstance(criteria, list):
+                raise RuleError(f"{path}.criteria", "must be a list of criterion ids")
+            return CountCriteria(outcome, self._positive_int(raw.get("at_least"),
+                                                             f"{path}.at_least"),
+                                 mode, tuple(str(c) for c in criteria))
+        raise RuleError(here, "unknown rule")  # pragma: no cover - heads are exhaustive

@@ -1,0 +1,191 @@
+"""`python -m dashboard evaluate` (data-contract section 5): arguments, exit codes and the
+JSON / table / CSV shapes, on a small folder of the three CSVs written here."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dashboard.evaluate_cli import add_evaluate_parser, run_evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PATIENTS = """\
+patient_id,name,bed,indication,protocol,baseline_weight_kg,baseline_creatinine_mg_dl,\
+target_sbp_mmhg
+P001,Ann Example,4,melanoma,,80,1.0,
+P002,Bob Example,5,rcc,cwg-consensus-2014,90,,
+P003,Cy Example,6,rcc,,70,1.0,
+"""
+DOSES = """\
+patient_id,cycle,dose_number,scheduled_time,status,administered_time,dose_iu_per_kg,\
+reason
+P001,1,1,2026-03-02T08:00:00+00:00,given,2026-03-02T08:05:00+00:00,600000,
+P001,1,2,2026-03-02T16:00:00+00:00,given,2026-03-02T16:00:00+00:00,600000,
+P001,1,3,2026-03-03T00:00:00+00:00,given,2026-03-03T00:10:00+00:00,600000,
+P001,1,4,2026-03-03T08:00:00+00:00,given,2026-03-03T08:00:00+00:00,600000,
+P001,1,5,2026-03-03T16:00:00+00:00,given,2026-03-03T16:00:00+00:00,600000,
+P001,1,6,2026-03-04T00:00:00+00:00,given,2026-03-04T00:00:00+00:00,600000,
+P001,1,7,2026-03-02T16:00:00+00:00,scheduled,,600000,
+P002,1,1,2026-03-02T08:00:00+00:00,given,2026-03-02T08:00:00+00:00,600000,
+P002,1,2,2026-03-02T16:00:00+00:00,scheduled,,600000,
+P003,1,1,2026-03-01T08:00:00+00:00,given,2026-03-01T08:00:00+00:00,600000,
+"""
+OBSERVATIONS = """patient_id,time,parameter,value,unit
+P001,2026-03-02T12:05:00+00:00,sbp,84,mm[Hg]
+P001,2026-03-02T12:05:00+00:00,spo2,97,%
+P001,2026-03-02T12:00:00+00:00,mental_status,normal,
+P001,2026-03-02T06:00:00+00:00,creatinine,88.4,umol/L
+P001,2026-03-02T12:00:00+00:00,urine_output,300,mL
+P002,2026-03-02T12:00:00+00:00,heart_rate,110,/min
+"""
+
+
+@pytest.fixture
+def ward_folder(tmp_path):
+    folder = tmp_path / "ward"
+    folder.mkdir()
+    (folder / "patients.csv").write_text(PATIENTS)
+    (folder / "doses.csv").write_text(DOSES.replace(
+        "P001,1,7,2026-03-02T16:00:00+00:00", "P001,1,7,2026-03-04T08:00:00+00:00"))
+    (folder / "observations.csv").write_text(OBSERVATIONS)
+    return folder
+
+
+def evaluate(*argv) -> tuple[int, str, str]:
+    import argparse
+    import contextlib
+    parser = argparse.ArgumentParser()
+    add_evaluate_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["evaluate", *map(str, argv), "--timezone", "UTC"])
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run_evaluate(args)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_json_shape_of_the_contract(ward_folder):
+    code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00")
+    assert code == 0
+    document = json.loads(out)
+    assert document["protocol"]["id"] == "proleukin-label"
+    assert document["protocol"]["title"]
+    assert document["evaluated_at"] == "2026-03-02T13:30:00+00:00"
+    patients = {p["patient_id"]: p for p in document["patients"]}
+    p1 = patients["P001"]
+    assert p1["next_dose"] == {"cycle": 1, "dose_number": 2,
+                               "scheduled_time": "2026-03-02T16:00:00+00:00"}
+    assert p1["status"] == "hold"
+    hypotension = next(f for f in p1["findings"] if f["criterion"] == "hypotension")
+    assert {key: hypotension[key] for key in
+            ("criterion", "outcome", "parameter", "value", "unit", "time", "rule")} == {
+        "criterion": "hypotension", "outcome": "hold", "parameter": "sbp", "value": 84,
+        "unit": "mm[Hg]", "time": "2026-03-02T12:05:00+00:00",
+        "rule": "latest sbp < 90 mm[Hg]"}
+    assert "Proleukin label, section 2.4, Table 2" in hypotension["source"]
+    # P002 follows the protocol of its row; its heart rate holds under the consensus
+    assert patients["P002"]["status"] == "hold"
+    assert patients["P002"]["protocol"] == "cwg-consensus-2014"
+    # P003: every dose decided
+    assert patients["P003"]["status"] == "no_dose_due"
+    assert patients["P003"]["next_dose"] is None
+
+
+def test_only_observations_up_to_at_are_used(ward_folder):
+    _, out, _ = evaluate(ward_folder, "--at", "2026-03-02T12:00:00+00:00")
+    p1 = json.loads(out)["patients"][0]
+    assert all(f["criterion"] != "hypotension" or f["outcome"] == "incomplete"
+               for f in p1["findings"])  # the 12:05 sbp is not known at 12:00
+
+
+def test_protocol_option_overrides_every_patient(ward_folder):
+    _, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00",
+                         "--protocol", "til-2024")
+    document = json.loads(out)
+    assert document["protocol"]["id"] == "til-2024"
+    assert {p["protocol"] for p in document["patients"]} == {"til-2024"}
+
+
+def test_incomplete_findings_say_what_is_missing(ward_folder):
+    _, out, _ = evaluate(ward_folder, "--at", "2026-03-02T17:30:00+00:00")
+    p1 = json.loads(out)["patients"][0]
+    # the 84 at 12:05 is still the latest sbp (a hold), and it is 5 h 25 min old
+    hypotension = [f for f in p1["findings"] if f["criterion"] == "hypotension"]
+    assert [f["outcome"] for f in hypotension] == ["hold", "incomplete"]
+    stale = hypotension[1]
+    assert stale["detail"].startswith("no sbp in the last 4 h; last was 5 h 25 min ago")
+
+
+def test_course_review_lists_every_dose(ward_folder):
+    code, out, _ = evaluate(ward_folder, "--course")
+    assert code == 0
+    p1 = json.loads(out)["patients"][0]
+    assert "next_dose" not in p1 and "status" not in p1
+    assert [d["dose_number"] for d in p1["doses"]] == [1, 2, 3, 4, 5, 6, 7]
+    second = p1["doses"][1]
+    assert set(second) >= {"cycle", "dose_number", "scheduled_time", "recorded_status",
+                           "status", "findings"}
+    assert second["recorded_status"] == "given"
+    assert second["status"] == "hold"  # sbp 84 at 12:05 before dose 2 at 16:00
+
+
+def test_table_is_for_a_person(ward_folder):
+    code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00",
+                            "--format", "table")
+    assert code == 0
+    assert "P001" in out and "HOLD" in out and "latest sbp < 90 mm[Hg]" in out
+    assert "source:" in out
+
+
+def test_csv_has_one_row_per_finding(ward_folder):
+    code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00",
+                            "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    p1 = [r for r in rows if r["patient_id"] == "P001"]
+    assert any(r["criterion"] == "hypotension" and r["outcome"] == "hold" and r["value"] == "84"
+               for r in p1)
+    assert [r["status"] for r in rows if r["patient_id"] == "P003"] == ["no_dose_due"]
+
+
+def test_at_without_offset_is_read_in_the_ward_zone(ward_folder):
+    _, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30")
+    assert json.loads(out)["evaluated_at"] == "2026-03-02T13:30:00+00:00"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--at", "yesterday-ish"], "--at: 'yesterday-ish' is not a time"),
+    (["--protocol", "nope"], "'nope' is not a known protocol"),
+])
+def test_bad_arguments_exit_2_with_the_reason(ward_folder, argv, message):
+    code, out, err = evaluate(ward_folder, *argv)
+    assert code == 2 and out == ""
+    assert message in err
+
+
+def test_unreadable_input_exits_2_with_the_problems(tmp_path, ward_folder):
+    (ward_folder / "observations.csv").write_text(
+        OBSERVATIONS + "P001,2026-03-02T12:00:00+00:00,creatinine,2,mg/dl/h\n")
+    code, out, err = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00")
+    assert code == 2 and out == ""
+    assert "observations.csv" in err and "mg/dl/h" in err
+
+
+def test_as_a_whole_process(ward_folder):
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboard", "evaluate", str(ward_folder), "--at",
+         "2026-03-02T13:30:00+00:00", "--timezone", "UTC"],
+        capture_output=True, text=True, cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["patients"][0]["status"] == "hold"
+
+
+def test_course_review_lists_a_patient_without_doses(ward_folder):
+    (ward_folder / "patients.csv").write_text(PATIENTS + "P004,Dee Example,7,rcc,,60,,\n")
+    _, out, _ = evaluate(ward_folder, "--course")
+    patients = {p["patient_id"]: p for p in json.loads(out)["patients"]}
+    assert patients["P004"] == {"patient_id": "P004", "doses": []}

@@ -1,0 +1,85 @@
+"""Protocol `til-2024` (criteria.md section 6): IL-2 after TIL therapy, at most 6 doses.
+
+Background: tests/clinical.py; doses 1-5 given, dose 6 due 2026-03-04 08:00, assessed 07:30.
+"""
+
+import pytest
+
+from tests.clinical import assess, finding, hourly, outcome
+from tests.scenarios import course, obs
+
+TIL = "til-2024"
+
+
+def o(time, parameter, value):
+    return obs("P1", f"2026-03-04 {time}", parameter, value)
+
+
+def til(*readings, **kwargs):
+    return assess(*readings, protocol=TIL, **kwargs)
+
+
+@pytest.mark.parametrize(("target", "sbp", "expected"), [
+    (100, 99, "hold"), (100, 100, "clear"), (None, 89, "hold"), (None, 90, "clear")])
+def test_hypotension_against_the_patients_target(target, sbp, expected):
+    assessment = til(o("07:15", "sbp", sbp), target_sbp=target)
+    assert outcome(assessment, "hypotension") == expected
+
+
+def test_hypotension_without_a_target_says_the_default_applies():
+    item = finding(til(o("07:15", "sbp", 85)), "hypotension", "hold")
+    assert "protocol default" in item.detail
+    assert "default 90" in item.rule
+
+
+def test_hypotension_missing_sbp_is_incomplete():
+    assert outcome(til(skip=("sbp",)), "hypotension") == "incomplete"
+
+
+@pytest.mark.parametrize(("bolus", "expected"), [
+    ("05:15", "stop_cycle"),  # 2 h before the 07:15 reading: "within 2 h" includes 2 h
+    ("05:14", "hold"),        # 2 h 1 min before: only the hypotension hold
+    (None, "hold"),
+])
+def test_fluid_refractory_hypotension(bolus, expected):
+    readings = [o("07:15", "sbp", 85)]
+    if bolus:
+        readings.append(o(bolus, "event", "fluid_bolus"))
+    assessment = til(*readings)
+    assert assessment.status == expected
+    if expected == "stop_cycle":
+        assert finding(assessment, "fluid_refractory_hypotension").interpretation
+
+
+def test_bolus_then_pressure_recovered_is_not_refractory():
+    assessment = til(o("06:00", "event", "fluid_bolus"), o("07:15", "sbp", 95))
+    assert outcome(assessment, "fluid_refractory_hypotension") == "clear"
+
+
+@pytest.mark.parametrize(("rate", "expected"), [(0.5, "clear"), (0.51, "hold")])
+def test_phenylephrine_above_0_5(rate, expected):
+    assert outcome(til(o("07:00", "phenylephrine", rate)), "vasopressor") == expected
+
+
+@pytest.mark.parametrize(("per_hour", "expected"), [(39.875, "hold"), (40, "clear")])
+def test_urine_output_under_4_ml_per_kg_over_8_hours(per_hour, expected):
+    # 80 kg: 4 mL/kg = 320 mL in 8 h = 40 mL/h
+    urine = hourly("P1", "urine_output", per_hour, "2026-03-02 08:00", "2026-03-04 07:00")
+    assert outcome(til(*urine, skip=("urine_output",)), "urine_output") == expected
+
+
+@pytest.mark.parametrize(("creatinine", "expected"), [(2.49, "clear"), (2.5, "hold")])
+def test_creatinine(creatinine, expected):
+    assert outcome(til(o("06:30", "creatinine", creatinine)), "creatinine") == expected
+
+
+def test_six_doses_given_complete_the_cycle():
+    doses = course("P1", "2026-03-02 08:00", given=6, doses=7)
+    assessment = til(doses=doses)
+    assert assessment.status == "cycle_complete"
+    assert finding(assessment, "dose_limits").rule == "doses given in the cycle >= 6"
+
+
+def test_every_dose_decided_is_no_dose_due():
+    doses = course("P1", "2026-03-02 08:00", given=6, doses=6)
+    assert til(doses=doses).status == "no_dose_due"
