@@ -184,3 +184,21 @@ def test_absolute_criterion_stays_for_the_rest_of_the_cycle():
     later = finding(by_number[10], "sinus_tachycardia", "stop_cycle")
     assert "stays for the rest of the cycle" in later.detail
     assert later.value == 140
+
+
+@pytest.mark.parametrize(("last_entry", "why"), [
+    ("2026-03-04 01:00", "30 mL/h charted until 01:00, then nothing: 60 mL in the window"),
+    ("2026-03-03 21:00", "nothing charted in the 8 h window at all"),
+])
+def test_urine_not_charted_to_the_end_of_the_window_is_unknown_not_low(last_entry, why):
+    # Each entry is the volume since the previous one: hours not yet charted are unknown
+    # volume. A stop for "< 80 mL in 8 h" must never rest on a gap in the chart.
+    urine = hourly("P1", "urine_output", 30, "2026-03-02 08:00", last_entry)
+    assessment = cwg(*urine, skip=("urine_output",))
+    assert outcome(assessment, "urine_output") == "incomplete", why
+    assert assessment.status == "incomplete", why
+
+
+def test_urine_charted_to_the_end_of_the_window_still_stops_the_cycle_when_low():
+    urine = hourly("P1", "urine_output", 5, "2026-03-02 08:00", "2026-03-04 07:00")
+    assert outcome(cwg(*urine, skip=("urine_output",)), "urine_output") == "stop_cycle"

@@ -359,11 +359,16 @@ class Evaluator:
         # criterion's required freshness reports it), never a volume of 0.
         recorded = end > patient_start
         known = recorded & ~insufficient & (~condition.per_kg | ~np.isnan(value))
-        met = known & compare(condition.comparison, value, None, moments)
-        value = np.round(value, 4)  # shown rounded; compared unrounded above
         last_time = np.where(end > patient_start,
                              series.times[np.clip(end - 1, 0, max(series.n - 1, 0))]
                              if series.n else NAT, NAT)
+        if condition.coverage_hours is not None and condition.compares_below:
+            # The record must reach the window's end: uncharted hours are unknown volume
+            # (see rules.Window.coverage_hours); the required freshness then reads incomplete.
+            reach = end_time - np.int64(condition.coverage_hours * HOUR_NS)
+            known &= (last_time != NAT) & (last_time >= reach)
+        met = known & compare(condition.comparison, value, None, moments)
+        value = np.round(value, 4)  # shown rounded; compared unrounded above
         hours = f"{condition.hours:g} h"
 
         def note(rows: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ raises :class:`~dashboard.errors.ProtocolError` whose message names the file and
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import yaml
 
 from dashboard import DATA_DIR
 from dashboard.errors import ProtocolError
+from dashboard.protocols import rules
 from dashboard.protocols.rules import (
     Condition,
     CountCriteria,
@@ -333,6 +334,13 @@ def _parse_criterion(raw, path: str, reader: _Reader, parser: RuleParser,
         required.append(Requirement(item["parameter"],
                                     reader.number(item["fresh_hours"], f"{where}.fresh_hours")))
 
+    fresh_hours = {req.parameter: req.fresh_hours for req in required}
+    grades = [
+        replace(grade, trigger=_with_window_coverage(grade.trigger, fresh_hours),
+                restart=_with_window_coverage(grade.restart, fresh_hours))
+        for grade in grades
+    ]
+
     source_raw = reader.mapping(raw["source"], f"{path}.source", {"refs"}, {"note"})
     refs = source_raw["refs"]
     if isinstance(refs, str):
@@ -353,6 +361,21 @@ def _parse_criterion(raw, path: str, reader: _Reader, parser: RuleParser,
         system=system, grades=tuple(grades), required=tuple(required),
         source=Source(tuple(cited), source_raw.get("note")), interpretation=interpretation,
         review=reader.review(raw["review"], f"{path}.review"))
+
+
+def _with_window_coverage(condition: Condition | None,
+                          fresh_hours: dict[str, float]) -> Condition | None:
+    """Give every window over a required parameter that parameter's freshness as coverage.
+
+    A urine window whose entries stop hours before T must read "unknown", never "low"
+    (missing is never normal); see rules.Window.coverage_hours.
+    """
+    if isinstance(condition, rules.Window) and condition.parameter in fresh_hours:
+        return replace(condition, coverage_hours=fresh_hours[condition.parameter])
+    if isinstance(condition, (rules.AllOf, rules.AnyOf, rules.NoneOf)):
+        return replace(condition, items=tuple(_with_window_coverage(item, fresh_hours)
+                                              for item in condition.items))
+    return condition
 
 
 def parse_protocol_text(text: str, name: str = "<protocol>") -> Protocol:

@@ -179,6 +179,16 @@ class Window(Condition):
     per_kg: bool
     offset_hours: float
     comparison: Comparison
+    # Not written in the file: set by the loader from the criterion's required freshness of
+    # this parameter. Each entry is the volume since the previous one, so a window the
+    # record does not reach holds an unknown volume, not a low one: a "below" comparison is
+    # only met when the latest entry is within coverage_hours of the window's end.
+    coverage_hours: float | None = None
+
+    @property
+    def compares_below(self) -> bool:
+        """True when too little volume meets it (<, <= or a range), so gaps would mislead."""
+        return self.comparison.op in ("<", "<=") or self.comparison.low is not None
 
     def describe(self) -> str:
         what = "rate" if self.aggregate == "rate" else "total"
