@@ -354,3 +354,31 @@ def test_discontinue_outranks_everything():
     assessment = assess(o("07:15", "sbp", 80), earlier("2026-03-02 12:00", "event", "chest_pain"))
     assert assessment.status == "discontinue"
     assert [f.outcome for f in assessment.findings][:2] == ["discontinue", "hold"]
+
+
+def test_urine_from_a_previous_cycle_does_not_fill_the_window_after_readmission():
+    # Cycle 1 ended two weeks ago with hourly urine charted; the patient went home and was
+    # readmitted 4 h before cycle 2 dose 1, charting 30 mL/h since. Over the label's 16 h
+    # window only 4 h are this admission's: oliguria cannot be established (information),
+    # and the days at home must never read as "no urine".
+    from dashboard.assessment import assess_next_doses
+    from tests.scenarios import course, patient, series, utc, ward
+
+    cycle_1 = course("P1", "2026-02-16 08:00", given=10, doses=10, cycle=1)
+    cycle_2 = course("P1", "2026-03-02 08:00", given=0, doses=14, cycle=2)
+    urine_cycle_1 = series("P1", "urine_output",
+                           [(f"2026-02-19 {hour:02d}:00", 100) for hour in range(0, 12)])
+    urine_now = series("P1", "urine_output",
+                       [(f"2026-03-02 0{hour}:00", 30) for hour in range(4, 8)])
+    vitals = [*series("P1", "sbp", [("2026-03-02 07:30", 118)]),
+              *series("P1", "spo2", [("2026-03-02 07:30", 97)]),
+              *series("P1", "mental_status", [("2026-03-02 07:30", "normal")]),
+              *series("P1", "creatinine", [("2026-02-19 06:00", 1.1), ("2026-03-02 06:00", 1.3)])]
+    ward_data = ward([patient("P1")], [*cycle_1, *cycle_2],
+                     [*urine_cycle_1, *urine_now, *vitals])
+    (assessment,) = assess_next_doses(ward_data, utc("2026-03-02 07:45"))
+    assert (assessment.cycle, assessment.dose_number) == (2, 1)
+    oliguria = [f for f in assessment.findings if f.criterion == "oliguria"]
+    assert [f.outcome for f in oliguria] == ["info"]
+    assert "insufficient history" in oliguria[0].rule
+    assert assessment.status == "clear"

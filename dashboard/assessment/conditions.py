@@ -340,11 +340,16 @@ class Evaluator:
         start = series.start_gt(moments.pc, start_time)
         total = series.range_sum(start, end)
         patient_start = series.patient_start(moments.pc)
-        has_records = series.patient_end(moments.pc) > patient_start
-        first_time = np.where(has_records, series.times[np.clip(patient_start, 0,
-                                                                max(series.n - 1, 0))]
-                              if series.n else NAT, NAT)
         # criteria.md section 2: records that start after T - W cannot establish the window.
+        # "Start" means this admission's records: those since the cycle's start less the
+        # window. Between cycles the patient is at home, and an entry charted after days
+        # without one does not hold those days' volume, so earlier cycles do not count.
+        history_from = np.maximum(moments.cycle_start, NAT + 1) - np.int64(
+            condition.hours * HOUR_NS)
+        first = series.start_ge(moments.pc, history_from)
+        has_records = series.patient_end(moments.pc) > first
+        first_time = np.where(has_records, series.times[np.clip(first, 0, max(series.n - 1, 0))]
+                              if series.n else NAT, NAT)
         insufficient = has_records & (first_time > start_time)
         value = total / condition.hours if condition.aggregate == "rate" else total
         unit = self._unit(condition.parameter)
