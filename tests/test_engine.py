@@ -116,3 +116,19 @@ def test_doses_of_unknown_patients_do_not_break_the_ward():
     data = ward([patient("P1")], [dose("P9", 1, 1, "2026-03-04 08:00")], background())
     statuses = {a.patient_id: a.status for a in assess_next_doses(data, utc(AT))}
     assert statuses == {"P1": "no_dose_due", "P9": "incomplete"}
+
+
+def test_a_course_stopped_for_good_shows_why_even_with_no_dose_due():
+    # Sustained VT after dose 5; dose 6 recorded held and nothing scheduled after it. The
+    # ward must say "discontinue: vt_sustained", not only "no dose due".
+    from dashboard.assessment import assess_next_doses
+    from tests.scenarios import course, patient, series, utc, ward
+
+    doses = course("P1", "2026-03-02 08:00", given=5, held=(6,), doses=6)
+    rhythm = series("P1", "rhythm", [("2026-03-03 16:00", "sinus"),
+                                     ("2026-03-03 21:40", "vt_sustained")])
+    (assessment,) = assess_next_doses(ward([patient("P1")], doses, rhythm),
+                                      utc("2026-03-04 12:00"))
+    assert assessment.status == "no_dose_due"
+    assert [(f.criterion, f.outcome, f.value) for f in assessment.findings] == [
+        ("ventricular_tachycardia", "discontinue", "vt_sustained")]

@@ -648,6 +648,7 @@ def assess_next_doses(ward: WardData, at: pd.Timestamp,
     patient_ids = pd.unique(pd.concat([ward.patients["patient_id"].astype(str),
                                        ward.doses["patient_id"].astype(str)]))
     protocol_of, _ = _protocol_by_patient(ward.patients, pd.Index(patient_ids), protocol)
+    standing = _standing_findings(result, set(patient_ids) - set(assessments))
     ordered = []
     for patient_id in patient_ids:
         if patient_id in assessments:
@@ -656,8 +657,23 @@ def assess_next_doses(ward: WardData, at: pd.Timestamp,
             ordered.append(DoseAssessment(
                 patient_id=patient_id, protocol_id=protocol_of[patient_id], cycle=None,
                 dose_number=None, scheduled_time=None, assessed_at=at, recorded_status=None,
-                status=NO_DOSE_DUE))
+                status=NO_DOSE_DUE, findings=standing.get(patient_id, [])))
     return ordered
+
+
+def _standing_findings(result: EngineResult, patient_ids: set[str]) -> dict[str, list[Finding]]:
+    """For patients with no dose due: the discontinue and stop-cycle findings standing at
+    their last assessed dose, so that a stopped course shows why on the ward, not a bare
+    "no dose due" (criteria.md section 1: they hold for the course and the cycle)."""
+    history = result.points[result.points["patient_id"].isin(patient_ids)]
+    if history.empty:
+        return {}
+    last = history.sort_values("scheduled_time", kind="stable").groupby("patient_id").tail(1)
+    sticky = result.findings[result.findings["point"].isin(last.index)
+                             & result.findings["outcome"].isin(["discontinue", "stop_cycle"])]
+    objects = _finding_objects(sticky)
+    return {patient_id: objects.get(point, [])
+            for point, patient_id in zip(last.index, last["patient_id"], strict=True)}
 
 
 def assess_course(ward: WardData, protocol: Protocol | None = None) -> list[DoseAssessment]:
