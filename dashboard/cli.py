@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from dashboard.app_cli import add_app_parser
 from dashboard.errors import DataValidationError, MonitorUserError
+from dashboard.evaluate_cli import add_evaluate_parser
 from dashboard.loading import load_ward
 from dashboard.settings import WardSettings, validate_timezone
 
@@ -41,12 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=run_check)
 
-    try:
-        from dashboard.evaluate_cli import add_evaluate_parser
-    except ImportError:  # the engine is not part of this build
-        pass
-    else:
-        add_evaluate_parser(commands)
+    add_evaluate_parser(commands)
+    add_app_parser(commands)
     return parser
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from dashboard.assessment import assess_course, assess_next_doses
 from dashboard.assessment.results import DoseAssessment, Finding
+from dashboard.display import local_text, local_time
 from dashboard.errors import DataValidationError, MonitorUserError
 from dashboard.loading import load_ward
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol
@@ -106,10 +107,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     shown = protocol or load_protocol(None)
     protocols_used = sorted({a.protocol_id for a in assessments})
-    output = {
-        "json": render_json, "table": render_table, "csv": render_csv,
-    }[args.format](assessments, shown, evaluated_at, args.course, protocols_used,
-                   without_doses=without_doses)
+    if args.format == "table":  # for a person: ward-local times
+        output = render_table(assessments, shown, evaluated_at, args.course, protocols_used,
+                              without_doses=without_doses, timezone=timezone)
+    else:  # for programs: UTC, as the data contract writes it
+        output = {"json": render_json, "csv": render_csv}[args.format](
+            assessments, shown, evaluated_at, args.course, protocols_used,
+            without_doses=without_doses)
     sys.stdout.write(output)
     return EXIT_OK
 
@@ -220,33 +224,28 @@ STATUS_WORDS = {
 }
 
 
-def _short_time(moment) -> str:
-    if moment is None or pd.isna(moment):
-        return "-"
-    return pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
-
-
-def _finding_line(finding: Finding) -> str:
+def _finding_line(finding: Finding, timezone: str) -> str:
     value = _json_value(finding.value)
     if isinstance(value, float):
         value = f"{value:.4g}"
     shown = "" if value is None else f"{value}{' ' + finding.unit if finding.unit else ''}"
-    when = f" at {_short_time(finding.time)}" if finding.time is not None else ""
+    when = f" at {local_time(finding.time, timezone, False)}" if finding.time is not None else ""
     flag = " [interpretation]" if finding.interpretation else ""
     line = f"    {finding.outcome:<11} {finding.criterion:<24} {shown}{when}: {finding.rule}{flag}"
     extra = []
     if finding.detail:
-        extra.append(f"      {finding.detail}")
+        extra.append(f"      {local_text(finding.detail, timezone)}")
     extra.append(f"      source: {finding.source}")
     return "\n".join([line, *extra])
 
 
 def render_table(assessments, protocol, evaluated_at, course, protocols_used,
-                 without_doses=()) -> str:
+                 without_doses=(), timezone: str = "UTC") -> str:
     lines = [f"Protocol: {protocol.id} ({protocol.title})"
              + (f"; per patient: {', '.join(protocols_used)}" if protocols_used != [protocol.id]
                 else ""),
-             f"Evaluated at: {_iso(evaluated_at)} (times below in UTC)", ""]
+             f"Evaluated at: {local_time(evaluated_at, timezone)} ({_iso(evaluated_at)}); "
+             f"times below in {timezone}", ""]
     if course:
         lines.append(f"{'patient':<10} {'cycle':>5} {'dose':>4}  {'scheduled':<16}  "
                      f"{'recorded':<9}  status")
@@ -257,12 +256,12 @@ def render_table(assessments, protocol, evaluated_at, course, protocols_used,
         cycle = str(assessment.cycle) if assessment.cycle is not None else "-"
         number = str(assessment.dose_number) if assessment.dose_number is not None else "-"
         head = (f"{assessment.patient_id:<10} {cycle:>5} {number:>4}  "
-                f"{_short_time(assessment.scheduled_time):<16}  ")
+                f"{local_time(assessment.scheduled_time, timezone, False):<16}  ")
         if course:
             head += f"{assessment.recorded_status or '-':<9}  "
         head += STATUS_WORDS.get(assessment.status, assessment.status)
         lines.append(head)
-        lines.extend(_finding_line(finding) for finding in assessment.findings)
+        lines.extend(_finding_line(finding, timezone) for finding in assessment.findings)
     lines.extend(f"{patient_id:<10} no doses recorded" for patient_id in without_doses)
     lines.append("")
     lines.append("Support for a clinician's decision; it does not make it. Check every finding's "

@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run every test: the README's test command.
-# Creates .venv/ beside the code (ignored by git); safe to re-run.
+# Creates .venv/ beside the code (ignored by git); safe to re-run. Extra arguments go to
+# pytest (e.g. -k loading).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The real-browser test drives Debian's Chromium; a browser is never downloaded.
+if [ ! -x /usr/bin/chromium ]; then
+    sudo_if_needed=""
+    [ "$(id -u)" -eq 0 ] || sudo_if_needed="sudo"
+    $sudo_if_needed apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq chromium
+fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt

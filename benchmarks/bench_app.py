@@ -1,0 +1,177 @@
+"""App benchmark: server time of page reruns, and time to a drawn patient page in Chromium.
+
+    .venv/bin/python benchmarks/bench_app.py [--patients 30] [--runs 7]
+
+1. Server time (AppTest, no browser) of a rerun of the ward page with N patients and of
+   the patient page, caches warm (a rerun is what every click and every auto-refresh
+   costs). Targets: 300 ms and 400 ms.
+2. Time from navigation to a fully drawn patient page (dose card, trend plots drawn, script
+   idle) in headless Debian Chromium, as a ratio to a minimal one-chart Streamlit page
+   measured in the same run. Target: <= 1.5x.
+
+The ward is the demo generator's, moved to the real clock (benchmarks/out/, not in git).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+
+from benchmarks._machine import describe_machine  # noqa: E402
+from dashboard import demo  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out"
+TARGET_WARD_MS = 300
+TARGET_PATIENT_MS = 400
+TARGET_RATIO = 1.5
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def write_ward(patients: int) -> Path:
+    """A demo ward of ``patients`` patients, shifted so that now is mid-cycle."""
+    folder = OUT / f"app-ward-{patients}"
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = demo.build_demo_ward(patients)
+    now = pd.Timestamp.now(tz=demo.WARD_TIMEZONE)
+    shifted = demo.shift_ward(*frames, demo.DEMO_ANCHOR, now)
+    for name, frame in zip(("patients", "doses", "observations"), shifted, strict=True):
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def server_times(folder: Path, runs: int) -> tuple[list[float], list[float], str]:
+    from streamlit.testing.v1 import AppTest
+
+    state = {"source": f"path:{folder}", "timezone": demo.WARD_TIMEZONE}
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=300)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()  # load + assess: fills the caches
+    if at.exception:
+        raise SystemExit(f"ward page failed: {at.exception[0].value}")
+    table = at.dataframe(key="ward_table").value
+    patient = str(table["patient_id"].iloc[0])
+    ward = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        at.run()
+        ward.append(time.perf_counter() - started)
+    at.query_params["patient"] = patient
+    at.switch_page("screens/patient.py").run()
+    if at.exception:
+        raise SystemExit(f"patient page failed: {at.exception[0].value}")
+    page = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        at.run()
+        page.append(time.perf_counter() - started)
+    return ward, page, patient
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start(script: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+         "--server.port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return process, url
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    process.terminate()
+    raise SystemExit(f"{script} did not start")
+
+
+def drawn(page, url: str, card: bool) -> float:
+    started = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector(IDLE, timeout=120_000)
+    if card:
+        page.wait_for_selector("[data-testid='dose-card']", timeout=120_000)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=120_000)
+    page.wait_for_selector(IDLE, timeout=120_000)
+    return time.perf_counter() - started
+
+
+def browser_times(folder: Path, patient: str, runs: int) -> tuple[list[float], list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    env = {**os.environ, "IL2_DATA_SOURCE": str(folder),
+           "IL2_WARD_TIMEZONE": demo.WARD_TIMEZONE}
+    app, app_url = start("dashboard/app.py", env)
+    minimal, minimal_url = start("benchmarks/minimal_page.py", dict(os.environ))
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            drawn(page, f"{app_url}/patient?patient={patient}", True)  # warm the caches
+            drawn(page, minimal_url, False)
+            full, small = [], []
+            for _ in range(runs):  # interleaved, so that both see the same machine load
+                full.append(drawn(page, f"{app_url}/patient?patient={patient}", True))
+                small.append(drawn(page, minimal_url, False))
+            browser.close()
+    finally:
+        for process in (app, minimal):
+            process.terminate()
+            process.wait()
+    return full, small
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+
+    folder = write_ward(args.patients)
+    ward, patient_page, patient = server_times(folder, args.runs)
+    ms = statistics.median(ward) * 1000
+    pms = statistics.median(patient_page) * 1000
+    print(f"machine: {describe_machine()}")
+    print(f"ward: {folder} ({args.patients} patients)")
+    print(f"ward page rerun (AppTest, server): median {ms:.0f} ms over {args.runs} runs "
+          f"(target <= {TARGET_WARD_MS} ms: {'met' if ms <= TARGET_WARD_MS else 'NOT met'})")
+    print(f"patient page rerun (AppTest, server, {patient}): median {pms:.0f} ms "
+          f"(target <= {TARGET_PATIENT_MS} ms: "
+          f"{'met' if pms <= TARGET_PATIENT_MS else 'NOT met'})")
+    if args.no_browser:
+        return 0
+    full, small = browser_times(folder, patient, args.runs)
+    full_s, small_s = statistics.median(full), statistics.median(small)
+    ratio = full_s / small_s
+    print(f"browser, fully drawn patient page: median {full_s:.2f} s; minimal one-chart "
+          f"page: median {small_s:.2f} s; ratio {ratio:.2f}x "
+          f"(target <= {TARGET_RATIO}x: {'met' if ratio <= TARGET_RATIO else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

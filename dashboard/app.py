@@ -1,0 +1,50 @@
+"""The Streamlit app: ``streamlit run dashboard/app.py`` (or ``python -m dashboard app``).
+
+A thin entry point (design.md): it sets the page up and builds ``st.navigation`` inside
+:func:`run`; each page is a small script under ``dashboard/screens/`` over the view models
+of :mod:`dashboard.views` and the figure builders of :mod:`dashboard.figures`. (Not
+``pages/``: Streamlit takes a ``pages/`` folder beside the entry point for an old-style page
+list, and showed it in place of this navigation after a fragment rerun.)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts dashboard/ (not the repository) on sys.path; the
+# pages import the package as `dashboard.*`, so the repository root must be importable.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard.ui import common, state  # noqa: E402
+
+PAGES = {
+    "ward": st.Page(common.WARD_PAGE, title="Ward", icon=":material/groups:", default=True),
+    "patient": st.Page(common.PATIENT_PAGE, title="Patient", icon=":material/person:",
+                       url_path="patient"),
+    "import": st.Page(common.IMPORT_PAGE, title="Import", icon=":material/upload_file:",
+                      url_path="import"),
+    "protocol": st.Page(common.PROTOCOL_PAGE, title="Protocol", icon=":material/rule:",
+                        url_path="protocol"),
+    "settings": st.Page(common.SETTINGS_PAGE, title="Settings", icon=":material/settings:",
+                        url_path="settings"),
+}
+
+
+def run() -> None:
+    st.set_page_config(page_title="IL-2 toxicity monitor", page_icon=":material/monitoring:",
+                       layout="wide", initial_sidebar_state="expanded")
+    # Streamlit's default top padding (6rem) pushes the dose verdict below the fold at
+    # 1366x768, the size of many ward PCs.
+    st.markdown("<style>.block-container{padding-top:3rem;padding-bottom:1rem}</style>",
+                unsafe_allow_html=True)
+    state.init()
+    page = st.navigation(list(PAGES.values()))
+    page.run()
+
+
+run()

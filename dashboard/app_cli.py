@@ -1,0 +1,66 @@
+"""``python -m dashboard app``: start the Streamlit app (the lead wires it into cli.py).
+
+It replaces the current process with ``python -m streamlit run dashboard/app.py`` run from
+the repository root, so that ``.streamlit/config.toml`` (the safe settings) applies and
+Ctrl-C stops the server directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from dashboard.errors import InputFileError
+from dashboard.settings import validate_timezone
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "dashboard" / "app.py"
+DEFAULT_PORT = 8501
+
+
+def add_app_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "app",
+        help="start the web app (on the demo ward unless --data is given)",
+        description="Start the Streamlit app. It opens the demo ward (synthetic patients, "
+        "times moved to today) unless --data or IL2_DATA_SOURCE names a folder or file.",
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"port to serve on (default {DEFAULT_PORT})")
+    parser.add_argument("--address", metavar="HOST",
+                        help="address to listen on (default: Streamlit's, all interfaces)")
+    parser.add_argument("--data", metavar="PATH",
+                        help="folder or file the app opens (sets IL2_DATA_SOURCE)")
+    parser.add_argument("--timezone", metavar="ZONE",
+                        help="the ward's IANA time zone (sets IL2_WARD_TIMEZONE)")
+    parser.set_defaults(handler=run_app)
+
+
+def app_command(args: argparse.Namespace) -> list[str]:
+    """The streamlit command line for these arguments."""
+    command = [sys.executable, "-m", "streamlit", "run", str(APP),
+               "--server.port", str(args.port), "--server.headless", "true"]
+    if args.address:
+        command += ["--server.address", args.address]
+    return command
+
+
+def app_environment(args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    if args.data:
+        if not Path(args.data).exists():
+            raise InputFileError(f"{args.data} does not exist.")
+        env["IL2_DATA_SOURCE"] = str(Path(args.data).resolve())
+    if args.timezone:
+        env["IL2_WARD_TIMEZONE"] = validate_timezone(args.timezone)
+    return env
+
+
+def run_app(args: argparse.Namespace) -> int:
+    command = app_command(args)
+    env = app_environment(args)
+    os.chdir(ROOT)
+    os.execve(sys.executable, command, env)
+    return 0  # pragma: no cover - execve does not return

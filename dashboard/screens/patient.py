@@ -1,0 +1,185 @@
+"""Patient (the nurse between doses): the next-dose card first, then the checklist, the
+trend plots and the course timeline. ``?patient=ID`` opens a patient from a pasted link."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.assessment import DoseAssessment
+from dashboard.errors import MonitorUserError
+from dashboard.figures import trend_figure
+from dashboard.protocols import Protocol
+from dashboard.ui import common, data, state
+from dashboard.views.checklist import CHECKLIST_COLUMNS, checklist_rows
+from dashboard.views.course_grid import course_grid
+from dashboard.views.dose_card import DoseCard, dose_card
+from dashboard.views.findings import FindingLine
+from dashboard.views.trends import patient_trends
+
+ROW_PX = 35  # st.dataframe's row height: show a whole cycle without inner scrolling
+MAX_TABLE_PX = 1100
+TABS = ("Trends across the cycle", "Checklist: every criterion",
+        "Course timeline: dose × criterion")
+
+try:
+    loaded = state.current()
+except MonitorUserError as error:
+    common.sidebar(None, None)
+    st.error(f"No ward data to show: {error}")
+    st.page_link(common.IMPORT_PAGE, label="Import or choose data", icon=":material/upload_file:")
+    st.stop()
+
+common.sidebar(loaded, None)
+patients = loaded.ward.patients.drop_duplicates("patient_id")
+names = {str(r.patient_id): f"{r.bed if isinstance(r.bed, str) else '—'} · "
+         f"{r.name if isinstance(r.name, str) else r.patient_id} ({r.patient_id})"
+         for r in patients.itertuples(index=False)}
+
+wanted = st.query_params.get("patient") or st.session_state.get(state.PATIENT)
+if wanted and wanted not in names:
+    st.error(f"There is no patient '{wanted}' in {loaded.label}. Choose one below.")
+    wanted = None
+
+top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
+chosen = top_right.selectbox("Patient", list(names), format_func=names.get,
+                             index=list(names).index(wanted) if wanted else None,
+                             placeholder="Choose a patient", key=f"patient_pick_{wanted}")
+if chosen is None:
+    st.header("Patient", anchor=False)
+    common.support_note()
+    st.info("Choose a patient, or open one from the ward list.")
+    st.stop()
+if chosen != wanted:
+    st.session_state[state.PATIENT] = chosen
+    st.query_params["patient"] = chosen
+    st.rerun()
+st.session_state[state.PATIENT] = chosen
+st.query_params["patient"] = chosen  # the address bar is always a link to this patient
+top_left.subheader(names[chosen], anchor=False)
+
+
+def _finding_html(line: FindingLine) -> str:
+    interpretation = (f' <b title="{html.escape(line.interpretation)}">[INTERPRETATION]</b>'
+                      if line.interpretation else "")
+    detail = f"<br><span style='color:#444'>{html.escape(line.detail)}</span>" \
+        if line.detail else ""
+    return (f"<li><b>{html.escape(line.badge)} {html.escape(line.title)}</b>: "
+            f"<b>{html.escape(line.value)}</b> at {html.escape(line.time)}. "
+            f"Rule: <code>{html.escape(line.rule)}</code>{interpretation}. "
+            f"<span style='color:#444'>Source: {html.escape(line.source)}</span>{detail}</li>")
+
+
+def _card(card: DoseCard) -> None:
+    look = card.look
+    rest = card.headline.removeprefix(look.word).lstrip(": ")
+    st.markdown(
+        f'<div data-testid="dose-card" style="border-left:0.6rem solid {look.colour};'
+        f'padding:0.4rem 0.8rem;background:#FAFAFA;border-radius:0.3rem">'
+        f'<div style="font-size:1.55rem;font-weight:700;line-height:1.3">'
+        f'<span style="background:{look.colour};color:{look.ink};padding:0 0.4rem;'
+        f'border-radius:0.25rem;border:1px solid #00000055">{html.escape(look.icon)} '
+        f'{html.escape(look.word)}</span> {html.escape(rest)}</div>'
+        f'<div style="margin-top:0.2rem">{html.escape(card.meaning)}</div>'
+        f'<div style="color:#444;font-size:0.9rem">Assessed {html.escape(card.as_of)} · '
+        f'protocol {html.escape(card.protocol)}'
+        + (f" · recorded: <b>{html.escape(card.recorded)}</b>" if card.recorded else "")
+        + "</div></div>", unsafe_allow_html=True)
+    sections = []
+    if card.reasons:
+        sections.append("<b>Why</b><ul style='margin-bottom:0.2rem'>"
+                        + "".join(_finding_html(x) for x in card.reasons) + "</ul>")
+    if card.missing:
+        sections.append("<b>Missing or too old (record, then reassess)</b>"
+                        "<ul style='margin-bottom:0.2rem'>"
+                        + "".join(_finding_html(x) for x in card.missing) + "</ul>")
+    if card.restart_unmet:
+        sections.append("<b>Before this dose can be given, still needed</b>"
+                        "<ul style='margin-bottom:0.2rem'>"
+                        + "".join(f"<li>{html.escape(x)}</li>" for x in card.restart_unmet)
+                        + "</ul>")
+    if sections:
+        st.markdown("".join(sections), unsafe_allow_html=True)
+    if card.notes:
+        with st.expander(f"Also noted ({len(card.notes)}): resolved, early warnings, "
+                         "information; these do not change the status"):
+            st.markdown("<ul>" + "".join(_finding_html(x) for x in card.notes) + "</ul>",
+                        unsafe_allow_html=True)
+    common.support_note()
+
+
+@st.fragment(run_every=st.session_state.get(state.REFRESH) or None)
+def patient_panel(patient_id: str) -> None:
+    at = state.now()
+    try:
+        current = state.current(at)
+        assignment = state.assignment(current)
+        assessments = data.next_doses(current, at, assignment)
+        protocol = data.protocol(assignment[patient_id])
+        history = data.course(current, patient_id, protocol.id)
+    except MonitorUserError as error:
+        st.error(f"This patient cannot be assessed: {error}")
+        return
+    assessment = next(a for a in assessments if str(a.patient_id) == patient_id)
+    _card(dose_card(assessment, protocol, current.timezone))
+
+    # Lazy tabs: only the open tab is built and drawn, so the card and the trends appear
+    # sooner; the other two are a click away (switching reruns this panel only).
+    trends, checklist, timeline = st.tabs(list(TABS), key="patient_tabs", on_change="rerun")
+    if trends.open:
+        with trends:
+            _trends(current, patient_id, protocol, at)
+    if checklist.open:
+        with checklist:
+            _checklist(assessment, current.timezone, at)
+    if timeline.open:
+        with timeline:
+            _timeline(history, protocol, current.timezone)
+
+
+def _trends(current: data.LoadedWard, patient_id: str, protocol: Protocol,
+            at: pd.Timestamp) -> None:
+    trend = patient_trends(current.ward, patient_id, protocol, at, current.timezone)
+    st.plotly_chart(trend_figure(trend), key="trends", theme=None,
+                    config={"displaylogo": False})
+    st.caption(
+        "Vertical lines: doses (solid given, dashed held, dotted due or skipped), labelled "
+        "with the dose number; dash-dot: now. Shaded bands and lines: the thresholds of "
+        f"{protocol.id} (dotted: early warnings). Crosses: readings that meet a criterion. "
+        "A broken line: no reading for longer than 1.5 times the protocol's freshness for "
+        "that parameter. " + " ".join(trend.notes))
+
+
+def _checklist(assessment: DoseAssessment, timezone: str, at: pd.Timestamp) -> None:
+    entries = assessment.checklist
+    if not entries:
+        st.info("No dose is waiting for a decision, so there is no checklist to show.")
+        return
+    rows = checklist_rows(entries, timezone, at)
+    states = rows[["state"]].rename(columns={"state": "State"})
+    st.dataframe(common.style_states(rows, states, ["State"], colour_clear=False),
+                 hide_index=True, width="stretch", column_order=CHECKLIST_COLUMNS,
+                 key="checklist")
+
+
+def _timeline(history: list[DoseAssessment], protocol: Protocol, timezone: str) -> None:
+    titles = {c.id: c.title for c in protocol.criteria}
+    # Criterion ids as column heads keep the grid narrow; the checklist tab has the titles.
+    grid = course_grid(history, [c.id for c in protocol.criteria], timezone)
+    if grid.table.empty:
+        st.info("No dose recorded for this patient.")
+        return
+    columns = [c for c in grid.table.columns if c not in ("Dose", "Scheduled")]
+    st.dataframe(common.style_states(grid.table, grid.states, columns, colour_clear=False),
+                 hide_index=True, width="stretch", key="course_grid",
+                 height=min(ROW_PX * (len(grid.table) + 1) + 3, MAX_TABLE_PX))
+    st.caption(
+        f"Each dose assessed as of its scheduled time with {protocol.id}, next to what was "
+        "recorded. Clear at every dose (✔): "
+        + (", ".join(titles.get(c, c) for c in grid.clear_throughout) or "none")
+        + ". Recording given/held from this screen comes with a later release.")
+
+
+patient_panel(chosen)

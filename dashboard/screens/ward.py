@@ -1,0 +1,101 @@
+"""Ward overview (the attending on rounds): every IL-2 patient, most severe first."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.errors import MonitorUserError
+from dashboard.ui import common, data, state
+from dashboard.views.clock import format_clock
+from dashboard.views.statuses import status_look
+from dashboard.views.ward_rows import WARD_COLUMNS, ward_rows
+
+# A pasted deep link to the app's root with ?patient=ID opens that patient.
+if st.query_params.get("patient"):
+    st.switch_page(common.PATIENT_PAGE, query_params={"patient": st.query_params["patient"]})
+
+st.header("Ward: next doses", anchor=False)
+common.support_note()
+
+try:
+    common.sidebar(state.current(), None)
+except MonitorUserError:
+    common.sidebar(None, None)  # the panel below says what is wrong
+
+
+OPEN_REQUEST = "ward_open_request"
+
+
+def _remember_choice() -> None:
+    # A callback cannot switch pages; it hands the id over and empties the box so that
+    # coming back to the ward does not reopen the same patient.
+    st.session_state[OPEN_REQUEST] = st.session_state.get("ward_open_choice")
+    st.session_state["ward_open_choice"] = None
+
+
+def _open(patient_id: str) -> None:
+    st.session_state[state.PATIENT] = patient_id
+    st.switch_page(common.PATIENT_PAGE, query_params={"patient": patient_id})
+
+
+@st.fragment(run_every=st.session_state.get(state.REFRESH) or None)
+def ward_panel() -> None:
+    at = state.now()
+    try:
+        loaded = state.current(at)
+        assessments = data.next_doses(loaded, at, state.assignment(loaded))
+        protocols = {pid: data.protocol(pid) for pid in {a.protocol_id for a in assessments}}
+    except MonitorUserError as error:
+        st.error(f"The ward cannot be shown: {error}")
+        st.page_link(common.IMPORT_PAGE, label="Import or choose other data",
+                     icon=":material/upload_file:")
+        return
+    rows = ward_rows(loaded.ward, assessments, protocols, at, loaded.timezone)
+    counts = rows["status"].value_counts()
+    summary = " ".join(common.status_badge(s, "0.85rem") + f" {counts[s]}"
+                       for s in rows["status"].drop_duplicates())
+    refresh = st.session_state.get(state.REFRESH) or 0
+    st.markdown(
+        f"{summary}&nbsp;&nbsp; Data as of **{format_clock(at, loaded.timezone)}** "
+        f"({loaded.timezone}); "
+        + (f"refreshes every {refresh} s." if refresh else "automatic refresh is off."),
+        unsafe_allow_html=True)
+    if loaded.is_demo:
+        st.caption("Demo ward: synthetic patients; every time is moved to today.")
+
+    shown = rows.copy()
+    shown["Open"] = "patient?patient=" + shown["patient_id"]
+    styled = shown.style.apply(
+        lambda column: [common.cell_style(status_look(s)) for s in shown["status"]],
+        subset=["Status"], axis=0)
+    event = st.dataframe(
+        styled, key="ward_table", on_select="rerun", selection_mode="single-row",
+        hide_index=True, width="stretch",
+        column_order=[*WARD_COLUMNS, "Open"],
+        column_config={
+            "Open": st.column_config.LinkColumn("Open", display_text="open",
+                                                help="Open the patient (a link you can "
+                                                     "paste or bookmark)", width="small"),
+            "Status": st.column_config.TextColumn("Status", width=135, pinned=True),
+            "Reasons": st.column_config.TextColumn("Reasons (worst first)", width="large"),
+            "Urine": st.column_config.TextColumn(
+                "Urine (last dosing interval)",
+                help="Urine output charted in the last dosing interval of the protocol"),
+        })
+    selected = event.selection.rows if event is not None else []
+    if selected:
+        _open(str(rows.iloc[selected[0]]["patient_id"]))
+    st.caption("Select a row (the box at its left) to open the patient. Sorted by status, "
+               "most severe first, then by the time the next dose is due.")
+
+    labels = {pid: f"{bed} · {name}" for pid, bed, name in
+              zip(rows["patient_id"], rows["Bed"], rows["Patient"], strict=True)}
+    st.selectbox("Open a patient (type a bed or a name)", list(labels),
+                 format_func=labels.get, index=None, placeholder="Bed or name",
+                 key="ward_open_choice", on_change=_remember_choice)
+    chosen = st.session_state.pop(OPEN_REQUEST, None)
+    if chosen:
+        _open(chosen)
+
+
+ward_panel()

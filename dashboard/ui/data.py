@@ -1,0 +1,244 @@
+"""The app's shared data: loaded wards and assessments, cached once for every session.
+
+Caches are keyed on a *data version* (a digest of the input's names, sizes and modification
+times, or of uploaded bytes) and never on a DataFrame: ``st.cache_data`` hashes a large
+frame from a sample, so a changed value could return a stale ward (design.md). Results are
+kept with ``st.cache_resource`` (one shared object per key, not pickled per session); the
+session keeps only ids (see :mod:`dashboard.ui.state`).
+
+Only :class:`~dashboard.errors.MonitorUserError` is ever caught by the pages; everything
+raised here that is not one is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import demo
+from dashboard.assessment import DoseAssessment, assess_course, assess_next_doses
+from dashboard.errors import InputFileError
+from dashboard.loading import SUPPORTED_SUFFIXES, InputFile, load_ward, read_input_files
+from dashboard.protocols import Protocol, load_protocol
+from dashboard.tables import WardData
+from dashboard.views.protocol_choice import groups
+
+DEMO = "demo"
+UPLOAD_PREFIX = "upload:"
+PATH_PREFIX = "path:"
+UPLOADS_KEPT = 4  # uploaded inputs kept in memory for the whole server
+
+
+@dataclass(frozen=True)
+class LoadedWard:
+    """A ward ready to show: the data, its version, and how to describe it."""
+
+    key: str  # data version: keys every cache below
+    ward: WardData
+    timezone: str
+    label: str  # what the screens call the data source
+    is_demo: bool
+
+    @property
+    def refused(self) -> int:
+        """Rows refused when the user chose to go on with a partly valid input."""
+        return len(self.ward.report.problems)
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def path_version(path: str) -> str:
+    """A digest of the names, sizes and modification times of the files at ``path``:
+    cheap on a million-row file, and it changes when a file is rewritten."""
+    target = Path(path)
+    if target.is_dir():
+        files = sorted(p for p in target.iterdir()
+                       if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+    elif target.exists():
+        files = [target]
+    else:
+        raise InputFileError(f"{path} does not exist.")
+    digest = hashlib.sha256(str(target.resolve()).encode())
+    for file in files:
+        stat = file.stat()
+        digest.update(f"{file.name}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def bytes_version(files: list[InputFile]) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(files, key=lambda f: f.name):
+        digest.update(file.name.encode() + b"\0" + hashlib.sha256(file.data).digest())
+    return digest.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+@st.cache_resource
+def _upload_store() -> OrderedDict[str, list[InputFile]]:
+    """Uploaded inputs by digest, for every session (the session keeps the digest only)."""
+    return OrderedDict()
+
+
+def keep_upload(files: list[InputFile]) -> str:
+    store = _upload_store()
+    version = bytes_version(files)
+    store[version] = files
+    store.move_to_end(version)
+    while len(store) > UPLOADS_KEPT:
+        store.popitem(last=False)
+    return version
+
+
+def upload_files(version: str) -> list[InputFile]:
+    files = _upload_store().get(version)
+    if files is None:
+        raise InputFileError("The uploaded files are no longer held by the server (it "
+                             "restarted or many other files were uploaded since): upload "
+                             "them again on the Import page.")
+    return files
+
+
+def files_from_uploads(uploads) -> list[InputFile]:
+    """Streamlit UploadedFile objects as named bytes (the loader's own input type)."""
+    return read_input_files(list(uploads))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@st.cache_resource(max_entries=8, show_spinner="Reading the ward data...")
+def _load_path(version: str, path: str, timezone: str, keep_going: bool) -> WardData:
+    return load_ward(path, timezone, keep_going=keep_going)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Reading the uploaded files...")
+def _load_upload(version: str, timezone: str, keep_going: bool) -> WardData:
+    return load_ward(upload_files(version), timezone, keep_going=keep_going)
+
+
+def load_source(source: str, timezone: str, keep_going: bool = False) -> tuple[str, WardData]:
+    """(data version, ward) of a source id: ``path:<folder or file>`` or ``upload:<digest>``.
+    Raises MonitorUserError when the input cannot be used."""
+    if source.startswith(UPLOAD_PREFIX):
+        version = source.removeprefix(UPLOAD_PREFIX)
+        return f"{version}|{timezone}|{keep_going}", _load_upload(version, timezone,
+                                                                   keep_going)
+    path = source.removeprefix(PATH_PREFIX)
+    version = path_version(path)
+    return f"{version}|{timezone}|{keep_going}", _load_path(version, path, timezone,
+                                                             keep_going)
+
+
+@st.cache_resource
+def _demo_folder() -> str:
+    """The shipped demo ward; generated into a temporary folder when data/demo/ has not
+    been written (a fresh checkout before ``python -m dashboard.demo``)."""
+    if (demo.DEMO_DIR / "observations.csv").exists():
+        return str(demo.DEMO_DIR)
+    folder = Path(tempfile.mkdtemp(prefix="il2-demo-"))
+    demo.write_demo_ward(folder)
+    return str(folder)
+
+
+def demo_clock() -> tuple[str, pd.Timestamp]:
+    """The demo's time zone and its story's "now" (data/demo/ward.yaml)."""
+    if (demo.DEMO_DIR / "ward.yaml").exists():
+        info = demo.read_ward_info()
+        return info.timezone, info.anchor
+    return demo.WARD_TIMEZONE, demo.DEMO_ANCHOR
+
+
+@st.cache_resource(max_entries=3, show_spinner="Preparing the demo ward...")
+def _shifted_demo(version: str, hours: int, _ward: WardData, anchor: pd.Timestamp
+                  ) -> WardData:
+    patients, doses, observations = demo.shift_ward(
+        _ward.patients, _ward.doses, _ward.observations, anchor,
+        anchor + pd.Timedelta(hours=hours))
+    return WardData(patients, doses, observations, _ward.report)
+
+
+def load_demo(now: pd.Timestamp) -> LoadedWard:
+    """The demo ward with every time moved by whole hours so that ``now`` falls where the
+    story's "now" is: mid-cycle, 90 minutes before the next doses."""
+    timezone, anchor = demo_clock()
+    folder = _demo_folder()
+    key, ward = load_source(PATH_PREFIX + folder, timezone)
+    hours = int((pd.Timestamp(now) - anchor).round("h") / pd.Timedelta(hours=1))
+    shifted = _shifted_demo(key, hours, ward, anchor)
+    return LoadedWard(f"demo|{key}|{hours}", shifted, timezone,
+                      "Demo ward (synthetic patients, times moved to today)", True)
+
+
+def load_current(source: str, timezone: str, now: pd.Timestamp, keep_going: bool = False
+                 ) -> LoadedWard:
+    if source == DEMO:
+        return load_demo(now)
+    key, ward = load_source(source, timezone, keep_going)
+    label = (f"uploaded files ({', '.join(ward.report.files)})"
+             if source.startswith(UPLOAD_PREFIX) else source.removeprefix(PATH_PREFIX))
+    return LoadedWard(key, ward, timezone, label, False)
+
+
+# --------------------------------------------------------------------------- assessment
+
+
+def subset(ward: WardData, patient_ids: tuple[str, ...]) -> WardData:
+    """The ward restricted to some patients (a protocol group, or one patient)."""
+    wanted = list(patient_ids)
+
+    def mine(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["patient_id"].astype(str).isin(wanted)]
+
+    return WardData(mine(ward.patients), mine(ward.doses), mine(ward.observations),
+                    ward.report)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _subset(key: str, patient_ids: tuple[str, ...], _ward: WardData) -> WardData:
+    return subset(_ward, patient_ids)
+
+
+def protocol(protocol_id: str) -> Protocol:
+    """A shipped protocol by id (raises ProtocolError, a user error, when unknown)."""
+    return load_protocol(protocol_id)
+
+
+@st.cache_resource(max_entries=32, ttl=3600, show_spinner="Assessing the next doses...")
+def _next_doses(key: str, at: pd.Timestamp, protocol_id: str, patient_ids: tuple[str, ...],
+                _ward: WardData) -> list[DoseAssessment]:
+    ward = _subset(key, patient_ids, _ward)
+    return assess_next_doses(ward, at, protocol(protocol_id))
+
+
+def next_doses(loaded: LoadedWard, at: pd.Timestamp, assignment: dict[str, str]
+               ) -> list[DoseAssessment]:
+    """Each patient's next dose at ``at``, each with the protocol assigned to them.
+
+    One engine call per protocol group; the same cached list serves the ward list and the
+    patient page, so that both always say the same thing.
+    """
+    found: list[DoseAssessment] = []
+    for protocol_id, patient_ids in groups(assignment).items():
+        found += _next_doses(loaded.key, at, protocol_id, patient_ids, loaded.ward)
+    return found
+
+
+@st.cache_resource(max_entries=32, ttl=3600, show_spinner="Reviewing the course...")
+def _course(key: str, patient_id: str, protocol_id: str, _ward: WardData
+            ) -> list[DoseAssessment]:
+    ward = _subset(key, (patient_id,), _ward)
+    return assess_course(ward, protocol(protocol_id))
+
+
+def course(loaded: LoadedWard, patient_id: str, protocol_id: str) -> list[DoseAssessment]:
+    """Every dose of one patient's course, each as of its scheduled time."""
+    return _course(loaded.key, patient_id, protocol_id, loaded.ward)

@@ -1,0 +1,93 @@
+"""How statuses and finding outcomes look: word + icon + colour, never colour alone.
+
+Colours are the Okabe-Ito palette (distinguishable with the common colour-vision
+deficiencies); each status also has its own word and its own symbol so that a grey-scale
+print or a colour-blind reader loses nothing. Symbols are plain Unicode that the DejaVu
+fonts of a Debian ward PC render (emoji fonts are often absent there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dashboard.assessment.results import FINDING_SEVERITY, NO_DOSE_DUE, STATUS_SEVERITY
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+    "grey": "#999999",
+}
+
+
+@dataclass(frozen=True)
+class Look:
+    word: str  # what is read aloud at handover
+    icon: str
+    colour: str  # background
+    ink: str  # text colour on that background (contrast)
+    meaning: str  # one line for the legend
+
+    def label(self) -> str:
+        return f"{self.icon} {self.word}"
+
+
+STATUS_LOOKS: dict[str, Look] = {
+    "discontinue": Look("DISCONTINUE", "✖", OKABE_ITO["vermillion"], "#000000",
+                        "a permanent-discontinuation criterion was met: no further IL-2"),
+    "stop_cycle": Look("STOP CYCLE", "■", OKABE_ITO["reddish_purple"], "#000000",
+                       "a criterion ends the current cycle"),
+    "cycle_complete": Look("CYCLE COMPLETE", "◆", OKABE_ITO["blue"], "#FFFFFF",
+                           "the protocol's maximum doses for the cycle were given"),
+    "hold": Look("HOLD", "▲", OKABE_ITO["orange"], "#000000",
+                 "withhold this dose until the restart condition is met"),
+    "incomplete": Look("INCOMPLETE", "?", OKABE_ITO["yellow"], "#000000",
+                       "a required value is missing or too old: cannot be assessed"),
+    "clear": Look("CLEAR", "✔", OKABE_ITO["bluish_green"], "#000000",
+                  "no criterion met and nothing missing"),
+    NO_DOSE_DUE: Look("NO DOSE DUE", "–", "#E0E0E0", "#000000",
+                      "every scheduled dose is decided"),
+}
+
+FINDING_LOOKS: dict[str, Look] = {
+    **{key: STATUS_LOOKS[key] for key in STATUS_SEVERITY if key != "clear"},
+    "resolved": Look("RESOLVED", "↺", OKABE_ITO["sky_blue"], "#000000",
+                     "was met in the interval; its restart condition is now met"),
+    "watch": Look("WATCH", "◔", "#DDEEFF", "#000000", "early warning; does not change the status"),
+    "info": Look("NOTE", "i", "#EEEEEE", "#000000", "information; does not change the status"),
+    "clear": STATUS_LOOKS["clear"],
+}
+
+
+def status_look(status: str) -> Look:
+    """The look of a dose status; an unknown status is shown as such, never as clear."""
+    return STATUS_LOOKS.get(status) or Look(status.upper(), "!", OKABE_ITO["grey"], "#000000",
+                                            "unknown status")
+
+
+def finding_look(outcome: str) -> Look:
+    return FINDING_LOOKS.get(outcome) or Look(outcome.upper(), "!", OKABE_ITO["grey"],
+                                              "#000000", "unknown outcome")
+
+
+def status_rank(status: str) -> int:
+    """Sort key, most severe first; no dose due after clear, unknown statuses first (a
+    status the screen does not know must not sink to the bottom of the ward list)."""
+    if status == NO_DOSE_DUE:
+        return len(STATUS_SEVERITY)
+    return STATUS_SEVERITY.get(status, -1)
+
+
+def finding_rank(outcome: str) -> int:
+    return FINDING_SEVERITY.get(outcome, -1)
+
+
+def cell_style(look: Look) -> str:
+    """CSS for a table cell (pandas Styler)."""
+    return f"background-color: {look.colour}; color: {look.ink}; font-weight: 600"

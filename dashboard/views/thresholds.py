@@ -1,0 +1,241 @@
+"""Threshold lines and bands for the trend plots, read from the protocol objects.
+
+The charts must draw exactly the numbers the engine decides with (design.md: "threshold
+bands drawn from the same protocol objects the engine uses"), so nothing here holds a
+number: every line comes from a :class:`~dashboard.protocols.Criterion`'s trigger.
+
+Only conditions that are *sufficient on their own* are drawn: a leaf of the trigger, or of
+an ``any_of``. A leaf inside an ``all_of`` (creatinine >= 4.0 *with* acidosis) would claim
+that crossing the line holds the dose, which is untrue; such an ``all_of`` is drawn only
+when all its parts compare the same parameter's latest value (a band such as the consensus
+protocol's 2.5 <= creatinine < 3.0). Every threshold is an interval where the trigger is
+met: ``< 90`` is (-inf, 90), ``between [100, 130]`` is [100, 130].
+
+Derived series get converted thresholds, and say how: urine output is charted as mL/h per
+collection period, so "80 mL over 8 h" becomes 10 mL/h; "per kg" uses the baseline weight;
+a ratio to baseline creatinine uses the baseline.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from dashboard.protocols import Criterion, Protocol
+from dashboard.protocols import rules as r
+from dashboard.vocabulary import load_vocabulary
+
+#: Series that are not a vocabulary parameter but are derived for the charts.
+WEIGHT_GAIN = "weight_gain_pct"
+URINE_RATE = "urine_rate"
+#: Categorical parameters drawn on an ordinal axis (their codes are ordered by severity).
+ORDINAL_PARAMETERS = ("mental_status",)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Where one criterion's trigger is met on one charted series."""
+
+    series: str  # a parameter name, or WEIGHT_GAIN / URINE_RATE
+    criterion: str
+    title: str
+    outcome: str  # hold, stop_cycle, discontinue, watch
+    grade_label: str | None
+    low: float  # -inf when open below
+    low_inclusive: bool
+    high: float  # +inf when open above
+    high_inclusive: bool
+    rule: str  # the rule in the protocol's words
+    derived: str | None = None  # how the number was converted for this series
+    interpretation: bool = False
+
+    def meets(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        above = values >= self.low if self.low_inclusive else values > self.low
+        below = values <= self.high if self.high_inclusive else values < self.high
+        return above & below & ~np.isnan(values)
+
+    @property
+    def edges(self) -> tuple[float, ...]:
+        """The finite edges: where a line is drawn."""
+        return tuple(v for v in (self.low, self.high) if math.isfinite(v))
+
+    def words(self) -> str:
+        text = f"{self.criterion} ({self.outcome}): {self.rule}"
+        return f"{text}; {self.derived}" if self.derived else text
+
+
+def _interval(op: str, value: float) -> tuple[float, bool, float, bool]:
+    if op == "<":
+        return -math.inf, False, value, False
+    if op == "<=":
+        return -math.inf, False, value, True
+    if op == ">":
+        return value, False, math.inf, False
+    return value, True, math.inf, False  # ">="
+
+
+def _sufficient(condition: r.Condition) -> Iterator[r.Condition]:
+    """The parts of a trigger that meet it on their own."""
+    if isinstance(condition, r.AnyOf):
+        for item in condition.items:
+            yield from _sufficient(item)
+    elif isinstance(condition, r.AllOf):
+        if _same_parameter_band(condition) is not None:
+            yield condition
+    elif not isinstance(condition, r.NoneOf):
+        yield condition
+
+
+def _same_parameter_band(condition: r.AllOf) -> tuple[str, tuple] | None:
+    """``all_of`` of latest-value comparisons of one numeric parameter: one band."""
+    leaves = condition.items
+    if not leaves or not all(
+        isinstance(leaf, r.Latest) and leaf.after_event is None
+        and leaf.comparison.op is not None and leaf.comparison.threshold is not None
+        and leaf.comparison.threshold.value is not None for leaf in leaves
+    ):
+        return None
+    parameters = {leaf.parameter for leaf in leaves}
+    if len(parameters) != 1:
+        return None
+    low, low_inc, high, high_inc = -math.inf, False, math.inf, False
+    for leaf in leaves:
+        lo, lo_inc, hi, hi_inc = _interval(leaf.comparison.op, leaf.comparison.threshold.value)
+        if lo > low or (lo == low and not lo_inc):
+            low, low_inc = lo, lo_inc
+        if hi < high or (hi == high and not hi_inc):
+            high, high_inc = hi, hi_inc
+    return parameters.pop(), (low, low_inc, high, high_inc)
+
+
+def _comparison_interval(comparison: r.Comparison, patient: Mapping
+                         ) -> tuple[tuple[float, bool, float, bool], str | None] | None:
+    """The interval of a numeric comparison, and a note when a default stood in."""
+    if comparison.low is not None and comparison.high is not None:
+        return (comparison.low, True, comparison.high, True), None
+    threshold = comparison.threshold
+    if comparison.op is None or threshold is None:
+        return None
+    if threshold.value is not None:
+        return _interval(comparison.op, threshold.value), None
+    own = _number(patient.get(threshold.patient_column))
+    if own is not None:
+        return _interval(comparison.op, own), f"the patient's {threshold.patient_column}"
+    if threshold.default is None:
+        return None
+    return (_interval(comparison.op, threshold.default),
+            f"no {threshold.patient_column} set: the protocol default")
+
+
+def _number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _scaled(interval: tuple[float, bool, float, bool], factor: float
+            ) -> tuple[float, bool, float, bool]:
+    low, low_inc, high, high_inc = interval
+    return low * factor, low_inc, high * factor, high_inc
+
+
+def _codes_interval(parameter: str, codes: tuple[str, ...]
+                    ) -> tuple[float, bool, float, bool] | None:
+    """Codes of an ordinal parameter as a band on its axis (code i is drawn at y = i)."""
+    order = load_vocabulary()[parameter].codes
+    positions = sorted(order.index(code) for code in codes if code in order)
+    if not positions or positions != list(range(positions[0], positions[-1] + 1)):
+        return None  # not contiguous: not drawable as one band
+    return positions[0] - 0.5, True, positions[-1] + 0.5, False
+
+
+def _leaf_thresholds(leaf: r.Condition, patient: Mapping, baseline_creatinine: float | None
+                     ) -> Iterator[tuple[str, tuple[float, bool, float, bool], str | None]]:
+    if isinstance(leaf, r.AllOf):
+        band = _same_parameter_band(leaf)
+        if band is not None:
+            yield band[0], band[1], None
+        return
+    if isinstance(leaf, r.Latest) and leaf.after_event is not None:
+        return  # met only after an event (a fluid bolus): a line would claim more
+    if isinstance(leaf, r.Latest | r.AnyIn | r.Extreme):
+        if leaf.comparison.is_codes:
+            if leaf.parameter in ORDINAL_PARAMETERS:
+                interval = _codes_interval(leaf.parameter, leaf.comparison.codes)
+                if interval is not None:
+                    yield leaf.parameter, interval, None
+            return
+        found = _comparison_interval(leaf.comparison, patient)
+        if found is not None:
+            yield leaf.parameter, found[0], found[1]
+        return
+    if isinstance(leaf, r.PercentOverBaseline) and leaf.parameter == "weight":
+        found = _comparison_interval(leaf.comparison, patient)
+        if found is not None:
+            yield WEIGHT_GAIN, found[0], found[1]
+        return
+    if isinstance(leaf, r.Window) and leaf.parameter == "urine_output" and not leaf.offset_hours:
+        found = _comparison_interval(leaf.comparison, patient)
+        if found is None:
+            return
+        factor, how = 1.0, []
+        if leaf.aggregate == "sum":
+            factor /= leaf.hours
+            how.append(f"over {leaf.hours:g} h = per hour")
+        if leaf.per_kg:
+            weight = _number(patient.get("baseline_weight_kg"))
+            if weight is None:
+                return
+            factor *= weight
+            how.append(f"x baseline weight {weight:g} kg")
+        yield URINE_RATE, _scaled(found[0], factor), ("drawn in mL/h: " + ", ".join(how)
+                                                      if how else None)
+        return
+    if isinstance(leaf, r.RatioToBaseline) and leaf.parameter == "creatinine":
+        found = _comparison_interval(leaf.comparison, patient)
+        if found is None or baseline_creatinine is None:
+            return
+        yield "creatinine", _scaled(found[0], baseline_creatinine), (
+            f"x baseline creatinine {baseline_creatinine:g} mg/dL")
+
+
+def criterion_thresholds(criterion: Criterion, patient: Mapping | None = None,
+                         baseline_creatinine: float | None = None) -> list[Threshold]:
+    """The drawable thresholds of one criterion (every grade)."""
+    patient = patient or {}
+    found: list[Threshold] = []
+    for grade in criterion.grades:
+        for leaf in _sufficient(grade.trigger):
+            for series, (low, low_inc, high, high_inc), derived in _leaf_thresholds(
+                    leaf, patient, baseline_creatinine):
+                found.append(Threshold(
+                    series=series, criterion=criterion.id, title=criterion.title,
+                    outcome=grade.outcome, grade_label=grade.label, low=low,
+                    low_inclusive=low_inc, high=high, high_inclusive=high_inc,
+                    rule=leaf.describe(), derived=derived,
+                    interpretation=criterion.interpretation is not None))
+    return found
+
+
+def protocol_thresholds(protocol: Protocol, patient: Mapping | None = None,
+                        baseline_creatinine: float | None = None) -> list[Threshold]:
+    """Every drawable threshold of a protocol for one patient (patient targets, baseline
+    weight and creatinine resolve the patient-specific ones)."""
+    return [threshold for criterion in protocol.criteria
+            for threshold in criterion_thresholds(criterion, patient, baseline_creatinine)]
+
+
+def freshness_hours(protocol: Protocol) -> dict[str, float]:
+    """The strictest freshness each parameter must meet (criteria' ``required``)."""
+    fresh: dict[str, float] = {}
+    for criterion in protocol.criteria:
+        for requirement in criterion.required:
+            fresh[requirement.parameter] = min(fresh.get(requirement.parameter, math.inf),
+                                               requirement.fresh_hours)
+    return fresh

@@ -1,0 +1,269 @@
+"""The app, page by page, with Streamlit's AppTest (no browser): every page runs, and
+what a nurse does works: open a patient from the ward, paste a link, switch protocol,
+upload a bad file, see a patient with missing data as incomplete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.errors import DataValidationError
+from dashboard.loading import load_ward
+from tests.app_wards import write_ward
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+FIXTURES = Path(__file__).parent / "fixtures"
+PAGES = ["screens/ward.py", "screens/patient.py", "screens/importing.py", "screens/protocol.py",
+         "screens/settings.py"]
+SUPPORT = "supports the clinical decision"
+
+
+def _app(**state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for e in at.error] + [w.value for w in at.warning]
+    parts += [h.value for h in at.header] + [s.value for s in at.subheader]
+    return "\n".join(str(p) for p in parts)
+
+
+def _goto(at: AppTest, page: str) -> AppTest:
+    """Switch page the way a user does: the entry point (st.navigation) has run first."""
+    at.run()  # without app.py's st.navigation first, AppTest would run the page alone
+    return at.switch_page(page)
+
+
+def _table(at: AppTest, column: str):
+    """The first table that has ``column`` (AppTest finds keys only on selectable tables)."""
+    for frame in at.dataframe:
+        value = frame.value
+        if column in value.columns:
+            return value
+    raise AssertionError(f"no table with a column {column!r}")
+
+
+def _card(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if 'data-testid="dose-card"' in m.value)
+
+
+def _no_exceptions(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture
+def small_ward(tmp_path) -> dict:
+    folder = write_ward(tmp_path / "ward")
+    return {"source": f"path:{folder}", "timezone": "UTC"}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_the_demo_ward(page):
+    at = _app()
+    at.run()
+    if page != "screens/ward.py":
+        at.switch_page(page).run()
+    _no_exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert SUPPORT in _texts(at)
+
+
+def test_ward_lists_every_demo_patient_most_severe_first():
+    at = _app()
+    at.run()
+    _no_exceptions(at)
+    table = at.dataframe(key="ward_table").value
+    assert len(table) == 9
+    ranks = ["DISCONTINUE", "STOP CYCLE", "CYCLE COMPLETE", "HOLD", "INCOMPLETE", "CLEAR",
+             "NO DOSE DUE"]
+    order = [next(i for i, word in enumerate(ranks) if word in status)
+             for status in table["Status"]]
+    assert order == sorted(order)
+    assert "Data as of" in _texts(at)
+
+
+def test_opening_a_patient_from_the_ward(small_ward):
+    at = _app(**small_ward)
+    at.run()
+    at.selectbox(key="ward_open_choice").set_value("P2").run()
+    _no_exceptions(at)
+    assert at.query_params["patient"] in ("P2", ["P2"])
+    assert "Test, Well (P2)" in _texts(at)
+    assert "dose 3 (C1) due" in _texts(at)
+
+
+def test_selecting_a_ward_row_opens_that_patient(small_ward):
+    at = _app(**small_ward)
+    at.run()
+    table = at.dataframe(key="ward_table").value
+    row = list(table["patient_id"]).index("P1")
+    at.session_state["ward_table"] = {"selection": {"rows": [row], "columns": [],
+                                                    "cells": []}}
+    at.run()
+    _no_exceptions(at)
+    assert "Test, Missing (P1)" in _texts(at)
+
+
+def test_a_pasted_deep_link_opens_the_patient(small_ward):
+    at = _app(**small_ward)
+    at.query_params["patient"] = "P2"
+    at.run()  # the link points at the app's root: the ward page forwards it
+    _no_exceptions(at)
+    assert "Test, Well (P2)" in _texts(at)
+    assert "CLEAR" in _texts(at) or "HOLD" in _texts(at) or "INCOMPLETE" in _texts(at)
+
+
+def test_a_deep_link_to_an_unknown_patient_says_so(small_ward):
+    at = _app(**small_ward)
+    at.query_params["patient"] = "NOPE"
+    _goto(at, "screens/patient.py").run()
+    _no_exceptions(at)
+    assert "There is no patient 'NOPE'" in _texts(at)
+
+
+def test_missing_data_reads_incomplete_with_the_parameter_named(small_ward):
+    at = _app(**small_ward)
+    at.query_params["patient"] = "P1"
+    _goto(at, "screens/patient.py").run()
+    _no_exceptions(at)
+    card = _card(at)
+    assert "INCOMPLETE</span> dose 3 (C1) due" in card
+    assert "CLEAR" not in card
+    text = _texts(at)
+    assert "no mental_status in the last 4 h" in text
+    ward = _app(**small_ward)
+    ward.run()
+    table = ward.dataframe(key="ward_table").value.set_index("patient_id")
+    assert "INCOMPLETE" in table.loc["P1", "Status"]
+    assert "mental_status" in table.loc["P1", "Reasons"]
+
+
+def test_switching_the_ward_protocol(small_ward):
+    at = _app(**small_ward)
+    _goto(at, "screens/protocol.py").run()
+    at.selectbox(key="protocol_ward_choice").set_value("cwg-consensus-2014").run()
+    _no_exceptions(at)
+    assert at.session_state["ward_protocol"] == "cwg-consensus-2014"
+    assert "Dutcher" in " ".join(_table(at, "Reviewed by")["Source"])
+    _goto(at, "screens/ward.py").run()
+    table = at.dataframe(key="ward_table").value
+    assert set(table["Protocol"]) == {"cwg-consensus-2014"}
+
+
+def test_a_per_patient_override_changes_only_that_patient(small_ward):
+    at = _app(**small_ward)
+    _goto(at, "screens/protocol.py").run()
+    at.selectbox(key="protocol_override_patient").set_value("P2")
+    at.selectbox(key="protocol_override_choice").set_value("til-2024")
+    at.button(key="protocol_override_apply").click().run()
+    _no_exceptions(at)
+    assert at.session_state["protocol_overrides"] == {"P2": "til-2024"}
+    _goto(at, "screens/ward.py").run()
+    table = at.dataframe(key="ward_table").value.set_index("patient_id")
+    assert table.loc["P2", "Protocol"] == "til-2024"
+    assert table.loc["P1", "Protocol"] == "proleukin-label"
+
+
+def test_comparing_two_protocols_on_a_course(small_ward):
+    at = _app(**small_ward)
+    _goto(at, "screens/protocol.py").run()
+    at.selectbox(key="compare_patient").set_value("P1")
+    at.selectbox(key="compare_a").set_value("proleukin-label")
+    at.selectbox(key="compare_b").set_value("cwg-consensus-2014").run()
+    _no_exceptions(at)
+    table = _table(at, "Differ")
+    assert list(table["Dose"]) == ["C1 D1", "C1 D2", "C1 D3"]
+    assert {"A: proleukin-label", "B: cwg-consensus-2014"} <= set(table.columns)
+
+
+def test_a_bad_upload_lists_every_problem_and_loads_nothing():
+    folder = FIXTURES / "bad" / "csv_out_of_range"
+    with pytest.raises(DataValidationError) as expected:
+        load_ward(folder, "America/New_York")
+    at = _app(timezone="America/New_York")
+    _goto(at, "screens/importing.py").run()
+    at.file_uploader(key="import_files").set_value(
+        [(p.name, p.read_bytes(), "text/csv") for p in sorted(folder.glob("*.csv"))]).run()
+    _no_exceptions(at)
+    problems = _table(at, "Reason")
+    assert len(problems) == len(expected.value.problems) >= 1
+    assert list(problems.columns) == ["File", "Row", "Column", "Reason"]
+    assert "Nothing was loaded" in _texts(at)
+    assert not [b for b in at.button if b.key == "import_use"]
+    assert at.session_state["source"] == "demo"
+
+
+def test_going_on_with_a_bad_upload_lists_the_refused_rows():
+    folder = FIXTURES / "bad" / "csv_out_of_range"
+    at = _app(timezone="America/New_York")
+    _goto(at, "screens/importing.py").run()
+    at.file_uploader(key="import_files").set_value(
+        [(p.name, p.read_bytes(), "text/csv") for p in sorted(folder.glob("*.csv"))]).run()
+    at.checkbox(key="import_go_on_box").check().run()
+    _no_exceptions(at)
+    assert len(at.dataframe[-1].value) >= 1
+    at.button(key="import_use").click().run()
+    _no_exceptions(at)
+    assert at.session_state["source"].startswith("upload:")
+    assert at.session_state["source_keep_going"] is True
+
+
+def test_a_good_folder_shows_a_preview_then_is_used(small_ward):
+    at = _app()
+    _goto(at, "screens/importing.py").run()
+    at.text_input(key="import_path").input(small_ward["source"].removeprefix("path:"))
+    at.button(key="import_check_path").click().run()
+    _no_exceptions(at)
+    assert len(_table(at, "observations")) == 2
+    at.button(key="import_use").click().run()
+    _no_exceptions(at)
+    assert at.session_state["source"] == small_ward["source"]
+    assert len(at.dataframe(key="ward_table").value) == 2
+
+
+def test_settings_change_zone_and_refresh(small_ward):
+    at = _app(**small_ward)
+    _goto(at, "screens/settings.py").run()
+    at.selectbox(key="settings_zone").set_value("Europe/Paris").run()
+    at.number_input(key="settings_refresh").set_value(0).run()
+    _no_exceptions(at)
+    assert at.session_state["timezone"] == "Europe/Paris"
+    assert at.session_state["refresh_seconds"] == 0
+    _goto(at, "screens/ward.py").run()
+    assert "automatic refresh is off" in _texts(at)
+    assert "Europe/Paris" in _texts(at)
+
+
+def test_an_unreadable_source_is_a_message_not_a_traceback(tmp_path):
+    at = _app(source=f"path:{tmp_path / 'missing'}", timezone="UTC")
+    at.run()
+    _no_exceptions(at)
+    assert "does not exist" in _texts(at)
+
+
+def test_patient_tabs_trends_checklist_and_timeline(small_ward):
+    at = _app(**small_ward)
+    at.query_params["patient"] = "P1"
+    _goto(at, "screens/patient.py").run()
+    _no_exceptions(at)
+    assert len(at.get("plotly_chart")) == 1  # the trends tab is open first
+    at.session_state["patient_tabs"] = "Checklist: every criterion"
+    at.run()
+    _no_exceptions(at)
+    checklist = _table(at, "Values checked")
+    mental = checklist[checklist["Criterion"].str.contains("(mental_status)", regex=False)]
+    assert "INCOMPLETE" in mental["State"].iloc[0]
+    assert len(checklist) == 1 + len(__import__("dashboard.protocols", fromlist=["x"])
+                                     .load_protocol("proleukin-label").criteria)
+    at.session_state["patient_tabs"] = "Course timeline: dose × criterion"
+    at.run()
+    _no_exceptions(at)
+    grid = _table(at, "Assessed status")
+    assert list(grid["Dose"]) == ["C1 D1", "C1 D2", "C1 D3"]
+    assert list(grid["Recorded"]) == ["given", "given", "scheduled"]

@@ -1,0 +1,113 @@
+"""One real browser: Debian's Chromium drives the running app (pytest-playwright).
+
+Loads the ward, opens a patient, checks the next-dose card and saves a screenshot under
+the test's output folder. Never skipped: without /usr/bin/chromium it fails and says how
+to install it (CI installs it; ``playwright install`` is not used).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+STARTUP_SECONDS = 60
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health in {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` on a free port, on the demo ward; stopped after."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    env = {key: value for key, value in os.environ.items() if key != "IL2_DATA_SOURCE"}
+    with open(log, "w", encoding="utf-8") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+             "--server.headless", "true", "--server.port", str(port),
+             "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, STARTUP_SECONDS)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium "
+                    "(`apt-get install chromium`) to run the browser test; "
+                    "`playwright install` is not used.", pytrace=False)
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
+            "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1366, "height": 768}}
+
+
+def test_ward_then_patient_in_a_real_browser(page, app_url, output_path):
+    page.goto(app_url)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.get_by_text("Ward: next doses").wait_for()
+    page.locator("[data-testid='stDataFrame']").first.wait_for()
+    assert page.get_by_text("Data as of").count() >= 1
+
+    # Open a patient the way a nurse does without a mouse-precise click: the picker.
+    page.get_by_label("Open a patient (type a bed or a name)").click()
+    page.get_by_role("option", name="Demo, Elena (DEMO-05)").click()
+    page.wait_for_url("**/patient?patient=DEMO-05", timeout=30_000)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    card = page.locator("[data-testid='dose-card']")
+    card.wait_for(timeout=30_000)
+    text = card.inner_text()
+    assert "dose 7 (C1) due" in text
+    assert any(word in text for word in ("HOLD", "INCOMPLETE", "CLEAR"))
+    assert "Assessed as of" in text
+    page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+    assert page.get_by_text("supports the clinical decision").count() >= 1
+    Path(output_path).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(output_path) / "patient-DEMO-05.png"), full_page=True)

@@ -1,0 +1,161 @@
+"""Figure builders: what the trend plots draw, checked against the protocol objects."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.figures import minimal_figure, trend_figure
+from dashboard.protocols import load_protocol
+from dashboard.views.thresholds import URINE_RATE, protocol_thresholds
+from dashboard.views.trends import patient_trends
+from tests.scenarios import course, obs, patient, series, ward
+
+ZONE = "America/New_York"
+AT = pd.Timestamp("2026-03-03 10:00", tz="UTC")
+
+
+def _ward():
+    doses = course("P1", "2026-03-02 08:00", given=3, held=(3,), doses=14)
+    observations = [
+        *series("P1", "sbp", [("2026-03-02 07:30", 120), ("2026-03-02 12:00", 95),
+                              ("2026-03-02 15:30", 84), ("2026-03-03 09:00", 92)]),
+        *series("P1", "urine_output", [("2026-03-02 08:00", 400), ("2026-03-02 16:00", 240),
+                                       ("2026-03-03 00:00", 80)]),
+        obs("P1", "2026-03-02 07:40", "mental_status", "normal"),
+        obs("P1", "2026-03-03 08:40", "mental_status", "moderate"),
+        obs("P1", "2026-03-02 06:00", "creatinine", 1.0),
+        obs("P1", "2026-03-03 06:00", "creatinine", 2.7),
+        obs("P1", "2026-03-03 06:00", "weight", 88.0),
+        obs("P1", "2026-03-03 11:00", "sbp", 70),  # after "as of": must not be drawn
+    ]
+    return ward([patient("P1", weight=80.0)], doses, observations)
+
+
+def _figure(protocol_id: str = "proleukin-label"):
+    protocol = load_protocol(protocol_id)
+    data = patient_trends(_ward(), "P1", protocol, AT, ZONE)
+    return protocol, data, trend_figure(data)
+
+
+def _shape_names(figure, prefix: str) -> list[str]:
+    return [s.name for s in figure.layout.shapes if s.name and s.name.startswith(prefix)]
+
+
+@pytest.mark.parametrize("protocol_id", ["proleukin-label", "cwg-consensus-2014", "til-2024",
+                                         "community-2015"])
+def test_threshold_lines_are_the_protocols_numbers(protocol_id):
+    protocol, data, figure = _figure(protocol_id)
+    drawn = {(s.name.split("|")[1], s.name.split("|")[2], round(s.y0, 6))
+             for s in figure.layout.shapes if s.name and s.name.startswith("threshold|")}
+    assert drawn, "no threshold drawn"
+    for name in _shape_names(figure, "threshold|"):
+        _, series_key, criterion_id, outcome, edge = name.split("|")
+        criterion = protocol.criterion(criterion_id)
+        assert outcome in criterion.outcomes
+        # Every line is an edge of a threshold computed from that criterion's trigger.
+        edges = {round(e, 6) for t in data.thresholds if t.criterion == criterion_id
+                 and t.series == series_key for e in t.edges}
+        assert round(float(edge), 6) in edges
+
+
+def test_label_hypotension_line_is_the_label_value():
+    protocol, _, figure = _figure("proleukin-label")
+    trigger = protocol.criterion("hypotension").grades[0].trigger
+    expected = trigger.items[0].comparison.threshold.value  # latest sbp < 90 mm[Hg]
+    lines = [s for s in figure.layout.shapes if s.name == f"threshold|sbp|hypotension|hold|"
+             f"{expected:g}"]
+    assert len(lines) == 1 and lines[0].y0 == lines[0].y1 == expected
+    band = next(s for s in figure.layout.shapes if s.name == "band|sbp|hypotension|hold")
+    assert band.y1 == expected and band.y0 < expected
+
+
+def test_consensus_bands_have_both_ends_from_the_protocol():
+    protocol, _, figure = _figure("cwg-consensus-2014")
+    grade = next(g for g in protocol.criterion("sinus_tachycardia").grades
+                 if g.outcome == "hold")
+    low, high = grade.trigger.comparison.low, grade.trigger.comparison.high
+    names = set(_shape_names(figure, "threshold|heart_rate|sinus_tachycardia|hold|"))
+    assert names == {f"threshold|heart_rate|sinus_tachycardia|hold|{low:g}",
+                     f"threshold|heart_rate|sinus_tachycardia|hold|{high:g}"}
+
+
+def test_urine_sum_over_a_window_is_drawn_as_a_rate():
+    protocol = load_protocol("cwg-consensus-2014")
+    window = next(g for g in protocol.criterion("urine_output").grades
+                  if g.outcome == "stop_cycle").trigger
+    thresholds = [t for t in protocol_thresholds(protocol, {"baseline_weight_kg": 80})
+                  if t.criterion == "urine_output" and t.outcome == "stop_cycle"]
+    assert thresholds[0].series == URINE_RATE
+    assert thresholds[0].high == pytest.approx(window.comparison.threshold.value / window.hours)
+
+
+def test_one_marker_per_dose_and_held_ones_are_distinct():
+    _, data, figure = _figure()
+    doses = _shape_names(figure, "dose|")
+    assert len(doses) == len(data.doses) == 14
+    held = [s for s in figure.layout.shapes if s.name == "dose|C1D3|held"]
+    given = [s for s in figure.layout.shapes if s.name == "dose|C1D1|given"]
+    assert held[0].line.dash == "dash" and given[0].line.dash == "solid"
+    labels = [a.text for a in figure.layout.annotations
+              if a.name and a.name.startswith("dose-label|")]
+    assert labels[:4] == ["1", "2", "3 held", "4 due"] and len(labels) == 14
+
+
+def test_x_values_are_naive_local_times():
+    _, data, figure = _figure()
+    assert data.now == pd.Timestamp("2026-03-03 05:00")  # 10:00 UTC in New York
+    for trace in figure.data:
+        values = np.asarray(trace.x)
+        if values.dtype.kind == "M":
+            continue  # numpy datetime64: naive by construction
+        for value in values:
+            text = str(value)
+            assert "+" not in text[10:] and not text.endswith("Z"), text
+    for shape in figure.layout.shapes:
+        if shape.xref == "x":
+            assert pd.Timestamp(shape.x0).tzinfo is None
+    assert "America/New_York" in figure.layout.xaxis9.title.text
+
+
+def test_only_svg_scatter_traces():
+    _, _, figure = _figure()
+    assert figure.data and {trace.type for trace in figure.data} == {"scatter"}
+    assert {trace["type"] for trace in json.loads(figure.to_json())["data"]} == {"scatter"}
+    assert {trace.type for trace in minimal_figure().data} == {"scatter"}
+
+
+def test_readings_after_the_as_of_time_are_not_drawn():
+    _, data, _ = _figure()
+    assert data.series["sbp"].y.tolist() == [120, 95, 84, 92]
+
+
+def test_out_of_range_points_are_marked():
+    _, _, figure = _figure()
+    marks = [t for t in figure.data if t.name == "meets a criterion"]
+    marked = sorted(float(y) for trace in marks for y in trace.y)
+    assert 84.0 in marked  # sbp < 90
+    assert 2.0 in marked  # mental_status moderate (ordinal 2)
+
+
+def test_gaps_break_the_line():
+    _, data, figure = _figure()
+    sbp = next(t for t in figure.data if t.name == data.series["sbp"].label)
+    values = np.asarray(sbp.y, dtype=float)
+    # 15:30 -> 09:00 next day is longer than 1.5 x the 4 h freshness of sbp: one break.
+    assert np.isnan(values).sum() == 1
+    assert sbp.connectgaps is False
+
+
+def test_patient_target_replaces_the_til_default():
+    protocol = load_protocol("til-2024")
+    own = protocol_thresholds(protocol, {"target_sbp_mmhg": 100.0, "baseline_weight_kg": 70})
+    default = protocol_thresholds(protocol, {"target_sbp_mmhg": math.nan,
+                                             "baseline_weight_kg": 70})
+    hypotension = next(t for t in own if t.criterion == "hypotension")
+    assert hypotension.high == 100.0
+    assert "default" in next(t for t in default if t.criterion == "hypotension").derived
