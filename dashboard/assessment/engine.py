@@ -20,6 +20,8 @@ observations):
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -578,23 +580,16 @@ def _finding_objects(findings: pd.DataFrame) -> dict[int, list[Finding]]:
     shown = np.where(has_code, codes, np.where(np.isnan(values), None, values.astype(object)))
     times = findings["time"]
     time_list = [None if t is pd.NaT else t for t in times]
-    columns = zip(findings["point"].tolist(), findings["criterion"].tolist(),
-                  findings["outcome"].tolist(), findings["parameter"].tolist(), shown.tolist(),
-                  findings["unit"].tolist(), time_list, findings["rule"].tolist(),
-                  findings["source"].tolist(), findings["interpretation"].tolist(),
-                  findings["detail"].tolist(), findings["restart"].tolist(),
-                  findings["system"].tolist(), strict=True)
-    new = object.__new__
-    for (point, criterion, outcome, parameter, value, unit, time, rule, source, interpretation,
-         detail, restart, system) in columns:
-        # A frozen dataclass's __init__ sets each field through object.__setattr__; a course
-        # review of a large ward builds 10^5 findings, so fill the instance dict directly.
-        finding = new(Finding)
-        finding.__dict__.update(
-            criterion=criterion, outcome=outcome, parameter=parameter, value=value,
-            unit=unit or None, time=time, rule=rule, source=source,
-            interpretation=interpretation if isinstance(interpretation, str) else None,
-            detail=detail, restart=restart if isinstance(restart, str) else None, system=system)
+    units = [unit or None for unit in findings["unit"].tolist()]
+    interpretations = [i if isinstance(i, str) else None
+                       for i in findings["interpretation"].tolist()]
+    restarts = [r if isinstance(r, str) else None for r in findings["restart"].tolist()]
+    made = map(Finding._make, zip(
+        findings["criterion"].tolist(), findings["outcome"].tolist(),
+        findings["parameter"].tolist(), shown.tolist(), units, time_list,
+        findings["rule"].tolist(), findings["source"].tolist(), interpretations,
+        findings["detail"].tolist(), restarts, findings["system"].tolist(), strict=True))
+    for point, finding in zip(findings["point"].tolist(), made, strict=True):
         bucket = grouped.get(point)
         if bucket is None:
             grouped[point] = [finding]
@@ -603,7 +598,29 @@ def _finding_objects(findings: pd.DataFrame) -> dict[int, list[Finding]]:
     return grouped
 
 
+@contextmanager
+def _no_collection_pauses():
+    """Pause the cyclic garbage collector while building many small objects.
+
+    Building 10^5 findings triggers repeated full collections that scan every object made
+    so far (about a quarter of a course review's time); these objects hold no cycles, so
+    nothing is lost by collecting once afterwards instead.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _assessments(result: EngineResult, targets: pd.DataFrame) -> list[DoseAssessment]:
+    with _no_collection_pauses():
+        return _build_assessments(result, targets)
+
+
+def _build_assessments(result: EngineResult, targets: pd.DataFrame) -> list[DoseAssessment]:
     findings = _finding_objects(result.findings[result.findings["point"].isin(targets.index)])
     columns = zip(targets.index.tolist(), targets["patient_id"].tolist(),
                   targets["protocol_id"].tolist(), targets["cycle"].tolist(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -21,9 +22,12 @@ FINDING_SEVERITY = {outcome: rank for rank, outcome in enumerate(FINDING_ORDER)}
 NO_DOSE_DUE = "no_dose_due"
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One criterion's outcome for one dose, with its basis."""
+class Finding(NamedTuple):
+    """One criterion's outcome for one dose, with its basis.
+
+    Immutable like a frozen dataclass, but a tuple: a course review of a large ward builds
+    10^5 of them, and a tuple is built several times faster.
+    """
 
     criterion: str
     outcome: str  # discontinue | stop_cycle | cycle_complete | hold | incomplete | resolved
