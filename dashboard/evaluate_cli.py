@@ -56,7 +56,8 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=FORMATS, default="json",
                         help="output format (default: json)")
     parser.add_argument("--timezone", metavar="ZONE", default=None,
-                        help="the ward's IANA time zone for times without an offset "
+                        help="the ward's IANA time zone: times without an offset are read "
+                        "in it and the table shows times in it (JSON and CSV stay UTC) "
                         "(default: IL2_WARD_TIMEZONE, else the machine's zone)")
     parser.set_defaults(handler=run_evaluate)
     return parser

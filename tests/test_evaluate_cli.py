@@ -189,3 +189,16 @@ def test_course_review_lists_a_patient_without_doses(ward_folder):
     _, out, _ = evaluate(ward_folder, "--course")
     patients = {p["patient_id"]: p for p in json.loads(out)["patients"]}
     assert patients["P004"] == {"patient_id": "P004", "doses": []}
+
+
+def test_the_table_for_a_person_shows_ward_local_times(capsys):
+    from dashboard import DATA_DIR
+    from dashboard.cli import main
+
+    code = main(["evaluate", str(DATA_DIR / "demo"), "--at", "2026-03-04T14:30:00-05:00",
+                 "--format", "table", "--timezone", "America/New_York"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "times below in America/New_York" in out
+    assert "2026-03-04 12:21" in out  # DEMO-01's sbp 74, charted 17:21 UTC
+    assert " UTC" not in out.split("\n", 2)[2]  # no UTC stamp left below the header
