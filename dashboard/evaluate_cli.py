@@ -21,7 +21,7 @@ import pandas as pd
 from dashboard.assessment import assess_course, assess_next_doses
 from dashboard.assessment.results import DoseAssessment, Finding
 from dashboard.display import local_text, local_time
-from dashboard.errors import DataValidationError, MonitorUserError
+from dashboard.errors import MonitorUserError
 from dashboard.loading import load_ward
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol
 from dashboard.settings import WardSettings, validate_timezone
@@ -80,32 +80,27 @@ def parse_at(text: str | None, timezone: str) -> pd.Timestamp:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    try:
-        timezone = (validate_timezone(args.timezone) if getattr(args, "timezone", None)
-                    else WardSettings.from_environment().timezone)
-        protocol = load_protocol(args.protocol) if args.protocol else None
-        at = None if args.course else parse_at(args.at, timezone)
-        ward = load_ward(args.path, timezone)
-        if args.course:
-            evaluated_at = pd.Timestamp.now(tz="UTC")
-            if args.at is not None:
-                # --course --at: the review as it could have been made at that moment
-                evaluated_at = parse_at(args.at, timezone)
-                ward.observations = ward.observations[ward.observations["time"] <= evaluated_at]
-            assessments = assess_course(ward, protocol)
-            reviewed = {a.patient_id for a in assessments}
-            without_doses = [str(pid) for pid in ward.patients["patient_id"]
-                             if str(pid) not in reviewed]
-        else:
-            assessments = assess_next_doses(ward, at, protocol)
-            evaluated_at = at
-            without_doses = []
-    except DataValidationError as error:
-        print(str(error), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except MonitorUserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    """Assess and print. A user error propagates to the command line's one boundary
+    (dashboard.cli.main), which prints it and exits 2."""
+    timezone = (validate_timezone(args.timezone) if getattr(args, "timezone", None)
+                else WardSettings.from_environment().timezone)
+    protocol = load_protocol(args.protocol) if args.protocol else None
+    at = None if args.course else parse_at(args.at, timezone)
+    ward = load_ward(args.path, timezone)
+    if args.course:
+        evaluated_at = pd.Timestamp.now(tz="UTC")
+        if args.at is not None:
+            # --course --at: the review as it could have been made at that moment
+            evaluated_at = parse_at(args.at, timezone)
+            ward.observations = ward.observations[ward.observations["time"] <= evaluated_at]
+        assessments = assess_course(ward, protocol)
+        reviewed = {a.patient_id for a in assessments}
+        without_doses = [str(pid) for pid in ward.patients["patient_id"]
+                         if str(pid) not in reviewed]
+    else:
+        assessments = assess_next_doses(ward, at, protocol)
+        evaluated_at = at
+        without_doses = []
     shown = protocol or load_protocol(None)
     protocols_used = sorted({a.protocol_id for a in assessments})
     if args.format == "table":  # for a person: ward-local times

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.evaluate_cli import add_evaluate_parser, run_evaluate
+from dashboard.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,14 +57,12 @@ def ward_folder(tmp_path):
 
 
 def evaluate(*argv) -> tuple[int, str, str]:
-    import argparse
+    """``python -m dashboard evaluate ARGV --timezone UTC``: exit code, stdout, stderr."""
     import contextlib
-    parser = argparse.ArgumentParser()
-    add_evaluate_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["evaluate", *map(str, argv), "--timezone", "UTC"])
+
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = run_evaluate(args)
+        code = main(["evaluate", *map(str, argv), "--timezone", "UTC"])
     return code, out.getvalue(), err.getvalue()
 
 
@@ -193,7 +191,6 @@ def test_course_review_lists_a_patient_without_doses(ward_folder):
 
 def test_the_table_for_a_person_shows_ward_local_times(capsys):
     from dashboard import DATA_DIR
-    from dashboard.cli import main
 
     code = main(["evaluate", str(DATA_DIR / "demo"), "--at", "2026-03-04T14:30:00-05:00",
                  "--format", "table", "--timezone", "America/New_York"])

@@ -134,8 +134,7 @@ class Evaluator:
               insufficient=None, defaulted=None) -> Reading:
         n = len(moments)
         if value is None:
-            value = np.where(has, series.values[np.clip(position, 0, max(series.n - 1, 0))]
-                             if series.n else np.nan, np.nan)
+            value = series.take(series.values, position, has, np.nan)
         if time is None:
             time = np.where(has, series.times[np.clip(position, 0, max(series.n - 1, 0))]
                             if series.n else NAT, NAT)
@@ -428,8 +427,7 @@ class Evaluator:
                                   moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         position, has = self.latest(series, moments)
-        latest = np.where(has, series.values[np.clip(position, 0, max(series.n - 1, 0))]
-                          if series.n else np.nan, np.nan)
+        latest = series.take(series.values, position, has, np.nan)
         baseline = self._baseline(condition.parameter, moments)
         with np.errstate(invalid="ignore", divide="ignore"):
             percent = (latest - baseline) / baseline * 100.0
@@ -445,8 +443,7 @@ class Evaluator:
                               moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         position, has = self.latest(series, moments)
-        latest = np.where(has, series.values[np.clip(position, 0, max(series.n - 1, 0))]
-                          if series.n else np.nan, np.nan)
+        latest = series.take(series.values, position, has, np.nan)
         baseline = self._baseline(condition.parameter, moments)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = latest / baseline
@@ -464,8 +461,7 @@ class Evaluator:
         start = series.start_ge(moments.pc, moments.scope_start(condition.scope))
         end = series.end_le(moments.pc, moments.t)
         peak = series.range_extreme(start, end, "max")
-        latest = np.where(has, series.values[np.clip(position, 0, max(series.n - 1, 0))]
-                          if series.n else np.nan, np.nan)
+        latest = series.take(series.values, position, has, np.nan)
         fall = peak - latest
         met = compare(condition.comparison, fall, None, moments)
         unit = self._unit(condition.parameter)
@@ -481,8 +477,7 @@ class Evaluator:
         start = series.start_gt(moments.pc, moments.t - np.int64(condition.hours * HOUR_NS))
         end = series.end_le(moments.pc, moments.t)
         lowest = series.range_extreme(start, end, "min")
-        latest = np.where(has, series.values[np.clip(position, 0, max(series.n - 1, 0))]
-                          if series.n else np.nan, np.nan)
+        latest = series.take(series.values, position, has, np.nan)
         rise = latest - lowest
         met = compare(condition.comparison, rise, None, moments)
         unit = self._unit(condition.parameter)
