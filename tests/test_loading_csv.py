@@ -125,6 +125,14 @@ ROW_PROBLEMS = {
         "the patient's own row in patients.csv was refused",
         "observations.csv, column patient_id: 8 observation row(s) of patient 'P001' not loaded: "
         "the patient's own row in patients.csv was refused"],
+    "csv_unknown_protocol": [
+        "patients.csv, row 3, column protocol: 'cwg-2014' is not a known protocol (known: "
+        "community-2015, cwg-consensus-2014, proleukin-label, til-2024); did you mean "
+        "'cwg-consensus-2014'?",
+        "doses.csv, column patient_id: 1 dose row(s) of patient 'P002' not loaded: "
+        "the patient's own row in patients.csv was refused",
+        "observations.csv, column patient_id: 3 observation row(s) of patient 'P002' not "
+        "loaded: the patient's own row in patients.csv was refused"],
     "csv_unknown_column": [
         "patients.csv, row 1, column baseline_creatinine: is not a column of patients; did you "
         "mean 'baseline_creatinine_mg_dl'?",

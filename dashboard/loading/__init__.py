@@ -29,6 +29,7 @@ from dashboard.loading.validation import (
     validate_observations,
     validate_patients,
 )
+from dashboard.protocols import shipped_protocol_ids
 from dashboard.tables import ImportReport, WardData
 from dashboard.vocabulary import Vocabulary, load_vocabulary
 
@@ -135,7 +136,13 @@ def validate_raw_tables(
     """Validate the three raw tables together (doses and observations name known patients)."""
     vocabulary = vocabulary or load_vocabulary()
     common = {"row_kind": raw.row_kind}
-    patients = validate_patients(raw.patients, raw.files["patients"], vocabulary, **common)
+    patients = validate_patients(
+        raw.patients,
+        raw.files["patients"],
+        vocabulary,
+        known_protocols=shipped_protocol_ids(),
+        **common,
+    )
     named = patients_named(raw.patients)
     index = PatientIndex(
         named=frozenset(named),

@@ -13,6 +13,7 @@ is wrong (a per-dose sheet reports the header "creatinine [umol/L]" rather than 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -226,6 +227,22 @@ def patients_named(raw_patients: pd.DataFrame) -> set[str]:
     return set(ids[ids != ""])
 
 
+def _protocol_ids(checker: _Checker, known: Sequence[str] | None) -> pd.Series:
+    """A protocol id the monitor cannot find would otherwise fail the whole ward later;
+    it is a typing error in one row, reported like any other."""
+    ids = plain(checker.text("protocol"))
+    if known is not None:
+        unknown = (ids != "") & ~ids.isin(list(known))
+        checker.flag(unknown, "protocol", lambda i: _unknown_protocol_reason(ids.iat[i], known))
+    return ids
+
+
+def _unknown_protocol_reason(typed: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(typed, list(known), n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"'{typed}' is not a known protocol (known: {', '.join(known)}){hint}"
+
+
 def _known_patients(checker: _Checker, patients: PatientIndex | None, noun: str) -> pd.Series:
     ids = checker.text("patient_id")
     checker.flag(ids == "", "patient_id", "a patient_id is required")
@@ -264,8 +281,14 @@ def _times(checker: _Checker, column: str, timezone: str, required: bool) -> pd.
 
 
 def validate_patients(
-    raw: pd.DataFrame, file: str, vocabulary: Vocabulary | None = None, row_kind: str = "row"
+    raw: pd.DataFrame,
+    file: str,
+    vocabulary: Vocabulary | None = None,
+    row_kind: str = "row",
+    known_protocols: Sequence[str] | None = None,
 ) -> Validated:
+    """Validate the patients table. ``known_protocols``: the protocol ids a patient's
+    ``protocol`` column may name (empty means the default); None skips that check."""
     vocabulary = vocabulary or load_vocabulary()
     checker = _Checker(raw, file, row_kind)
     if not checker.header(PATIENT_INPUT_COLUMNS, "patients"):
@@ -286,7 +309,7 @@ def validate_patients(
             "name": plain(checker.text("name")),
             "bed": plain(checker.text("bed")),
             "indication": _codes(checker, "indication", INDICATIONS, required=False),
-            "protocol": plain(checker.text("protocol")),
+            "protocol": _protocol_ids(checker, known_protocols),
             "baseline_weight_kg": _numbers(
                 checker, "baseline_weight_kg", True, *weight.plausible, "kg"
             ),
