@@ -159,3 +159,21 @@ def test_patient_target_replaces_the_til_default():
     hypotension = next(t for t in own if t.criterion == "hypotension")
     assert hypotension.high == 100.0
     assert "default" in next(t for t in default if t.criterion == "hypotension").derived
+
+
+def test_urine_after_readmission_is_not_drawn_as_a_rate_over_the_weeks_at_home():
+    # Cycle 1 urine ends on 19 Feb; the patient is readmitted on 2 Mar. The first entry of
+    # the new admission covers "since 19 Feb": 40 mL over 11 days would draw as ~0.15 mL/h.
+    doses = [*course("P1", "2026-02-16 08:00", given=10, doses=10, cycle=1),
+             *course("P1", "2026-03-02 08:00", given=0, doses=14, cycle=2)]
+    urine = series("P1", "urine_output", [("2026-02-19 10:00", 100), ("2026-02-19 11:00", 90),
+                                          ("2026-03-02 04:00", 40), ("2026-03-02 05:00", 35),
+                                          ("2026-03-02 06:00", 30)])
+    data = patient_trends(ward([patient("P1")], doses, urine), "P1",
+                          load_protocol("proleukin-label"), pd.Timestamp("2026-03-02 07:00",
+                                                                         tz="UTC"), ZONE)
+    rates = data.series[URINE_RATE].y
+    assert list(rates) == [90.0, 35.0, 30.0]  # per hour; the 04:00 entry closes no period
+    (urine_trace,) = [t for t in trend_figure(data).data if t.name == "Urine output"]
+    drawn = [v for v in urine_trace.y]
+    assert sum(1 for v in drawn if v is None or v != v) == 1  # one break: the weeks at home

@@ -106,15 +106,20 @@ def patient_trends(ward: WardData, patient_id: str, protocol: Protocol, at: pd.T
     times = urine["time"]
     hours = times.diff().dt.total_seconds() / 3600
     rate = urine["value"] / hours
-    keep = hours > 0
+    # An entry more than a day after the previous one closes no collection period that can
+    # be charted: the patient was at home between cycles, or charting stopped. Its volume
+    # over "weeks" would draw as a rate near 0 mL/h, so it is not drawn as a rate, and the
+    # line breaks there.
+    keep = (hours > 0) & (hours <= UNREQUIRED_GAP_HOURS)
     if len(urine):
         notes.append("Urine output is drawn as mL/h over each collection period (volume / time "
-                      "since the previous entry); the first entry has no period and is not "
-                      "drawn as a rate.")
+                     "since the previous entry); the first entry, and an entry more than "
+                     f"{UNREQUIRED_GAP_HOURS:g} h after the previous one, have no known period "
+                     "and are not drawn as a rate.")
     series[URINE_RATE] = Series(URINE_RATE, "Urine output", "mL/h",
                                 local_naive(times[keep], timezone).to_numpy(),
-                                rate[keep].to_numpy(dtype=float), None, step=True,
-                                note="a rate over each collection period: no gaps")
+                                rate[keep].to_numpy(dtype=float), UNREQUIRED_GAP_HOURS,
+                                step=True, note="a rate over each collection period")
 
     weight = by_parameter.get("weight", empty)
     baseline_weight = pd.to_numeric(patient.get("baseline_weight_kg"), errors="coerce")
