@@ -82,3 +82,16 @@ def test_cycle_complete_outranks_hold_but_not_stop_cycle():
     assert assess(o("07:15", "sbp", 80), doses=doses).status == "cycle_complete"
     stop = assess(o("05:00", "event", "hepatic_failure"), doses=doses)
     assert stop.status == "stop_cycle"
+
+
+def test_the_urine_watch_does_not_read_a_gap_in_the_chart_as_low_urine():
+    # 60 mL/h charted until 01:00, nothing since; assessed 07:30, so nothing is charted in
+    # the watch's 6 h window. It must not report 0 mL/kg/h; the freshness of urine_output
+    # (required by the protocol's urine criteria) reads incomplete instead.
+    from tests.clinical import assess, hourly
+
+    urine = hourly("P1", "urine_output", 60, "2026-03-02 08:00", "2026-03-04 01:00")
+    assessment = assess(*urine, skip=("urine_output",))
+    assert "urine_output_low" not in {f.criterion for f in assessment.findings
+                                      if f.outcome == "watch"}
+    assert assessment.status == "incomplete"

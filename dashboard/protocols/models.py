@@ -256,6 +256,7 @@ def _parse_protocol(raw, file: str, path: Path | None) -> Protocol:
             raise reader.fail(f"{label}.id", f"duplicate criterion id '{criterion.id}'")
         seen.add(criterion.id)
         criteria.append(criterion)
+    criteria = _with_protocol_coverage(criteria)
     for index, criterion in enumerate(criteria):
         for grade in criterion.grades:
             for node in grade.trigger.walk():
@@ -365,17 +366,37 @@ def _parse_criterion(raw, path: str, reader: _Reader, parser: RuleParser,
 
 def _with_window_coverage(condition: Condition | None,
                           fresh_hours: dict[str, float]) -> Condition | None:
-    """Give every window over a required parameter that parameter's freshness as coverage.
+    """Give every window over a required parameter that parameter's freshness as coverage
+    (a window that has one already keeps it).
 
     A urine window whose entries stop hours before T must read "unknown", never "low"
     (missing is never normal); see rules.Window.coverage_hours.
     """
-    if isinstance(condition, rules.Window) and condition.parameter in fresh_hours:
+    if (isinstance(condition, rules.Window) and condition.coverage_hours is None
+            and condition.parameter in fresh_hours):
         return replace(condition, coverage_hours=fresh_hours[condition.parameter])
     if isinstance(condition, (rules.AllOf, rules.AnyOf, rules.NoneOf)):
         return replace(condition, items=tuple(_with_window_coverage(item, fresh_hours)
                                               for item in condition.items))
     return condition
+
+
+def _with_protocol_coverage(criteria: list[Criterion]) -> list[Criterion]:
+    """Windows in criteria that do not require their parameter (the KDIGO urine watch) take
+    the protocol's freshness for it: the tightest of the criteria that do require it. A watch
+    must not read a gap in the chart as low urine either."""
+    protocol_fresh: dict[str, float] = {}
+    for criterion in criteria:
+        for req in criterion.required:
+            protocol_fresh[req.parameter] = min(req.fresh_hours,
+                                                protocol_fresh.get(req.parameter, req.fresh_hours))
+    return [
+        replace(criterion, grades=tuple(
+            replace(grade, trigger=_with_window_coverage(grade.trigger, protocol_fresh),
+                    restart=_with_window_coverage(grade.restart, protocol_fresh))
+            for grade in criterion.grades))
+        for criterion in criteria
+    ]
 
 
 def parse_protocol_text(text: str, name: str = "<protocol>") -> Protocol:
