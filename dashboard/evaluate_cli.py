@@ -224,7 +224,7 @@ def _finding_line(finding: Finding, timezone: str) -> str:
     value = _json_value(finding.value)
     if isinstance(value, float):
         value = f"{value:.4g}"
-    shown = "" if value is None else f"{value}{' ' + finding.unit if finding.unit else ''}"
+    shown = "no value" if value is None else f"{value}{' ' + finding.unit if finding.unit else ''}"
     when = f" at {local_time(finding.time, timezone, False)}" if finding.time is not None else ""
     flag = " [interpretation]" if finding.interpretation else ""
     line = f"    {finding.outcome:<11} {finding.criterion:<24} {shown}{when}: {finding.rule}{flag}"
