@@ -13,3 +13,5 @@ __version__ = "0.1.0"
 
 #: The repository's ``data/`` folder: vocabulary, protocols and the demo ward.
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: The shipped demo ward (written by ``python -m dashboard.demo``).
+DEMO_DIR = DATA_DIR / "demo"

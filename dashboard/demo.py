@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from dashboard import DATA_DIR
+from dashboard import DEMO_DIR
 from dashboard.tables import (
     DEFAULT_DOSE_IU_PER_KG,
     DOSE_INPUT_COLUMNS,
@@ -76,7 +76,6 @@ from dashboard.tables import (
 )
 from dashboard.vocabulary import load_vocabulary
 
-DEMO_DIR = DATA_DIR / "demo"
 DEMO_SEED = 20260302
 DEMO_PATIENTS = 9
 WARD_TIMEZONE = "America/New_York"

@@ -11,11 +11,9 @@ import os
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dashboard import DATA_DIR
+from dashboard import DEMO_DIR
 from dashboard.errors import MonitorUserError
 from dashboard.loading.times import machine_timezone
-
-DEMO_DIR = DATA_DIR / "demo"
 
 
 @dataclass(frozen=True)

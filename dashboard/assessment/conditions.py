@@ -430,7 +430,7 @@ class Evaluator:
         latest = series.take(series.values, position, has, np.nan)
         baseline = self._baseline(condition.parameter, moments)
         with np.errstate(invalid="ignore", divide="ignore"):
-            percent = (latest - baseline) / baseline * 100.0
+            percent = rules.percent_over_baseline(latest, baseline)
         met = compare(condition.comparison, percent, None, moments)
         unit = self._unit(condition.parameter)
         return self._leaf(moments, met, condition.parameter, series, position, has,

@@ -217,6 +217,12 @@ class Rising(Condition):
         return (self.parameter,)
 
 
+def percent_over_baseline(values, baseline):
+    """(value - baseline) / baseline x 100: the weight gain of the criteria, used by the
+    engine and by every view that shows it, so that a chart never disagrees with a rule."""
+    return (values - baseline) / baseline * 100.0
+
+
 @dataclass(frozen=True)
 class PercentOverBaseline(Condition):
     """(latest - baseline) / baseline x 100, baseline from the patients table."""

@@ -13,10 +13,7 @@ GO_ON = "import_go_on"
 
 st.header("Import ward data", anchor=False)
 common.support_note()
-try:
-    common.sidebar(state.current(), None)
-except MonitorUserError:
-    common.sidebar(None, None)
+common.ward_and_sidebar()  # an unreadable current source is what this page is for
 
 st.markdown(
     "Give **the three CSVs** (patients.csv, doses.csv, observations.csv), **one per-dose "

@@ -14,12 +14,9 @@ from dashboard.views.protocol_table import compare_courses, criteria_rows, dosin
 
 st.header("Protocols", anchor=False)
 common.support_note()
-try:
-    loaded = state.current()
-except MonitorUserError as error:
-    loaded = None
+loaded, error = common.ward_and_sidebar()
+if error:
     st.warning(f"No ward data: {error}")
-common.sidebar(loaded, None)
 
 ids = shipped_protocol_ids()
 choices = [AS_RECORDED, *ids]

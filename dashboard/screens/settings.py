@@ -11,12 +11,9 @@ from dashboard.ui import common, data, state
 
 st.header("Ward settings", anchor=False)
 common.support_note()
-try:
-    loaded = state.current()
-except MonitorUserError as error:
-    loaded = None
+loaded, error = common.ward_and_sidebar()
+if error:
     st.warning(f"The current data cannot be read: {error}")
-common.sidebar(loaded, None)
 
 st.subheader("Time zone", anchor=False)
 zones = sorted(available_timezones())

@@ -17,10 +17,7 @@ if st.query_params.get("patient"):
 st.header("Ward: next doses", anchor=False)
 common.support_note()
 
-try:
-    common.sidebar(state.current(), None)
-except MonitorUserError:
-    common.sidebar(None, None)  # the panel below says what is wrong
+common.ward_and_sidebar()  # if the data cannot be read, the panel below says why
 
 
 OPEN_REQUEST = "ward_open_request"

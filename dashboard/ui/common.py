@@ -7,6 +7,7 @@ import html
 import pandas as pd
 import streamlit as st
 
+from dashboard.errors import MonitorUserError
 from dashboard.ui import state
 from dashboard.ui.data import LoadedWard
 from dashboard.views.clock import format_clock
@@ -19,6 +20,18 @@ PATIENT_PAGE = "screens/patient.py"
 IMPORT_PAGE = "screens/importing.py"
 PROTOCOL_PAGE = "screens/protocol.py"
 SETTINGS_PAGE = "screens/settings.py"
+
+
+def ward_and_sidebar() -> tuple[LoadedWard | None, MonitorUserError | None]:
+    """The current ward with the sidebar drawn for it, or the user error that kept it from
+    loading (the sidebar then says there is no data); each page says the error its way."""
+    try:
+        loaded = state.current()
+    except MonitorUserError as error:
+        sidebar(None, None)
+        return None, error
+    sidebar(loaded, None)
+    return loaded, None
 
 
 def support_note() -> None:

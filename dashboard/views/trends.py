@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.protocols import Protocol
+from dashboard.protocols.rules import percent_over_baseline
 from dashboard.tables import WardData
 from dashboard.views.clock import local_naive, local_naive_one
 from dashboard.views.thresholds import (
@@ -123,7 +124,7 @@ def patient_trends(ward: WardData, patient_id: str, protocol: Protocol, at: pd.T
 
     weight = by_parameter.get("weight", empty)
     baseline_weight = pd.to_numeric(patient.get("baseline_weight_kg"), errors="coerce")
-    gain = ((weight["value"] - baseline_weight) / baseline_weight * 100
+    gain = (percent_over_baseline(weight["value"], baseline_weight)
             if not pd.isna(baseline_weight) and baseline_weight > 0
             else weight["value"] * np.nan)
     series[WEIGHT_GAIN] = Series(WEIGHT_GAIN, "Weight over baseline", "%",

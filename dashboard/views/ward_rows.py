@@ -13,6 +13,7 @@ import pandas as pd
 
 from dashboard.assessment import DoseAssessment
 from dashboard.protocols import Protocol
+from dashboard.protocols.rules import percent_over_baseline
 from dashboard.schedule import decided_at
 from dashboard.tables import WardData
 from dashboard.views.clock import format_age, format_clock, format_until
@@ -188,7 +189,7 @@ def _weight_text(latest: pd.DataFrame, pid: str, patient: pd.Series, at: pd.Time
         return "no weight"
     if pd.isna(baseline) or baseline <= 0:
         return f"{format_number(row['value'])} kg, no baseline"
-    gain = (row["value"] - baseline) / baseline * 100
+    gain = percent_over_baseline(row["value"], baseline)
     return f"{gain:+.1f} % ({format_age(row['time'], at)})"
 
 
