@@ -29,6 +29,7 @@ def _app(**state) -> AppTest:
 
 def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [h.proto.body for h in at.html]
     parts += [e.value for e in at.error] + [w.value for w in at.warning]
     parts += [h.value for h in at.header] + [s.value for s in at.subheader]
     return "\n".join(str(p) for p in parts)
@@ -50,7 +51,7 @@ def _table(at: AppTest, column: str):
 
 
 def _card(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if 'data-testid="dose-card"' in m.value)
+    return next(h.proto.body for h in at.html if 'data-testid="dose-card"' in h.proto.body)
 
 
 def _no_exceptions(at: AppTest) -> None:

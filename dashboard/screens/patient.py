@@ -10,14 +10,12 @@ import streamlit as st
 
 from dashboard.assessment import DoseAssessment
 from dashboard.errors import MonitorUserError
-from dashboard.figures import trend_figure
 from dashboard.protocols import Protocol
 from dashboard.ui import common, data, state
 from dashboard.views.checklist import CHECKLIST_COLUMNS, checklist_rows
 from dashboard.views.course_grid import course_grid
 from dashboard.views.dose_card import DoseCard, dose_card
 from dashboard.views.findings import FindingLine
-from dashboard.views.trends import patient_trends
 
 ROW_PX = 35  # st.dataframe's row height: show a whole cycle without inner scrolling
 MAX_TABLE_PX = 1100
@@ -73,9 +71,11 @@ def _finding_html(line: FindingLine) -> str:
 
 
 def _card(card: DoseCard) -> None:
+    # One st.html block, not several st.markdown calls: the card is the page's first
+    # answer, and raw HTML skips the browser's markdown parsing.
     look = card.look
     rest = card.headline.removeprefix(look.word).lstrip(": ")
-    st.markdown(
+    parts = [
         f'<div data-testid="dose-card" style="border-left:0.6rem solid {look.colour};'
         f'padding:0.4rem 0.8rem;background:#FAFAFA;border-radius:0.3rem">'
         f'<div style="font-size:1.55rem;font-weight:700;line-height:1.3">'
@@ -86,28 +86,26 @@ def _card(card: DoseCard) -> None:
         f'<div style="color:#444;font-size:0.9rem">Assessed {html.escape(card.as_of)} · '
         f'protocol {html.escape(card.protocol)}'
         + (f" · recorded: <b>{html.escape(card.recorded)}</b>" if card.recorded else "")
-        + "</div></div>", unsafe_allow_html=True)
-    sections = []
+        + "</div></div>"]
     if card.reasons:
-        sections.append("<b>Why</b><ul style='margin-bottom:0.2rem'>"
-                        + "".join(_finding_html(x) for x in card.reasons) + "</ul>")
+        parts.append(_section("Why", [_finding_html(x) for x in card.reasons]))
     if card.missing:
-        sections.append("<b>Missing or too old (record, then reassess)</b>"
-                        "<ul style='margin-bottom:0.2rem'>"
-                        + "".join(_finding_html(x) for x in card.missing) + "</ul>")
+        parts.append(_section("Missing or too old (record, then reassess)",
+                              [_finding_html(x) for x in card.missing]))
     if card.restart_unmet:
-        sections.append("<b>Before this dose can be given, still needed</b>"
-                        "<ul style='margin-bottom:0.2rem'>"
-                        + "".join(f"<li>{html.escape(x)}</li>" for x in card.restart_unmet)
-                        + "</ul>")
-    if sections:
-        st.markdown("".join(sections), unsafe_allow_html=True)
+        parts.append(_section("Before this dose can be given, still needed",
+                              [f"<li>{html.escape(x)}</li>" for x in card.restart_unmet]))
+    st.html("".join(parts))
     if card.notes:
         with st.expander(f"Also noted ({len(card.notes)}): resolved, early warnings, "
                          "information; these do not change the status"):
-            st.markdown("<ul>" + "".join(_finding_html(x) for x in card.notes) + "</ul>",
-                        unsafe_allow_html=True)
+            st.html("<ul>" + "".join(_finding_html(x) for x in card.notes) + "</ul>")
     common.support_note()
+
+
+def _section(title: str, items: list[str]) -> str:
+    return (f"<div style='margin-top:0.5rem'><b>{html.escape(title)}</b>"
+            f"<ul style='margin:0.1rem 0 0.2rem 0'>{''.join(items)}</ul></div>")
 
 
 @st.fragment(run_every=st.session_state.get(state.REFRESH) or None)
@@ -118,7 +116,6 @@ def patient_panel(patient_id: str) -> None:
         assignment = state.assignment(current)
         assessments = data.next_doses(current, at, assignment)
         protocol = data.protocol(assignment[patient_id])
-        history = data.course(current, patient_id, protocol.id)
     except MonitorUserError as error:
         st.error(f"This patient cannot be assessed: {error}")
         return
@@ -130,26 +127,29 @@ def patient_panel(patient_id: str) -> None:
     trends, checklist, timeline = st.tabs(list(TABS), key="patient_tabs", on_change="rerun")
     if trends.open:
         with trends:
-            _trends(current, patient_id, protocol, at)
+            _trends(data.trend_chart(current, patient_id, protocol.id, at), protocol)
     if checklist.open:
         with checklist:
             _checklist(assessment, current.timezone, at)
     if timeline.open:
         with timeline:
+            try:
+                history = data.course(current, patient_id, protocol.id)
+            except MonitorUserError as error:
+                st.error(f"This patient's course cannot be reviewed: {error}")
+                return
             _timeline(history, protocol, current.timezone)
 
 
-def _trends(current: data.LoadedWard, patient_id: str, protocol: Protocol,
-            at: pd.Timestamp) -> None:
-    trend = patient_trends(current.ward, patient_id, protocol, at, current.timezone)
-    st.plotly_chart(trend_figure(trend), key="trends", theme=None,
+def _trends(chart: data.TrendChart, protocol: Protocol) -> None:
+    st.plotly_chart(chart.figure, key="trends", theme=None,
                     config={"displaylogo": False})
     st.caption(
         "Vertical lines: doses (solid given, dashed held, dotted due or skipped), labelled "
         "with the dose number; dash-dot: now. Shaded bands and lines: the thresholds of "
         f"{protocol.id} (dotted: early warnings). Crosses: readings that meet a criterion. "
         "A broken line: no reading for longer than 1.5 times the protocol's freshness for "
-        "that parameter. " + " ".join(trend.notes))
+        "that parameter. " + " ".join(chart.notes))
 
 
 def _checklist(assessment: DoseAssessment, timezone: str, at: pd.Timestamp) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +14,8 @@ from dashboard.ui.data import LoadedWard
 from dashboard.views.clock import format_clock
 from dashboard.views.dose_card import SUPPORT_NOTE
 from dashboard.views.statuses import STATUS_LOOKS, Look, cell_style, finding_look, status_look
+
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]<>()#+!|~$-]")
 
 #: Where each page lives (for st.switch_page and links).
 WARD_PAGE = "screens/ward.py"
@@ -34,6 +37,12 @@ def ward_and_sidebar() -> tuple[LoadedWard | None, MonitorUserError | None]:
     return loaded, None
 
 
+def plain(text: str) -> str:
+    """Text shown literally in st.markdown/st.caption: a folder such as ``my_ward_data``
+    must not turn into italics."""
+    return MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+
+
 def support_note() -> None:
     """Shown on every page (the monitor supports the decision; it never makes it)."""
     st.caption(f":material/info: {SUPPORT_NOTE}")
@@ -51,24 +60,24 @@ def status_badge(status: str, size: str = "1rem") -> str:
 
 
 def sidebar(loaded: LoadedWard | None, at: pd.Timestamp | None) -> None:
+    # Few elements: every element is drawn again on every page load and rerun.
+    lines = []
+    if loaded is not None:
+        counts = loaded.ward.counts()
+        lines += [loaded.label, f"{counts['patients']} patients · {counts['doses']} doses · "
+                                f"{counts['observations']:,} observations"]
+    lines.append(f"Ward time zone: {st.session_state.get(state.TIMEZONE, '?')}")
+    if at is not None and loaded is not None:
+        lines.append(f"Assessed as of {format_clock(at, loaded.timezone)}")
     with st.sidebar:
         st.markdown("**Data**")
-        if loaded is not None:
-            st.caption(loaded.label)
-            counts = loaded.ward.counts()
-            st.caption(f"{counts['patients']} patients · {counts['doses']} doses · "
-                       f"{counts['observations']:,} observations")
-        st.caption(f"Ward time zone: {st.session_state.get(state.TIMEZONE, '?')}")
-        if at is not None and loaded is not None:
-            st.caption(f"Assessed as of {format_clock(at, loaded.timezone)}")
+        st.caption("  \n".join(plain(line) for line in lines))
         with st.expander("Status legend"):
-            for look in STATUS_LOOKS.values():
-                st.markdown(f"{badge_html(look, look.word, '0.8rem')} {look.meaning}",
-                            unsafe_allow_html=True)
-            for outcome in ("resolved", "watch", "info"):
-                look = finding_look(outcome)
-                st.markdown(f"{badge_html(look, look.word, '0.8rem')} {look.meaning}",
-                            unsafe_allow_html=True)
+            looks = [*STATUS_LOOKS.values(),
+                     *(finding_look(outcome) for outcome in ("resolved", "watch", "info"))]
+            st.html("".join(f"<div style='margin-bottom:0.35rem;font-size:0.9rem'>"
+                            f"{badge_html(look, look.word, '0.8rem')} "
+                            f"{html.escape(look.meaning)}</div>" for look in looks))
 
 
 RECORDED = ("given", "held", "skipped", "scheduled")

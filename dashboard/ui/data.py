@@ -19,15 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import demo
 from dashboard.assessment import DoseAssessment, assess_course, assess_next_doses
 from dashboard.errors import InputFileError
+from dashboard.figures import trend_figure
 from dashboard.loading import SUPPORTED_SUFFIXES, InputFile, load_ward, read_input_files
 from dashboard.protocols import Protocol, load_protocol
 from dashboard.tables import WardData
 from dashboard.views.protocol_choice import groups
+from dashboard.views.trends import patient_trends
 
 DEMO = "demo"
 UPLOAD_PREFIX = "upload:"
@@ -242,3 +245,25 @@ def _course(key: str, patient_id: str, protocol_id: str, _ward: WardData
 def course(loaded: LoadedWard, patient_id: str, protocol_id: str) -> list[DoseAssessment]:
     """Every dose of one patient's course, each as of its scheduled time."""
     return _course(loaded.key, patient_id, protocol_id, loaded.ward)
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    figure: go.Figure
+    notes: tuple[str, ...]  # what the chart leaves out or cannot show, said under it
+
+
+@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
+def _trend_chart(key: str, patient_id: str, protocol_id: str, at: pd.Timestamp,
+                 timezone: str, _ward: WardData) -> TrendChart:
+    trend = patient_trends(_ward, patient_id, protocol(protocol_id), at, timezone)
+    return TrendChart(trend_figure(trend), tuple(trend.notes))
+
+
+def trend_chart(loaded: LoadedWard, patient_id: str, protocol_id: str, at: pd.Timestamp
+                ) -> TrendChart:
+    """One patient's trend plots as of ``at`` (a minute): built once for every session and
+    every auto-refresh within that minute (building them is most of the page's server
+    time). st.plotly_chart copies the figure, so the shared one is never changed."""
+    return _trend_chart(loaded.key, patient_id, protocol_id, at, loaded.timezone,
+                        loaded.ward)
