@@ -85,3 +85,30 @@ def test_protocol_choice_override_beats_ward_choice():
 def test_engine_details_are_shown_in_ward_time():
     text = "sbp 74 mm[Hg] at 2026-03-04 17:21 UTC"
     assert localise_times(text, ZONE, AT) == "sbp 74 mm[Hg] at 12:21"
+
+
+def test_a_course_ended_by_a_criterion_sorts_above_clear_patients():
+    # P2 had sustained VT after dose 2; dose 3 was held and the course ended, so nothing
+    # more is scheduled. "No dose due" must not sink the patient below the clear ones on rounds.
+    patients = [patient("P1", name="Well"), patient("P2", name="VT, course ended")]
+    doses = course("P1", "2026-03-04 05:00", given=2, doses=14) + \
+        course("P2", "2026-03-03 20:00", given=3, held=(3,), doses=3)
+    fresh = [obs(pid, "2026-03-04 18:30", parameter, value) for pid in ("P1", "P2")
+             for parameter, value in (("sbp", 120), ("mental_status", "normal"),
+                                      ("spo2", 97), ("heart_rate", 88))]
+    observations = [
+        *fresh,
+        obs("P1", "2026-03-04 18:00", "urine_output", 400),
+        obs("P1", "2026-03-04 10:00", "urine_output", 400),
+        obs("P1", "2026-03-04 10:00", "creatinine", 1.0),
+        obs("P2", "2026-03-04 09:40", "rhythm", "vt_sustained")]
+    data = ward(patients, doses, observations)
+    assessments = assess_next_doses(data, AT)
+    by_patient = {a.patient_id: a for a in assessments}
+    assert by_patient["P1"].status == "clear"
+    assert by_patient["P2"].status == "no_dose_due"
+    assert "discontinue" in [f.outcome for f in by_patient["P2"].findings]
+    rows = ward_rows(data, assessments, {"proleukin-label": load_protocol("proleukin-label")},
+                     AT, ZONE)
+    assert list(rows["patient_id"]) == ["P2", "P1"]
+    assert "ventricular_tachycardia" in rows.set_index("patient_id").loc["P2", "Reasons"]

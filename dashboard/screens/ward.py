@@ -83,7 +83,8 @@ def ward_panel() -> None:
     if selected:
         _open(str(rows.iloc[selected[0]]["patient_id"]))
     st.caption("Select a row (the box at its left) to open the patient. Sorted by status, "
-               "most severe first, then by the time the next dose is due.")
+               "most severe first (a course or cycle ended by a criterion sorts with that "
+               "criterion, even with no dose due), then by the time the next dose is due.")
 
     labels = {pid: f"{bed} · {name}" for pid, bed, name in
               zip(rows["patient_id"], rows["Bed"], rows["Patient"], strict=True)}

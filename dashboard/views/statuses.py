@@ -84,6 +84,21 @@ def status_rank(status: str) -> int:
     return STATUS_SEVERITY.get(status, -1)
 
 
+STANDING_OUTCOMES = ("discontinue", "stop_cycle")
+
+
+def ward_rank(status: str, outcomes: list[str]) -> int:
+    """Where a patient sorts on the ward list, most severe first. A patient with no dose
+    due whose course or cycle was ended by a criterion (a standing discontinue or
+    stop-cycle finding) ranks with that outcome, not below the clear patients: on rounds
+    a course ended for toxicity is among the first things to see."""
+    if status == NO_DOSE_DUE:
+        standing = [STATUS_SEVERITY[o] for o in outcomes if o in STANDING_OUTCOMES]
+        if standing:
+            return min(standing)
+    return status_rank(status)
+
+
 def finding_rank(outcome: str) -> int:
     return FINDING_SEVERITY.get(outcome, -1)
 

@@ -18,7 +18,7 @@ from dashboard.schedule import decided_at
 from dashboard.tables import WardData
 from dashboard.views.clock import format_age, format_clock, format_until
 from dashboard.views.findings import format_number, top_reasons
-from dashboard.views.statuses import status_look, status_rank
+from dashboard.views.statuses import status_look, ward_rank
 
 #: Parameters summarised on the ward list (design.md: the key trends on rounds).
 SUMMARY_PARAMETERS = ("sbp", "creatinine", "weight", "mental_status")
@@ -107,7 +107,7 @@ def ward_rows(ward: WardData, assessments: list[DoseAssessment],
         rows.append({
             "patient_id": pid,
             "status": assessment.status,
-            "_rank": status_rank(assessment.status),
+            "_rank": ward_rank(assessment.status, [f.outcome for f in assessment.findings]),
             "_due": assessment.scheduled_time if assessment.scheduled_time is not None
             else pd.Timestamp.max.tz_localize("UTC"),
             "Status": look.label(),
