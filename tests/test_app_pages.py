@@ -248,6 +248,17 @@ def test_an_unreadable_source_is_a_message_not_a_traceback(tmp_path):
     assert "does not exist" in _texts(at)
 
 
+def test_the_sidebar_shows_a_folder_name_literally(tmp_path):
+    # Markdown would turn my_ward_data into "my<em>ward</em>data".
+    folder = write_ward(tmp_path / "my_ward_data")
+    at = _app(source=f"path:{folder}", timezone="UTC")
+    at.run()
+    _no_exceptions(at)
+    sidebar = "\n".join(c.value for c in at.sidebar.caption)
+    assert "my\\_ward\\_data" in sidebar
+    assert "Ward time zone: UTC" in sidebar
+
+
 def test_patient_tabs_trends_checklist_and_timeline(small_ward):
     at = _app(**small_ward)
     at.query_params["patient"] = "P1"
