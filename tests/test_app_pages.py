@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.errors import DataValidationError
 from dashboard.loading import load_ward
+from dashboard.views.statuses import STATUS_LOOKS
 from tests.app_wards import write_ward
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -83,9 +84,17 @@ def test_ward_lists_every_demo_patient_most_severe_first():
     assert len(table) == 9
     ranks = ["DISCONTINUE", "STOP CYCLE", "CYCLE COMPLETE", "HOLD", "INCOMPLETE", "CLEAR",
              "NO DOSE DUE"]
-    order = [next(i for i, word in enumerate(ranks) if word in status)
-             for status in table["Status"]]
+    ended = {STATUS_LOOKS["discontinue"].icon: 0, STATUS_LOOKS["stop_cycle"].icon: 1}
+
+    def rank(status: str, reasons: str) -> int:
+        # No dose due, but a course or cycle ended by a criterion: sorts with that outcome.
+        if "NO DOSE DUE" in status and reasons[:1] in ended:
+            return ended[reasons[:1]]
+        return next(i for i, word in enumerate(ranks) if word in status)
+
+    order = [rank(s, r) for s, r in zip(table["Status"], table["Reasons"], strict=True)]
     assert order == sorted(order)
+    assert order[0] == 0  # the demo's sustained-VT patient, whose course was stopped
     assert "Data as of" in _texts(at)
 
 
