@@ -147,7 +147,9 @@ def _add_thresholds(canvas: _Canvas, row: int, thresholds: list[Threshold],
     for t in _unique_thresholds(thresholds):
         look = finding_look(t.outcome)
         low, high = max(t.low, y_range[0]), min(t.high, y_range[1])
-        if low < high and t.outcome != "watch":  # watch: a dotted line, no band (clutter)
+        # watch: a dotted line, no band (clutter). A panel of several series (SBP and MAP)
+        # gets lines only: a band there would put the MAP readings "in" the SBP hold zone.
+        if low < high and t.outcome != "watch" and not name_series:
             canvas.shapes.append({
                 "type": "rect", "xref": xref, "yref": yref, "x0": 0, "x1": 1, "y0": low,
                 "y1": high, "line": {"width": 0}, "layer": "below",
