@@ -66,7 +66,9 @@ def _finding_html(line: FindingLine) -> str:
         if line.detail else ""
     return (f"<li><b>{html.escape(line.badge)} {html.escape(line.title)}</b>: "
             f"<b>{html.escape(line.value)}</b> at {html.escape(line.time)}. "
-            f"Rule: <code>{html.escape(line.rule)}</code>{interpretation}. "
+            # The rule's backticks quote codes for markdown; the code style already does.
+            f"Rule: <code style='font-size:0.85em'>{html.escape(line.rule.replace('`', ''))}"
+            f"</code>{interpretation}. "
             f"<span style='color:#444'>Source: {html.escape(line.source)}</span>{detail}</li>")
 
 
