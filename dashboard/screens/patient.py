@@ -149,7 +149,8 @@ def _trends(chart: data.TrendChart, protocol: Protocol) -> None:
     st.caption(
         "Vertical lines: doses (solid given, dashed held, dotted due or skipped), labelled "
         "with the dose number; dash-dot: now. Shaded bands and lines: the thresholds of "
-        f"{protocol.id} (dotted: early warnings). Crosses: readings that meet a criterion. "
+        f"{protocol.id} (dotted: early warnings; lines only in a panel of two series, "
+        "labelled with the series they apply to). Crosses: readings that meet a criterion. "
         "A broken line: no reading for longer than 1.5 times the protocol's freshness for "
         "that parameter. " + " ".join(chart.notes))
 
