@@ -38,6 +38,7 @@ from dashboard.assessment.conditions import (
 from dashboard.assessment.results import (
     FINDING_SEVERITY,
     NO_DOSE_DUE,
+    STANDING_OUTCOMES,
     STATUS_SEVERITY,
     ChecklistEntry,
     DoseAssessment,
@@ -687,7 +688,7 @@ def _standing_findings(result: EngineResult, patient_ids: set[str]) -> dict[str,
         return {}
     last = history.sort_values("scheduled_time", kind="stable").groupby("patient_id").tail(1)
     sticky = result.findings[result.findings["point"].isin(last.index)
-                             & result.findings["outcome"].isin(["discontinue", "stop_cycle"])]
+                             & result.findings["outcome"].isin(STANDING_OUTCOMES)]
     objects = _finding_objects(sticky)
     return {patient_id: objects.get(point, [])
             for point, patient_id in zip(last.index, last["patient_id"], strict=True)}

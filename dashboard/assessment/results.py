@@ -20,6 +20,9 @@ FINDING_ORDER = (*STATUS_ORDER[:-1], "resolved", "watch", "info")
 STATUS_SEVERITY = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 FINDING_SEVERITY = {outcome: rank for rank, outcome in enumerate(FINDING_ORDER)}
 NO_DOSE_DUE = "no_dose_due"
+#: Outcomes that stand for the rest of the cycle or course (criteria.md section 1): a
+#: patient with no dose due still shows them, and the ward sorts by them.
+STANDING_OUTCOMES = ("discontinue", "stop_cycle")
 
 
 class Finding(NamedTuple):

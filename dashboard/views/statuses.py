@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard.assessment.results import FINDING_SEVERITY, NO_DOSE_DUE, STATUS_SEVERITY
+from dashboard.assessment.results import (
+    FINDING_SEVERITY,
+    NO_DOSE_DUE,
+    STANDING_OUTCOMES,
+    STATUS_SEVERITY,
+)
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
@@ -82,9 +87,6 @@ def status_rank(status: str) -> int:
     if status == NO_DOSE_DUE:
         return len(STATUS_SEVERITY)
     return STATUS_SEVERITY.get(status, -1)
-
-
-STANDING_OUTCOMES = ("discontinue", "stop_cycle")
 
 
 def ward_rank(status: str, outcomes: list[str]) -> int:
