@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard.errors import MonitorUserError
 from dashboard.ui import common, data, state
 from dashboard.views.clock import format_clock
-from dashboard.views.statuses import status_look
+from dashboard.views.statuses import status_look, status_rank
 from dashboard.views.ward_rows import WARD_COLUMNS, ward_rows
 
 # A pasted deep link to the app's root with ?patient=ID opens that patient.
@@ -49,8 +49,9 @@ def ward_panel() -> None:
         return
     rows = ward_rows(loaded.ward, assessments, protocols, at, loaded.timezone)
     counts = rows["status"].value_counts()
+    # Counts in order of severity: the rows' order puts a stopped course (no dose due) first.
     summary = " ".join(common.status_badge(s, "0.85rem") + f" {counts[s]}"
-                       for s in rows["status"].drop_duplicates())
+                       for s in sorted(counts.index, key=status_rank))
     refresh = st.session_state.get(state.REFRESH) or 0
     st.markdown(
         f"{summary}&nbsp;&nbsp; Data as of **{format_clock(at, loaded.timezone)}** "
