@@ -116,7 +116,7 @@ def read_raw_tables(files: list[InputFile]) -> RawTables:
 
 def _read_single(file: InputFile, patients: InputFile | None) -> RawTables:
     # The other shapes' readers are imported here so that a missing optional reader never
-    # breaks the CSV path, and so that reading openpyxl happens only for Excel input.
+    # breaks the CSV path, and so that the Excel reader is imported only for Excel input.
     if file.suffix == ".json":
         from dashboard.loading.fhir import read_fhir_bundle
 
