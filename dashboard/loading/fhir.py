@@ -13,11 +13,20 @@ Conventions of this monitor (beyond plain FHIR R4), all under ``FHIR_BASE``:
   ``il2-scheduled-time`` (valueDateTime) on MedicationAdministration.
 - ``CodeSystem/parameter``: code = a vocabulary name, for parameters without a LOINC code
   (vasopressor rates, diarrhoea, the categorical ones).
+
+What is refused rather than guessed (docs/input-formats.md section 3): an extension of this
+monitor's with an unknown key, or one whose key looks like a known one under another
+address (a misspelt URL must not silently drop a target blood pressure); a
+MedicationAdministration that mentions aldesleukin without being named as it ("ondansetron,
+premedication for aldesleukin"), or whose medicine cannot be told at all; an element of the
+wrong JSON type (a name as a list of strings, a valueQuantity as a string).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -55,6 +64,18 @@ RETRACTED_OBSERVATION_STATUSES = {
     "registered": "no result yet",
 }
 ALDESLEUKIN_NAMES = ("aldesleukin", "proleukin")
+#: Codings that name aldesleukin without any text. WHO ATC L03AC01 is aldesleukin.
+ALDESLEUKIN_CODINGS = {("http://www.whocc.no/atc", "L03AC01")}
+_WORDS = re.compile(r"[a-z0-9-]+")
+
+
+class _Malformed(Exception):
+    """An element of the wrong JSON type: a problem of its entry, never a traceback."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(reason)
+        self.path = path
+        self.reason = reason
 
 
 def read_fhir_bundle(file: InputFile, vocabulary: Vocabulary | None = None) -> RawTables:
@@ -110,24 +131,81 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _extensions(resource: dict) -> dict[str, dict]:
-    """This monitor's extensions of a resource, by key (the last part of the url)."""
+def _scalar(value, path: str) -> str:
+    """A JSON string or number as text; an object or a list where one is expected is
+    malformed (its text would be a Python repr, never what was meant)."""
+    if isinstance(value, dict | list):
+        kind = "an object" if isinstance(value, dict) else "a list"
+        raise _Malformed(path, f"must be a single value, not {kind}")
+    return _text(value)
+
+
+def _object(node: dict, key: str, path: str) -> dict:
+    """``node[key]`` as a JSON object ({} when absent); anything else is malformed."""
+    value = node.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _Malformed(path, f"must be a JSON object, not {_json_kind(value)}")
+    return value
+
+
+def _array(node: dict, key: str, path: str) -> list:
+    value = node.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _Malformed(path, f"must be a JSON array, not {_json_kind(value)}")
+    return value
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, str):
+        return f"the text '{value[:40]}'"
+    return {dict: "an object", list: "a list", bool: "true/false"}.get(type(value), "a number")
+
+
+def _extensions(resource: dict, kind: str, known: tuple[str, ...]) -> dict[str, dict]:
+    """This monitor's extensions of a resource, by key (the last part of the url).
+
+    An extension under this monitor's address with a key it does not know, or elsewhere
+    with a last part that reads like one of its keys, is malformed: a misspelt address
+    would otherwise drop the value without a word (a target SBP of 95 falling back to 90).
+    """
     found = {}
-    for extension in resource.get("extension") or []:
-        url = _text(_get(extension, "url"))
+    for index, extension in enumerate(_array(resource, "extension", f"{kind}.extension")):
+        path = f"{kind}.extension[{index}]"
+        if not isinstance(extension, dict):
+            raise _Malformed(path, f"must be a JSON object, not {_json_kind(extension)}")
+        url = _scalar(extension.get("url"), f"{path}.url")
         if url.startswith(EXTENSION_BASE):
-            found[url[len(EXTENSION_BASE) :]] = extension
+            key = url[len(EXTENSION_BASE):]
+            if key not in known:
+                raise _Malformed(f"{path}.url", _unknown_extension(url, key, known))
+            found[key] = extension
+            continue
+        last = url.rstrip("/").rsplit("/", 1)[-1].lower()
+        if difflib.get_close_matches(last, known, n=1, cutoff=0.8):
+            raise _Malformed(f"{path}.url", _unknown_extension(url, last, known))
     return found
 
 
-def _extension_value(extension: dict | None) -> str:
+def _unknown_extension(url: str, key: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.6)
+    hint = f"; did you mean {EXTENSION_BASE}{close[0]}?" if close else ""
+    return (f"'{url}' is not an extension this monitor reads (its extensions are "
+            f"{EXTENSION_BASE}<{'|'.join(known)}>){hint}")
+
+
+def _extension_value(extension: dict | None, path: str) -> str:
     if extension is None:
         return ""
     for key, value in extension.items():
         if key == "valueQuantity":
-            return _text(_get(value, "value"))
+            quantity = _object(extension, key, f"{path}.valueQuantity")
+            return _scalar(quantity.get("value"), f"{path}.valueQuantity.value")
         if key.startswith("value"):
-            return _text(value)
+            return _scalar(value, f"{path}.{key}")
     return ""
 
 
@@ -146,6 +224,16 @@ class _BundleReader:
     def problem(self, entry: int, column: str, reason: str) -> None:
         self.problems.append(Problem(self.file, entry, column, reason, "entry"))
 
+    def guarded(self, number: int, read, *args) -> None:
+        """Read one entry; a malformed element makes the entry a problem, whole (nothing
+        of it is loaded, so no half-read resource stands in for the real one)."""
+        rows = (len(self.patients), len(self.doses), len(self.observations))
+        try:
+            read(*args)
+        except _Malformed as malformed:
+            del self.patients[rows[0]:], self.doses[rows[1]:], self.observations[rows[2]:]
+            self.problem(number, malformed.path, malformed.reason)
+
     def skip(self, why: str) -> None:
         self.skipped[why] = self.skipped.get(why, 0) + 1
 
@@ -160,7 +248,7 @@ class _BundleReader:
         # Patients first: an Observation may come before its Patient in the bundle.
         for number, full_url, resource in resources:
             if resource.get("resourceType") == "Patient":
-                self.read_patient(number, full_url, resource)
+                self.guarded(number, self.read_patient, number, full_url, resource)
         readers = {
             "Observation": self.read_observation,
             "MedicationAdministration": self.read_administration,
@@ -168,7 +256,7 @@ class _BundleReader:
         for number, _, resource in resources:
             kind = _text(resource.get("resourceType"))
             if kind in readers:
-                readers[kind](number, resource)
+                self.guarded(number, readers[kind], number, resource)
             elif kind != "Patient":
                 self.skip(f"{kind or 'untyped'} resource(s), which the monitor does not use")
         self.infer_dose_numbers()
@@ -177,8 +265,9 @@ class _BundleReader:
     # -- Patient ---------------------------------------------------------------------------
 
     def read_patient(self, number: int, full_url: str, resource: dict) -> None:
-        resource_id = _text(resource.get("id"))
-        identifier = _text(_get(resource, "identifier", 0, "value"))
+        resource_id = _scalar(resource.get("id"), "Patient.id")
+        identifiers = _array(resource, "identifier", "Patient.identifier")
+        identifier = _scalar(_get(identifiers, 0, "value"), "Patient.identifier[0].value")
         patient_id = identifier or resource_id
         row = {c: "" for c in PATIENT_INPUT_COLUMNS}
         row.update(
@@ -187,9 +276,9 @@ class _BundleReader:
             source_row=number,
             blame_patient_id="Patient.identifier[0].value" if identifier else "Patient.id",
         )
-        extensions = _extensions(resource)
+        extensions = _extensions(resource, "Patient", tuple(PATIENT_EXTENSIONS))
         for key, column in PATIENT_EXTENSIONS.items():
-            row[column] = _extension_value(extensions.get(key))
+            row[column] = _extension_value(extensions.get(key), f"Patient.extension[{key}]")
             row[f"blame_{column}"] = f"Patient.extension[{key}]"
         self.patients.append(row)
         for reference in (f"Patient/{resource_id}" if resource_id else "", full_url):
@@ -197,7 +286,9 @@ class _BundleReader:
                 self.references[reference] = patient_id
 
     def subject(self, resource: dict) -> str:
-        reference = _text(_get(resource, "subject", "reference"))
+        kind = _text(resource.get("resourceType"))
+        subject = _object(resource, "subject", f"{kind}.subject")
+        reference = _scalar(subject.get("reference"), f"{kind}.subject.reference")
         if reference in self.references:
             return self.references[reference]
         # An unknown reference is passed on as it is, and validation names it.
@@ -206,7 +297,7 @@ class _BundleReader:
     # -- Observation -----------------------------------------------------------------------
 
     def read_observation(self, number: int, resource: dict) -> None:
-        status = _text(resource.get("status")).lower()
+        status = _scalar(resource.get("status"), "Observation.status").lower()
         if status in RETRACTED_OBSERVATION_STATUSES:
             why = RETRACTED_OBSERVATION_STATUSES[status]
             self.skip(f"Observation(s) with status {status} ({why})")
@@ -236,11 +327,13 @@ class _BundleReader:
         if resource.get("component"):
             self.read_components(number, resource, base)
             return
-        parameter = self.parameter_of(resource.get("code"))
+        parameter = self.parameter_of(_object(resource, "code", "Observation.code"),
+                                      "Observation.code")
         if parameter is None:
             self.problem(number, "Observation.code", _unknown_code_reason(resource.get("code")))
             return
-        comparator = _text(_get(resource, "valueQuantity", "comparator"))
+        comparator = _scalar(_get(resource, "valueQuantity", "comparator"),
+                             "Observation.valueQuantity.comparator")
         if comparator:
             # "< 0.2" is a bound, not a reading: taking 0.2 would invent a value.
             self.problem(
@@ -254,9 +347,13 @@ class _BundleReader:
 
     def read_components(self, number: int, resource: dict, base: dict) -> None:
         """A panel (blood pressure): one row per component, each with its own code."""
-        for index, component in enumerate(resource["component"]):
+        for index, component in enumerate(_array(resource, "component",
+                                                 "Observation.component")):
             path = f"Observation.component[{index}]"
-            parameter = self.parameter_of(_get(component, "code"))
+            if not isinstance(component, dict):
+                raise _Malformed(path, f"must be a JSON object, not {_json_kind(component)}")
+            parameter = self.parameter_of(_object(component, "code", f"{path}.code"),
+                                          f"{path}.code")
             if parameter is None:
                 self.problem(number, f"{path}.code", _unknown_code_reason(_get(component, "code")))
                 continue
@@ -266,11 +363,15 @@ class _BundleReader:
                 continue
             self.observations.append({**base, **_value(component, path, parameter)})
 
-    def parameter_of(self, code) -> str | None:
+    def parameter_of(self, code: dict, path: str) -> str | None:
         """The vocabulary name a CodeableConcept stands for: LOINC, else this monitor's system."""
         loinc = self.vocabulary.loinc_map()
-        for coding in _get(code, "coding") or []:
-            system, value = _text(_get(coding, "system")), _text(_get(coding, "code"))
+        for index, coding in enumerate(_array(code, "coding", f"{path}.coding")):
+            where = f"{path}.coding[{index}]"
+            if not isinstance(coding, dict):
+                raise _Malformed(where, f"must be a JSON object, not {_json_kind(coding)}")
+            system = _scalar(coding.get("system"), f"{where}.system")
+            value = _scalar(coding.get("code"), f"{where}.code")
             if system == LOINC and value in loinc:
                 return loinc[value]
             if system == PARAMETER_SYSTEM and value.lower() in self.vocabulary:
@@ -280,10 +381,14 @@ class _BundleReader:
     # -- MedicationAdministration ---------------------------------------------------------
 
     def read_administration(self, number: int, resource: dict) -> None:
-        if not _is_aldesleukin(resource):
+        medicine = _medicine(resource)
+        if medicine == "other":
             self.skip("MedicationAdministration(s) of medicines other than aldesleukin")
             return
-        status = _text(resource.get("status")).lower()
+        if medicine != "aldesleukin":
+            self.problem(number, "MedicationAdministration.medication[x]", medicine)
+            return
+        status = _scalar(resource.get("status"), "MedicationAdministration.status").lower()
         if status == "entered-in-error":
             self.skip(
                 "aldesleukin MedicationAdministration(s) with status entered-in-error "
@@ -292,12 +397,16 @@ class _BundleReader:
             return
         row = {c: "" for c in DOSE_INPUT_COLUMNS}
         time, time_path = _effective_time(resource, "MedicationAdministration", start=True)
-        extensions = _extensions(resource)
-        scheduled = _extension_value(extensions.get(SCHEDULED_EXTENSION))
+        extensions = _extensions(resource, "MedicationAdministration",
+                                 (CYCLE_EXTENSION, DOSE_NUMBER_EXTENSION, SCHEDULED_EXTENSION))
+        path = "MedicationAdministration.extension"
+        scheduled = _extension_value(extensions.get(SCHEDULED_EXTENSION),
+                                     f"{path}[{SCHEDULED_EXTENSION}]")
         row.update(
             patient_id=self.subject(resource),
-            cycle=_extension_value(extensions.get(CYCLE_EXTENSION)),
-            dose_number=_extension_value(extensions.get(DOSE_NUMBER_EXTENSION)),
+            cycle=_extension_value(extensions.get(CYCLE_EXTENSION), f"{path}[{CYCLE_EXTENSION}]"),
+            dose_number=_extension_value(extensions.get(DOSE_NUMBER_EXTENSION),
+                                         f"{path}[{DOSE_NUMBER_EXTENSION}]"),
             scheduled_time=scheduled or time,
             dose_iu_per_kg=_dose_per_kg(resource),
             source_row=number,
@@ -418,11 +527,19 @@ def _frame(rows: list[dict], columns) -> pd.DataFrame:
 
 
 def _patient_name(resource: dict) -> str:
-    name = _get(resource, "name", 0) or {}
-    if _text(name.get("text")):
-        return _text(name["text"])
-    given = " ".join(_text(g) for g in name.get("given") or [])
-    family = _text(name.get("family"))
+    names = _array(resource, "name", "Patient.name")
+    if not names:
+        return ""
+    if not isinstance(names[0], dict):
+        raise _Malformed("Patient.name[0]", f"must be a HumanName object, not "
+                                            f"{_json_kind(names[0])}")
+    name = names[0]
+    text = _scalar(name.get("text"), "Patient.name[0].text")
+    if text:
+        return text
+    given = " ".join(_scalar(g, "Patient.name[0].given")
+                     for g in _array(name, "given", "Patient.name[0].given"))
+    family = _scalar(name.get("family"), "Patient.name[0].family")
     return ", ".join(part for part in (family, given) if part)
 
 
@@ -430,14 +547,13 @@ def _effective_time(resource: dict, kind: str, start: bool = False) -> tuple[str
     """The resource's time and its path; a period's end (a urine collection), or its start
     for a MedicationAdministration (when the infusion began)."""
     for key in ("effectiveDateTime", "effectiveInstant"):
-        if _text(resource.get(key)):
+        if _scalar(resource.get(key), f"{kind}.{key}"):
             return _text(resource[key]), f"{kind}.{key}"
     side = "start" if start else "end"
-    period = resource.get("effectivePeriod")
-    if _text(_get(period, side)):
-        return _text(period[side]), f"{kind}.effectivePeriod.{side}"
-    if _text(_get(period, "start")):
-        return _text(period["start"]), f"{kind}.effectivePeriod.start"
+    period = _object(resource, "effectivePeriod", f"{kind}.effectivePeriod")
+    for end in (side, "start"):
+        if _scalar(period.get(end), f"{kind}.effectivePeriod.{end}"):
+            return _text(period[end]), f"{kind}.effectivePeriod.{end}"
     return "", f"{kind}.effectiveDateTime"
 
 
@@ -449,25 +565,29 @@ def _value(node: dict, path: str, parameter: str) -> dict:
     """``value``/``unit`` (and where to blame them) of an Observation or a component."""
     row = {"parameter": parameter, "blame_parameter": f"{path}.code"}
     if "valueQuantity" in node:
-        quantity = node["valueQuantity"] or {}
-        ucum = _text(quantity.get("system")) == UCUM and _text(quantity.get("code"))
+        quantity = _object(node, "valueQuantity", f"{path}.valueQuantity")
+        ucum = (_scalar(quantity.get("system"), f"{path}.valueQuantity.system") == UCUM
+                and _scalar(quantity.get("code"), f"{path}.valueQuantity.code"))
         row.update(
-            value=_text(quantity.get("value")),
-            unit=_text(quantity["code"]) if ucum else _text(quantity.get("unit")),
+            value=_scalar(quantity.get("value"), f"{path}.valueQuantity.value"),
+            unit=_text(quantity["code"]) if ucum
+            else _scalar(quantity.get("unit"), f"{path}.valueQuantity.unit"),
             blame_value=f"{path}.valueQuantity.value",
             blame_unit=f"{path}.valueQuantity.{'code' if ucum else 'unit'}",
         )
     elif "valueCodeableConcept" in node:
-        concept = node["valueCodeableConcept"] or {}
-        code = _text(_get(concept, "coding", 0, "code"))
+        concept = _object(node, "valueCodeableConcept", f"{path}.valueCodeableConcept")
+        codings = _array(concept, "coding", f"{path}.valueCodeableConcept.coding")
+        code = _scalar(_get(codings, 0, "code"), f"{path}.valueCodeableConcept.coding[0].code")
         row.update(
-            value=code or _text(concept.get("text")),
+            value=code or _scalar(concept.get("text"), f"{path}.valueCodeableConcept.text"),
             unit="",
             blame_value=f"{path}.valueCodeableConcept" + (".coding[0].code" if code else ".text"),
         )
     else:
         key = next(k for k in node if k.startswith("value"))
-        row.update(value=_text(node[key]), unit="", blame_value=f"{path}.{key}")
+        row.update(value=_scalar(node[key], f"{path}.{key}"), unit="",
+                   blame_value=f"{path}.{key}")
     return row
 
 
@@ -484,22 +604,59 @@ def _unknown_code_reason(code) -> str:
     )
 
 
-def _is_aldesleukin(resource: dict) -> bool:
-    concept = resource.get("medicationCodeableConcept") or {}
-    names = [
-        _text(concept.get("text")),
-        *(_text(_get(c, "display")) for c in concept.get("coding") or []),
-        _text(_get(resource, "medicationReference", "display")),
-    ]
-    return any(drug in name.lower() for name in names for drug in ALDESLEUKIN_NAMES)
+def _medicine(resource: dict) -> str:
+    """"aldesleukin", "other", or the reason the medicine cannot be told.
+
+    Aldesleukin is a coding of ALDESLEUKIN_CODINGS or a name that begins with one of
+    ALDESLEUKIN_NAMES. A name that only mentions it ("ondansetron, premedication for
+    aldesleukin") is not taken for a dose, nor dropped unseen: it is a problem. So is a
+    medicine with neither a name nor a coding the monitor knows (an RxNorm code alone).
+    """
+    path = "MedicationAdministration.medicationCodeableConcept"
+    concept = _object(resource, "medicationCodeableConcept", path)
+    reference = _object(resource, "medicationReference", "MedicationAdministration."
+                                                          "medicationReference")
+    codings = _array(concept, "coding", f"{path}.coding")
+    pairs = set()
+    names = [_scalar(concept.get("text"), f"{path}.text"),
+             _scalar(reference.get("display"), "MedicationAdministration.medicationReference."
+                                               "display")]
+    for index, coding in enumerate(codings):
+        if not isinstance(coding, dict):
+            raise _Malformed(f"{path}.coding[{index}]",
+                             f"must be a JSON object, not {_json_kind(coding)}")
+        pairs.add((_scalar(coding.get("system"), f"{path}.coding[{index}].system"),
+                   _scalar(coding.get("code"), f"{path}.coding[{index}].code")))
+        names.append(_scalar(coding.get("display"), f"{path}.coding[{index}].display"))
+    names = [name for name in names if name]
+    if pairs & ALDESLEUKIN_CODINGS:
+        return "aldesleukin"
+    first_words = [(_WORDS.findall(name.lower()) or [""])[0] for name in names]
+    if any(word in ALDESLEUKIN_NAMES for word in first_words):
+        return "aldesleukin"
+    mentioning = [name for name in names
+                  if any(drug in name.lower() for drug in ALDESLEUKIN_NAMES)]
+    if mentioning:
+        return (f"the medicine reads '{mentioning[0]}': it mentions aldesleukin but is not "
+                "named as it, so the monitor cannot tell whether this is an aldesleukin dose "
+                "(name aldesleukin first, or code it as ATC L03AC01)")
+    if names:
+        return "other"
+    shown = ", ".join(f"{system or '(no system)'}|{code}" for system, code in sorted(pairs))
+    return (f"the medicine has no name and its coding ({shown or 'none'}) is not one the "
+            "monitor knows as aldesleukin: name it in medicationCodeableConcept.text, or code "
+            "it as ATC L03AC01")
 
 
 def _status_reason(resource: dict) -> str:
-    reason = _get(resource, "statusReason", 0) or {}
+    reasons = _array(resource, "statusReason", "MedicationAdministration.statusReason")
+    reason = reasons[0] if reasons and isinstance(reasons[0], dict) else {}
+    path = "MedicationAdministration.statusReason[0]"
+    codings = _array(reason, "coding", f"{path}.coding")
     return (
-        _text(reason.get("text"))
-        or _text(_get(reason, "coding", 0, "display"))
-        or _text(_get(reason, "coding", 0, "code"))
+        _scalar(reason.get("text"), f"{path}.text")
+        or _scalar(_get(codings, 0, "display"), f"{path}.coding[0].display")
+        or _scalar(_get(codings, 0, "code"), f"{path}.coding[0].code")
     )
 
 
@@ -513,9 +670,11 @@ def _has_skipped_code(resource: dict) -> bool:
 
 def _dose_per_kg(resource: dict) -> str:
     """``dosage.dose`` when it is per kilogram (the contract's unit); empty otherwise."""
-    dose = _get(resource, "dosage", "dose") or {}
-    unit = (_text(dose.get("code")) or _text(dose.get("unit"))).lower()
-    return _text(dose.get("value")) if unit.endswith("/kg") else ""
+    path = "MedicationAdministration.dosage"
+    dose = _object(_object(resource, "dosage", path), "dose", f"{path}.dose")
+    unit = (_scalar(dose.get("code"), f"{path}.dose.code")
+            or _scalar(dose.get("unit"), f"{path}.dose.unit")).lower()
+    return _scalar(dose.get("value"), f"{path}.dose.value") if unit.endswith("/kg") else ""
 
 
 def _parsed_time(text: str) -> pd.Timestamp | None:
