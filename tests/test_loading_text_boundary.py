@@ -90,3 +90,44 @@ def test_utf16_is_named_as_such():
     data = (HEADER + "\nP1,2026-03-02T00:00:00Z,sbp,100,mmHg\n").encode("utf-16")
     with pytest.raises(InputFileError, match="UTF-16 text, not UTF-8"):
         read_text_table("observations.csv", data, COLUMNS)
+
+
+# -- what reaches the readers at all --------------------------------------------------------
+
+
+def test_a_device_or_a_pipe_is_refused_without_reading_it(tmp_path):
+    import os
+
+    from dashboard.loading import load_ward
+
+    with pytest.raises(InputFileError, match="zero is not a regular file"):
+        load_ward("/dev/zero", "UTC")
+    fifo = tmp_path / "observations.csv"
+    os.mkfifo(fifo)  # nobody writes to it: a blocking read would wait for ever
+    with pytest.raises(InputFileError, match="observations.csv is not a regular file"):
+        load_ward(fifo, "UTC")
+
+
+def test_an_input_over_the_size_cap_is_refused(monkeypatch, tmp_path):
+    from dashboard import loading
+
+    monkeypatch.setattr(loading, "MAX_INPUT_BYTES", 100)
+    path = tmp_path / "ward.csv"
+    path.write_text(HEADER + "\n" + "\n".join(observation_lines(10)) + "\n")
+    with pytest.raises(InputFileError, match="ward.csv is larger than 0 MiB"):
+        loading.load_ward(path, "UTC")
+
+
+def test_two_files_differing_only_in_case_are_refused(tmp_path):
+    from dashboard.loading import InputFile, load_ward
+
+    same = [InputFile("observations.csv", b"x"), InputFile("Observations.csv", b"y")]
+    with pytest.raises(InputFileError, match="differ only in upper and lower case"):
+        load_ward(same, "UTC")
+
+
+def test_patients_csv_alone_is_not_taken_for_a_per_dose_sheet(fixtures):
+    from dashboard.loading import load_ward
+
+    with pytest.raises(InputFileError, match="patients.csv alone holds no doses"):
+        load_ward(fixtures / "good" / "three_csv" / "patients.csv", "UTC")

@@ -13,6 +13,8 @@ ones are kept in the import report, listed, never lost.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,8 @@ from dashboard.tables import ImportReport, WardData
 from dashboard.vocabulary import Vocabulary, load_vocabulary
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".json")
+#: The largest single input file read (a 200 MB ward export loads; /dev/zero does not).
+MAX_INPUT_BYTES = 1024 * 1024 * 1024
 
 __all__ = ["InputFile", "load_ward", "read_input_files"]
 
@@ -67,15 +71,38 @@ def read_input_files(source: Any) -> list[InputFile]:
             )
             if not files:
                 raise InputFileError(f"{path} holds no CSV, Excel or JSON file to read.")
-            return [InputFile(p.name, p.read_bytes()) for p in files]
+            return [InputFile(p.name, _read_regular_file(p)) for p in files]
         if not path.exists():
             raise InputFileError(f"{path} does not exist.")
-        return [InputFile(path.name, path.read_bytes())]
+        return [InputFile(path.name, _read_regular_file(path))]
     name = getattr(source, "name", None)
     if name is not None and (hasattr(source, "getvalue") or hasattr(source, "read")):
-        data = source.getvalue() if hasattr(source, "getvalue") else source.read()
-        return [InputFile(Path(str(name)).name, bytes(data))]
+        data = source.getvalue() if hasattr(source, "getvalue") else source.read(
+            MAX_INPUT_BYTES + 1)
+        return [InputFile(Path(str(name)).name, _within_cap(Path(str(name)).name, bytes(data)))]
     raise InputFileError(f"cannot read {source!r}: give a file, a folder or an uploaded file.")
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """A file's bytes, only from a regular file of at most MAX_INPUT_BYTES: a device
+    (/dev/zero), a pipe or a socket would exhaust memory or block a thread for ever."""
+    try:
+        with open(path, "rb", opener=lambda name, flags: os.open(
+                name, flags | os.O_NONBLOCK)) as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise InputFileError(f"{path.name} is not a regular file (a device, a pipe or "
+                                     "a socket): give a file saved on disk.")
+            return _within_cap(path.name, handle.read(MAX_INPUT_BYTES + 1))
+    except OSError as error:
+        raise InputFileError(f"{path.name} cannot be read ({error.strerror}).") from None
+
+
+def _within_cap(name: str, data: bytes) -> bytes:
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputFileError(f"{name} is larger than {MAX_INPUT_BYTES // 2**20:,} MiB, the "
+                             "largest input this monitor reads: split it (by patient or date).")
+    return data
 
 
 def read_raw_tables(files: list[InputFile]) -> RawTables:
@@ -84,6 +111,18 @@ def read_raw_tables(files: list[InputFile]) -> RawTables:
     if unsupported:
         raise InputFileError(
             f"{', '.join(unsupported)}: not a CSV, Excel (.xlsx) or FHIR bundle (.json) file."
+        )
+    names = [f.name.lower() for f in files]
+    clashing = sorted({f.name for f in files if names.count(f.name.lower()) > 1})
+    if clashing:
+        raise InputFileError(
+            f"{', '.join(clashing)} differ only in upper and lower case: which one is meant? "
+            "Keep one of them."
+        )
+    if names == ["patients.csv"]:
+        raise InputFileError(
+            "patients.csv alone holds no doses or observations: give doses.csv and "
+            "observations.csv with it (or a per-dose sheet beside it)."
         )
     if is_csv_set(files):
         raw = read_csv_set(files)
