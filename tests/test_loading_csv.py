@@ -308,3 +308,25 @@ def test_the_same_reading_in_two_units_is_one_reading(tmp_path):
     ward = load_ward(folder, WARD_ZONE)
     assert len(ward.observations) == 1
     assert ward.report.merged_duplicates == 1
+
+
+def test_one_reading_typed_in_two_units_is_merged_within_the_precision_typed(tmp_path):
+    # 212 umol/L = 2.3982 mg/dL: typed as 2.398 mg/dL it is the same reading; 2.5 is not.
+    folder = _ward_with_observations(tmp_path, [
+        "P002,2026-03-02T06:00:00-05:00,creatinine,212,umol/L",
+        "P002,2026-03-02T06:00:00-05:00,creatinine,2.398,mg/dL",
+    ])
+    ward = load_ward(folder, WARD_ZONE)
+    assert len(ward.observations) == 1
+    assert ward.observations["recorded_value"].tolist() == ["212"]  # the first row is kept
+    assert ward.report.merged_duplicates == 1
+    folder = _ward_with_observations(tmp_path, [
+        "P002,2026-03-02T06:00:00-05:00,creatinine,212,umol/L",
+        "P002,2026-03-02T06:00:00-05:00,creatinine,2.5,mg/dL",
+    ])
+    with pytest.raises(DataValidationError) as caught:
+        load_ward(folder, WARD_ZONE)
+    assert [p.reason for p in caught.value.problems] == [
+        "creatinine 212 umol/L conflicts with a different value at the same time in row 3",
+        "creatinine 2.5 mg/dL conflicts with a different value at the same time in row 2",
+    ]

@@ -494,6 +494,9 @@ def validate_observations(
             ),
         )
 
+    # Half a unit of the last digit typed, in the canonical unit: 212 umol/L says the value
+    # to within 0.5 umol/L (0.0057 mg/dL), so 2.398 mg/dL at the same time is the same reading.
+    typed_precision = per_distinct(value_text, _half_last_digit).to_numpy() * np.abs(scale)
     merged = _merge_duplicates(
         checker,
         ids,
@@ -502,6 +505,7 @@ def validate_observations(
         canonical.where(is_numeric),
         pd.Series(code_text.cat.codes.to_numpy(), index=code_text.index).where(is_categorical, -1),
         vocabulary,
+        pd.Series(typed_precision, index=canonical.index),
     )
     frame = pd.DataFrame(
         {
@@ -565,6 +569,13 @@ def _range_reason(
     )
 
 
+def _half_last_digit(texts: pd.Series) -> pd.Series:
+    """Half a unit of the last digit of typed numbers ("2.398" -> 0.0005; "212" -> 0.5)."""
+    mantissa = texts.astype(str).str.strip().str.lower().str.split("e").str[0]
+    decimals = mantissa.str.extract(r"\.(\d*)", expand=False).fillna("").str.len()
+    return 0.5 * 10.0 ** -decimals.astype(float)
+
+
 def _merge_duplicates(
     checker: _Checker,
     ids: pd.Series,
@@ -573,12 +584,15 @@ def _merge_duplicates(
     values: pd.Series,
     code_keys: pd.Series,
     vocabulary: Vocabulary,
+    precision: pd.Series | None = None,
 ) -> np.ndarray:
     """Merge identical rows (counted); refuse the same time and parameter with two values.
 
     Returns the mask of rows merged into an earlier identical one. Comparison is on
-    canonical values, so 212 umol/L and 2.398 mg/dL charted at the same time are one
-    reading. Multi-valued parameters (events) may have several codes at one time.
+    canonical values, within the precision each was typed to (``precision``, canonical
+    units): 212 umol/L and 2.398 mg/dL charted at the same time are one reading, 212 umol/L
+    and 2.5 mg/dL are two. Multi-valued parameters (events) may have several codes at one
+    time.
     """
     usable = ~checker.failed & times.notna().to_numpy()
     merged = np.zeros(len(checker.raw), dtype=bool)
@@ -611,6 +625,16 @@ def _merge_duplicates(
         index=rows[shared],
     ).sort_index()  # file order: the first row of a duplicate is the one kept
     identical = moments.duplicated(keep="first")
+    if precision is not None:
+        # Numeric readings of one moment that all agree within the coarser typed precision
+        # are one reading written twice (two units): merged like identical rows.
+        numeric = moments.assign(precision=precision.to_numpy()[moments.index])
+        numeric = numeric[numeric["value"].notna()]
+        spread = numeric.groupby(["slot", "time"])["value"].transform(lambda v: v.max() - v.min())
+        allowed = numeric.groupby(["slot", "time"])["precision"].transform("max")
+        same = (spread <= allowed + 1e-12) & numeric.duplicated(["slot", "time"], keep="first")
+        identical |= pd.Series(moments.index.isin(numeric.index[same.to_numpy()]),
+                               index=moments.index)
     merged[moments.index[identical.to_numpy()]] = True
 
     multi = [p.name for p in vocabulary.parameters.values() if p.multi_valued]
