@@ -91,3 +91,31 @@ def support_parts(support: Support | None, timezone: str | None = None,
 def support_line(support: Support | None, timezone: str | None = None,
                  at: pd.Timestamp | None = None) -> str:
     return " · ".join(support_parts(support, timezone, at))
+
+
+#: Short names for the ward row, where width is scarce (the card and the CLI say it in full).
+SHORT_NAMES = {"creatinine": "Cr", "weight_gain": "wt", "urine": "urine"}
+
+
+def support_short(support: Support | None) -> str:
+    """The support line for a ward row: pressors first, then what is charted, compactly
+    ("phenylephrine 1.50 µg/kg/min · nasal cannula 2.0 L/min · urine 0.25 mL/kg/h ·
+    wt +6.4% · Cr 2.66 mg/dL KDIGO stage 2")."""
+    if support is None:
+        return "support: not computed"
+    parts = [f"{i.parameter} {format_quantity(i.parameter, i.value, i.unit)}"
+             for i in support.of_kind("vasopressor")] or ["no pressor"]
+    oxygen = [format_quantity(i.parameter, i.value, i.unit) for i in support.of_kind("oxygen")
+              if i.value is not None]
+    if oxygen:
+        parts.append(" ".join(oxygen))
+    for item in support.items:
+        if item.kind not in SHORT_NAMES or item.value is None:
+            continue
+        text = format_quantity(item.parameter, item.value, item.unit)
+        if item.kind == "weight_gain" and item.value > 0:
+            text = "+" + text
+        if item.kind == "creatinine" and item.note:
+            text += f" {item.note}"
+        parts.append(f"{SHORT_NAMES[item.kind]} {text}")
+    return " · ".join(parts)

@@ -24,7 +24,7 @@ from dashboard.views.clock import format_age, format_clock, format_until
 from dashboard.views.dose_card import refused_text, stricter_text
 from dashboard.views.findings import DECIDING, parameter_words, top_reasons, watch_words
 from dashboard.views.statuses import display_status, status_look, ward_rank
-from dashboard.views.support import support_line
+from dashboard.views.support import support_line, support_short
 
 #: Parameters summarised on the ward list (design.md: the key trends on rounds).
 SUMMARY_PARAMETERS = ("sbp", "creatinine", "weight", "mental_status")
@@ -33,11 +33,11 @@ SUMMARY_PARAMETERS = ("sbp", "creatinine", "weight", "mental_status")
 #: the verdict and why, who and when, and the support in progress.
 WARD_COLUMNS = [
     "Status", "Bed", "Patient", "Dose", "Next dose due", "Reasons", "Support",
-    "Deciding values",
 ]
 #: The rest, on a wider screen or on request.
 MORE_COLUMNS = [
-    "Valid until", "Stricter elsewhere", "SBP", "Urine", "Creatinine", "Weight gain",
+    "Deciding values", "Valid until", "Stricter elsewhere", "Support in full", "SBP",
+    "Urine", "Creatinine", "Weight gain",
     "Mental status", "Given / held (cycle)", "Protocol", "Indication",
 ]
 
@@ -140,7 +140,8 @@ def ward_rows(ward: WardData, assessments: list[DoseAssessment],
             "Dose": _dose_text(assessment, protocol),
             "Next dose due": _due_text(assessment, at, timezone),
             "Reasons": _reason_text(assessment, titles, protocol, refused.get(pid, 0)),
-            "Support": support_line(support.get(pid)),
+            "Support": support_short(support.get(pid)),
+            "Support in full": support_line(support.get(pid)),
             "Deciding values": _deciding_text(validity.get(pid), at),
             "Valid until": _valid_text(validity.get(pid), at, timezone),
             "Stricter elsewhere": stricter_text(stricter.get(pid), timezone, at) or "—",
