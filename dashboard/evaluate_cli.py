@@ -20,11 +20,18 @@ import pandas as pd
 
 from dashboard.assessment import assess_course, assess_next_doses
 from dashboard.assessment.results import DoseAssessment, Finding
+from dashboard.assessment.stricter import assess_other_protocols, stricter_notes
+from dashboard.assessment.support import Support, support_in_progress
+from dashboard.assessment.validity import Validity, ward_validity
 from dashboard.display import local_text, local_time
 from dashboard.errors import MonitorUserError
 from dashboard.loading import load_ward
-from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol
+from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol, shipped_protocol_ids
 from dashboard.settings import WardSettings, validate_timezone
+from dashboard.views.dose_card import headline, stricter_text, validity_text
+from dashboard.views.findings import finding_value
+from dashboard.views.statuses import display_status, status_look
+from dashboard.views.support import support_line
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -103,15 +110,64 @@ def run_evaluate(args: argparse.Namespace) -> int:
         without_doses = []
     shown = protocol or load_protocol(None)
     protocols_used = sorted({a.protocol_id for a in assessments})
+    extras = None if args.course else section9(ward, assessments, evaluated_at,
+                                               with_stricter=args.format == "table")
     if args.format == "table":  # for a person: ward-local times
         output = render_table(assessments, shown, evaluated_at, args.course, protocols_used,
-                              without_doses=without_doses, timezone=timezone)
-    else:  # for programs: UTC, as the data contract writes it
-        output = {"json": render_json, "csv": render_csv}[args.format](
-            assessments, shown, evaluated_at, args.course, protocols_used,
-            without_doses=without_doses)
+                              without_doses=without_doses, timezone=timezone, extras=extras)
+    elif args.format == "json":  # for programs: UTC, as the data contract writes it
+        output = render_json(assessments, shown, evaluated_at, args.course, protocols_used,
+                             without_doses=without_doses, extras=extras)
+    else:
+        output = render_csv(assessments, shown, evaluated_at, args.course, protocols_used,
+                            without_doses=without_doses)
     sys.stdout.write(output)
     return EXIT_OK
+
+
+# --------------------------------------------------------------------------- section 9
+
+
+def section9(ward, assessments: list[DoseAssessment], at: pd.Timestamp,
+             with_stricter: bool = True) -> dict:
+    """What criteria.md section 9 adds to each patient's verdict: support in progress,
+    validity, and (for a person) another shipped protocol's stricter status."""
+    protocols = {pid: load_protocol(pid) for pid in {a.protocol_id for a in assessments}}
+    by_patient = {str(a.patient_id): protocols[a.protocol_id] for a in assessments}
+    support = support_in_progress(ward, at, by_patient,
+                                  {str(a.patient_id): a.findings for a in assessments})
+    validity = ward_validity(assessments, protocols, ward.observations, at)
+    stricter = {}
+    if with_stricter:
+        others = [load_protocol(pid) for pid in shipped_protocol_ids()]
+        stricter = stricter_notes(assessments, assess_other_protocols(ward, at, others))
+    return {"protocols": protocols, "support": support, "validity": validity,
+            "stricter": stricter, "refused": ward.refused_by_patient()}
+
+
+def support_json(support: Support | None) -> list[dict]:
+    """The support items of data-contract section 5: value, unit (UCUM), time."""
+    if support is None:
+        return []
+    items = []
+    for item in support.items:
+        entry = {"kind": item.kind, "parameter": item.parameter,
+                 "value": _json_value(item.value), "unit": item.unit, "time": _iso(item.time)}
+        if item.hours is not None:
+            entry["hours"] = _json_value(float(item.hours))
+        if item.ratio is not None:
+            entry["ratio_to_baseline"] = item.ratio
+        if item.threshold:
+            entry["thresholds"] = [{"outcome": o, "op": op, "value": _json_value(v),
+                                    "unit": item.unit} for o, op, v in item.threshold]
+        if item.note:
+            entry["note"] = item.note
+        items.append(entry)
+    return items
+
+
+def _validity_json(validity: Validity | None) -> str | None:
+    return None if validity is None else _iso(validity.until)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -157,7 +213,7 @@ def _dose_json(assessment: DoseAssessment) -> dict | None:
 
 def document(assessments: list[DoseAssessment], protocol: Protocol,
              evaluated_at: pd.Timestamp, course: bool, protocols_used: list[str],
-             without_doses: list[str] = ()) -> dict:
+             without_doses: list[str] = (), extras: dict | None = None) -> dict:
     """The JSON document of data-contract section 5 (with a few extra keys: each patient's
     protocol, and per finding interpretation, detail, restart and system)."""
     patients: dict[str, dict] = {}
@@ -172,6 +228,15 @@ def document(assessments: list[DoseAssessment], protocol: Protocol,
         else:
             entry.update({"next_dose": _dose_json(assessment), "status": assessment.status,
                           "findings": findings})
+            if extras is not None:
+                pid = str(assessment.patient_id)
+                validity = extras["validity"].get(pid)
+                entry["valid_until"] = _validity_json(validity)
+                if validity is not None and validity.recheck:
+                    entry["recheck"] = validity.recheck
+                entry["support"] = support_json(extras["support"].get(pid))
+                if extras["refused"].get(pid):
+                    entry["refused_rows"] = extras["refused"][pid]
     for patient_id in without_doses:  # --course: no dose recorded, an empty course
         patients.setdefault(patient_id, {"patient_id": patient_id, "doses": []})
     return {
@@ -183,9 +248,9 @@ def document(assessments: list[DoseAssessment], protocol: Protocol,
 
 
 def render_json(assessments, protocol, evaluated_at, course, protocols_used,
-                without_doses=()) -> str:
+                without_doses=(), extras: dict | None = None) -> str:
     return json.dumps(document(assessments, protocol, evaluated_at, course, protocols_used,
-                               without_doses), indent=2, ensure_ascii=False) + "\n"
+                               without_doses, extras), indent=2, ensure_ascii=False) + "\n"
 
 
 # --------------------------------------------------------------------------- CSV
@@ -214,21 +279,16 @@ def render_csv(assessments, protocol, evaluated_at, course, protocols_used,
 
 # --------------------------------------------------------------------------- table
 
-STATUS_WORDS = {
-    "discontinue": "DISCONTINUE", "stop_cycle": "STOP CYCLE", "cycle_complete": "CYCLE COMPLETE",
-    "hold": "HOLD", "incomplete": "INCOMPLETE", "clear": "clear", "no_dose_due": "no dose due",
-}
-
-
-def _finding_line(finding: Finding, timezone: str) -> str:
-    value = _json_value(finding.value)
-    if isinstance(value, float):
-        value = f"{value:.4g}"
-    shown = "no value" if value is None else f"{value}{' ' + finding.unit if finding.unit else ''}"
+def _finding_line(finding: Finding, timezone: str, titles: dict[str, str]) -> str:
+    look = status_look(finding.outcome) if finding.outcome not in (
+        "resolved", "watch", "info", "discontinue", "stop_cycle") else None
+    word = look.word if look is not None else finding.outcome.replace("_", " ").upper()
+    shown = finding_value(finding)
     when = f" at {local_time(finding.time, timezone, False)}" if finding.time is not None else ""
     flag = " [interpretation]" if finding.interpretation else ""
-    line = f"    {finding.outcome:<11} {finding.criterion:<24} {shown}{when}: {finding.rule}{flag}"
-    extra = []
+    title = titles.get(finding.criterion, finding.criterion)
+    line = f"    {word:<11} {title}: {shown}{when}"
+    extra = [f"      rule: {finding.rule}{flag}"]
     if finding.detail:
         extra.append(f"      {local_text(finding.detail, timezone)}")
     extra.append(f"      source: {finding.source}")
@@ -236,7 +296,7 @@ def _finding_line(finding: Finding, timezone: str) -> str:
 
 
 def render_table(assessments, protocol, evaluated_at, course, protocols_used,
-                 without_doses=(), timezone: str = "UTC") -> str:
+                 without_doses=(), timezone: str = "UTC", extras: dict | None = None) -> str:
     lines = [f"Protocol: {protocol.id} ({protocol.title})"
              + (f"; per patient: {', '.join(protocols_used)}" if protocols_used != [protocol.id]
                 else ""),
@@ -248,16 +308,44 @@ def render_table(assessments, protocol, evaluated_at, course, protocols_used,
     else:
         lines.append(f"{'patient':<10} {'cycle':>5} {'dose':>4}  {'scheduled':<16}  status")
     lines.append("-" * 72)
+    titles_of: dict[str, dict[str, str]] = {}
     for assessment in assessments:
+        if assessment.protocol_id not in titles_of:
+            try:
+                titles_of[assessment.protocol_id] = {
+                    c.id: c.title for c in load_protocol(assessment.protocol_id).criteria}
+            except MonitorUserError:  # a site's file given by path: ids are still shown
+                titles_of[assessment.protocol_id] = {
+                    c.id: c.title for c in protocol.criteria}
+        titles = titles_of[assessment.protocol_id]
         cycle = str(assessment.cycle) if assessment.cycle is not None else "-"
         number = str(assessment.dose_number) if assessment.dose_number is not None else "-"
         head = (f"{assessment.patient_id:<10} {cycle:>5} {number:>4}  "
                 f"{local_time(assessment.scheduled_time, timezone, False):<16}  ")
         if course:
             head += f"{assessment.recorded_status or '-':<9}  "
-        head += STATUS_WORDS.get(assessment.status, assessment.status)
-        lines.append(head)
-        lines.extend(_finding_line(finding, timezone) for finding in assessment.findings)
+            head += status_look(assessment.status).word
+            lines.append(head)
+        else:
+            at = pd.Timestamp(assessment.assessed_at)
+            lines.append(head + headline(assessment, at, timezone, titles))
+            if extras is not None:
+                pid = str(assessment.patient_id)
+                if extras["refused"].get(pid):
+                    lines.append(f"    ! {extras['refused'][pid]} row(s) refused for this "
+                                 "patient: the data are partial")
+                lines.append(f"    support: {support_line(extras['support'].get(pid))}")
+                shown = display_status(assessment.status,
+                                       [f.outcome for f in assessment.findings])
+                valid, _ = validity_text(extras["validity"].get(pid), shown, assessment,
+                                         at, timezone)
+                if valid:
+                    lines.append(f"    {valid}")
+                note = stricter_text(extras["stricter"].get(pid), timezone, at)
+                if note:
+                    lines.append(f"    stricter elsewhere: {note}")
+        lines.extend(_finding_line(finding, timezone, titles)
+                     for finding in assessment.findings)
     lines.extend(f"{patient_id:<10} no doses recorded" for patient_id in without_doses)
     lines.append("")
     lines.append("Support for a clinician's decision; it does not make it. Check every finding's "

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.views.findings import display_unit
+from dashboard.quantities import display_unit
 from dashboard.views.statuses import OKABE_ITO, finding_look
 from dashboard.views.thresholds import URINE_RATE, WEIGHT_GAIN, Threshold
 from dashboard.views.trends import VASOPRESSORS, Series, TrendData

@@ -94,6 +94,17 @@ class WardData:
     observations: pd.DataFrame
     report: ImportReport = field(default_factory=ImportReport)
 
+    def refused_by_patient(self) -> dict[str, int]:
+        """How many rows were refused for each patient (criteria.md 9.7: partial data is
+        loud). Rows whose patient could not be read are not counted here; the import
+        report lists them."""
+        refused = self.report.refused_rows
+        if refused is None or refused.empty or "patient_id" not in refused:
+            return {}
+        ids = refused["patient_id"].astype("string").str.strip()
+        ids = ids[ids.notna() & (ids != "")]
+        return {str(pid): int(n) for pid, n in ids.value_counts(sort=False).items()}
+
     def counts(self) -> dict[str, int]:
         return {
             "patients": len(self.patients),

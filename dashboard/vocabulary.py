@@ -48,6 +48,9 @@ class Parameter:
     plausible: tuple[float, float] | None = None
     codes: tuple[str, ...] = ()
     multi_valued: bool = False
+    decimals: int | None = None  # display resolution (criteria.md 9.6); numeric only
+    group: str | None = None  # e.g. "vasopressor": the infusions the support line lists
+    words: dict[str, str] = field(default_factory=dict, compare=False)  # code -> words
     _by_key: dict[str, UnitConversion] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -96,9 +99,13 @@ def unit_keys(units: pd.Series) -> pd.Series:
 class Vocabulary:
     """All parameters, looked up by name."""
 
-    def __init__(self, parameters: dict[str, Parameter], source: Path):
+    def __init__(self, parameters: dict[str, Parameter], source: Path,
+                 display_units: dict[str, str] | None = None,
+                 derived_decimals: dict[str, int] | None = None):
         self.parameters = parameters
         self.source = source
+        self.display_units = dict(display_units or {})  # UCUM code -> as a ward writes it
+        self.derived_decimals = dict(derived_decimals or {})  # derived unit -> decimals
 
     def __contains__(self, name: str) -> bool:
         return name in self.parameters
@@ -173,17 +180,76 @@ def _parse(raw: dict, source: Path) -> dict[str, Parameter]:
             plausible=(float(plausible[0]), float(plausible[1])) if plausible else None,
             codes=tuple(spec.get("codes", [])),
             multi_valued=bool(spec.get("multi_valued", False)),
+            **_display_fields(name, spec, source),
         )
         parameter._by_key.update({unit_key(u.spelling): u for u in units})
         parameters[name] = parameter
     return parameters
 
 
+GROUPS = ("vasopressor",)
+MAX_DECIMALS = 4
+
+
+def _decimals(raw, where: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_DECIMALS:
+        raise ValueError(f"{where}: must be a whole number from 0 to {MAX_DECIMALS}, "
+                         f"not {raw!r}")
+    return raw
+
+
+def _display_fields(name: str, spec: dict, source: Path) -> dict:
+    """The display fields of one parameter, read strictly: a precision or a word that is
+    wrong would show a wrong value on every screen."""
+    fields: dict = {}
+    if "decimals" in spec:
+        if not spec.get("unit"):
+            raise ValueError(f"{source}: {name}.decimals: a categorical parameter has no "
+                             "precision")
+        fields["decimals"] = _decimals(spec["decimals"], f"{source}: {name}.decimals")
+    elif spec.get("unit"):
+        raise ValueError(f"{source}: {name}.decimals: missing (every numeric parameter "
+                         "has one display precision)")
+    if "group" in spec:
+        if spec["group"] not in GROUPS:
+            raise ValueError(f"{source}: {name}.group: '{spec['group']}' is not one of "
+                             f"{', '.join(GROUPS)}")
+        fields["group"] = spec["group"]
+    if "words" in spec:
+        words = spec["words"]
+        codes = list(spec.get("codes") or [])
+        if not isinstance(words, dict):
+            raise ValueError(f"{source}: {name}.words: must be a mapping code -> words")
+        for code, text in words.items():
+            if code not in codes:
+                raise ValueError(f"{source}: {name}.words.{code}: not a code of {name}")
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"{source}: {name}.words.{code}: must be non-empty text")
+        missing = [code for code in codes if code not in words]
+        if missing:
+            raise ValueError(f"{source}: {name}.words: no words for {', '.join(missing)}")
+        fields["words"] = {str(code): text.strip() for code, text in words.items()}
+    return fields
+
+
+def _display_units(raw: dict, source: Path) -> tuple[dict[str, str], dict[str, int]]:
+    units = raw.get("display_units") or {}
+    derived = raw.get("derived_units") or {}
+    if not isinstance(units, dict) or not isinstance(derived, dict):
+        raise ValueError(f"{source}: display_units and derived_units must be mappings")
+    decimals = {}
+    for unit, spec in derived.items():
+        if not isinstance(spec, dict) or set(spec) != {"decimals"}:
+            raise ValueError(f"{source}: derived_units.{unit}: must be {{decimals: N}}")
+        decimals[str(unit)] = _decimals(spec["decimals"], f"{source}: derived_units.{unit}")
+    return {str(k): str(v) for k, v in units.items()}, decimals
+
+
 @lru_cache(maxsize=4)
 def load_vocabulary(path: Path = VOCABULARY_FILE) -> Vocabulary:
     with open(path, encoding="utf-8") as handle:
         raw = yaml.safe_load(handle)
-    return Vocabulary(_parse(raw, path), path)
+    return Vocabulary(_parse(raw, path), path, *_display_units(raw, path))
 
 
 def convert_to_canonical(

@@ -82,8 +82,10 @@ def test_ward_lists_every_demo_patient_most_severe_first():
     _no_exceptions(at)
     table = at.dataframe(key="ward_table").value
     assert len(table) == 9
-    ranks = ["DISCONTINUE", "STOP CYCLE", "CYCLE COMPLETE", "HOLD", "INCOMPLETE", "CLEAR",
-             "NO DOSE DUE"]
+    # The words of criteria.md 9.1 and 9.2: a clear verdict with an early warning sorts
+    # above a plain clear.
+    ranks = ["DISCONTINUED", "CYCLE STOPPED", "CYCLE COMPLETE", "HOLD", "INCOMPLETE",
+             "CLEAR · WATCH", "CLEAR", "NO DOSE DUE"]
     ended = {STATUS_LOOKS["discontinue"].icon: 0, STATUS_LOOKS["stop_cycle"].icon: 1}
 
     def rank(status: str, reasons: str) -> int:
@@ -151,7 +153,7 @@ def test_missing_data_reads_incomplete_with_the_parameter_named(small_ward):
     ward.run()
     table = ward.dataframe(key="ward_table").value.set_index("patient_id")
     assert "INCOMPLETE" in table.loc["P1", "Status"]
-    assert "mental_status" in table.loc["P1", "Reasons"]
+    assert "mental status" in table.loc["P1", "Reasons"]  # words, not the code (9.6)
 
 
 def test_switching_the_ward_protocol(small_ward):
@@ -288,3 +290,47 @@ def test_patient_tabs_trends_checklist_and_timeline(small_ward):
     grid = _table(at, "Assessed status")
     assert list(grid["Dose"]) == ["C1 D1", "C1 D2", "C1 D3"]
     assert list(grid["Recorded"]) == ["given", "given", "scheduled"]
+
+
+def _demo_patient(patient_id: str) -> AppTest:
+    at = _app()
+    at.query_params["patient"] = patient_id
+    at = _goto(at, "screens/patient.py")
+    at.run()
+    _no_exceptions(at)
+    return at
+
+
+def test_demo_02_on_a_pressor_is_clear_with_watch_and_says_so_on_the_ward():
+    at = _app()
+    at.run()
+    _no_exceptions(at)
+    table = at.dataframe(key="ward_table").value.set_index("patient_id")
+    row = table.loc["DEMO-02"]
+    assert "CLEAR · WATCH" in row["Status"]
+    assert "KDIGO stage 2" in row["Reasons"]
+    assert "phenylephrine 1.50 µg/kg/min" in row["Support"]
+    assert "KDIGO stage 2" in row["Support"]
+    assert "cwg-consensus-2014 would say CYCLE STOPPED" in row["Stricter elsewhere"]
+    # he sorts above the patient who only has an early warning, below holds/incomplete
+    order = list(table.index)
+    assert order.index("DEMO-05") < order.index("DEMO-02") < order.index("DEMO-09")
+
+
+def test_demo_02_card_shows_watch_pressor_stage_and_the_consensus_note():
+    card = _card(_demo_patient("DEMO-02"))
+    assert "CLEAR · WATCH" in card
+    assert "Watch:" in card and "creatinine KDIGO stage 2" in card
+    assert "phenylephrine 1.50 µg/kg/min" in card
+    assert "cwg-consensus-2014 would say CYCLE STOPPED: Phenylephrine requirement" in card
+    assert "<details" not in card  # nothing folded away
+
+
+def test_demo_04_is_discontinued_on_the_ward_and_the_card():
+    at = _app()
+    at.run()
+    table = at.dataframe(key="ward_table").value.set_index("patient_id")
+    assert "DISCONTINUED" in table.loc["DEMO-04", "Status"]
+    card = _card(_demo_patient("DEMO-04"))
+    assert "DISCONTINUED" in card and "no further IL-2 this course" in card
+    assert "sustained VT" in card and "NO DOSE DUE" not in card

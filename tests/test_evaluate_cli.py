@@ -199,3 +199,25 @@ def test_the_table_for_a_person_shows_ward_local_times(capsys):
     assert "times below in America/New_York" in out
     assert "2026-03-04 12:21" in out  # DEMO-01's sbp 74, charted 17:21 UTC
     assert " UTC" not in out.split("\n", 2)[2]  # no UTC stamp left below the header
+
+
+def test_json_carries_valid_until_and_support(ward_folder):
+    """data-contract section 5: per patient valid_until (UTC) and support items with value,
+    unit (UCUM) and time."""
+    _, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00")
+    document = json.loads(out)
+    for entry in document["patients"]:
+        assert "valid_until" in entry
+        if entry["valid_until"] is not None:
+            assert entry["valid_until"].endswith("+00:00")
+        kinds = {item["kind"] for item in entry["support"]}
+        assert {"urine", "weight_gain", "creatinine", "oxygen"} <= kinds
+        for item in entry["support"]:
+            assert {"value", "unit", "time"} <= set(item)
+        urine = next(i for i in entry["support"] if i["kind"] == "urine")
+        assert urine["unit"] == "mL/kg/h"
+
+
+def test_table_says_words_and_support(ward_folder):
+    _, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00", "--format", "table")
+    assert "support:" in out and "mm[Hg]" not in out.split("rule:")[0]

@@ -69,9 +69,9 @@ def test_ward_rows_worst_first_and_missing_says_so():
     assert p1["SBP"] == "no value" and p1["Creatinine"] == "no value"
     assert p1["Urine"] == "none charted"
     p2 = rows.set_index("patient_id").loc["P2"]
-    assert p2["Creatinine"].startswith("1.5 ↑ from 1.2")
+    assert p2["Creatinine"].startswith("1.50 mg/dL ↑ from 1.20")
     assert p2["Dose"] == "C1 D3/14"
-    assert "hypotension" in p2["Reasons"]
+    assert "Hypotension: sbp 84 mmHg" in p2["Reasons"]  # titles and words (9.6)
 
 
 def test_protocol_choice_override_beats_ward_choice():
@@ -111,4 +111,4 @@ def test_a_course_ended_by_a_criterion_sorts_above_clear_patients():
     rows = ward_rows(data, assessments, {"proleukin-label": load_protocol("proleukin-label")},
                      AT, ZONE)
     assert list(rows["patient_id"]) == ["P2", "P1"]
-    assert "ventricular_tachycardia" in rows.set_index("patient_id").loc["P2", "Reasons"]
+    assert "Sustained ventricular tachycardia" in rows.set_index("patient_id").loc["P2", "Reasons"]

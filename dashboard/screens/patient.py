@@ -9,6 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.assessment import DoseAssessment
+from dashboard.assessment.support import support_in_progress
+from dashboard.assessment.validity import ward_validity
 from dashboard.errors import MonitorUserError
 from dashboard.protocols import Protocol
 from dashboard.ui import common, data, state
@@ -72,23 +74,44 @@ def _finding_html(line: FindingLine) -> str:
             f"<span style='color:#444'>Source: {html.escape(line.source)}</span>{detail}</li>")
 
 
+def _line(label: str, text: str, strong: bool = False) -> str:
+    body = f"<b>{html.escape(text)}</b>" if strong else html.escape(text)
+    return (f"<div style='margin-top:0.25rem'><b>{html.escape(label)}</b> {body}</div>")
+
+
 def _card(card: DoseCard) -> None:
     # One st.html block, not several st.markdown calls: the card is the page's first
-    # answer, and raw HTML skips the browser's markdown parsing.
+    # answer, and raw HTML skips the browser's markdown parsing. Nothing the decision needs
+    # is folded away (criteria.md 9.2): early warnings, support, validity, other protocols.
     look = card.look
     rest = card.headline.removeprefix(look.word).lstrip(": ")
     parts = [
         f'<div data-testid="dose-card" style="border-left:0.6rem solid {look.colour};'
         f'padding:0.4rem 0.8rem;background:#FAFAFA;border-radius:0.3rem">'
-        f'<div style="font-size:1.55rem;font-weight:700;line-height:1.3">'
+        f'<div style="font-size:1.45rem;font-weight:700;line-height:1.3">'
         f'<span style="background:{look.colour};color:{look.ink};padding:0 0.4rem;'
         f'border-radius:0.25rem;border:1px solid #00000055">{html.escape(look.icon)} '
-        f'{html.escape(look.word)}</span> {html.escape(rest)}</div>'
-        f'<div style="margin-top:0.2rem">{html.escape(card.meaning)}</div>'
-        f'<div style="color:#444;font-size:0.9rem">Assessed {html.escape(card.as_of)} · '
-        f'protocol {html.escape(card.protocol)}'
+        f'{html.escape(look.word)}</span> {html.escape(rest)}</div>']
+    if card.refused:
+        parts.append(f"<div style='margin-top:0.25rem;color:#8B0000;font-weight:700'>"
+                     f"⚠ Partial data: {html.escape(card.refused)}; the verdict may miss "
+                     f"them (see the Import page).</div>")
+    if card.watch_text:
+        parts.append(_line("◔ Watch:", card.watch_text, strong=True))
+    parts.append(f'<div style="margin-top:0.2rem">{html.escape(card.meaning)}</div>')
+    if card.support:
+        parts.append(_line("Support in progress:", " · ".join(card.support)))
+    if card.validity:
+        parts.append(_line("Valid:", card.validity, strong=card.recheck is not None))
+    if card.stricter:
+        parts.append(_line("Stricter elsewhere:", card.stricter
+                           + " (the status above stays this patient's protocol's)"))
+    parts.append(
+        f'<div style="color:#444;font-size:0.9rem;margin-top:0.2rem">Assessed '
+        f'{html.escape(card.as_of)} · protocol {html.escape(card.protocol)}'
+        + (f" · {html.escape(card.deciding_age)}" if card.deciding_age else "")
         + (f" · recorded: <b>{html.escape(card.recorded)}</b>" if card.recorded else "")
-        + "</div></div>"]
+        + "</div></div>")
     if card.reasons:
         parts.append(_section("Why", [_finding_html(x) for x in card.reasons]))
     if card.missing:
@@ -97,11 +120,13 @@ def _card(card: DoseCard) -> None:
     if card.restart_unmet:
         parts.append(_section("Before this dose can be given, still needed",
                               [f"<li>{html.escape(x)}</li>" for x in card.restart_unmet]))
-    st.html("".join(parts))
+    if card.watch:
+        parts.append(_section("Early warnings (do not change the status; look at them)",
+                              [_finding_html(x) for x in card.watch]))
     if card.notes:
-        with st.expander(f"Also noted ({len(card.notes)}): resolved, early warnings, "
-                         "information; these do not change the status"):
-            st.html("<ul>" + "".join(_finding_html(x) for x in card.notes) + "</ul>")
+        parts.append(_section("Also noted (resolved, information; do not change the status)",
+                              [_finding_html(x) for x in card.notes]))
+    st.html("".join(parts))
     common.support_note()
 
 
@@ -122,7 +147,15 @@ def patient_panel(patient_id: str) -> None:
         st.error(f"This patient cannot be assessed: {error}")
         return
     assessment = next(a for a in assessments if str(a.patient_id) == patient_id)
-    _card(dose_card(assessment, protocol, current.timezone))
+    mine = data.subset(current.ward, (patient_id,))
+    support = support_in_progress(mine, at, {patient_id: protocol},
+                                  {patient_id: assessment.findings}).get(patient_id)
+    validity = ward_validity([assessment], {protocol.id: protocol}, mine.observations,
+                             at).get(patient_id)
+    _card(dose_card(assessment, protocol, current.timezone, support=support,
+                    validity=validity,
+                    stricter=data.stricter(current, at, assignment).get(patient_id),
+                    refused=current.ward.refused_by_patient().get(patient_id, 0)))
 
     # Lazy tabs: only the open tab is built and drawn, so the card and the trends appear
     # sooner; the other two are a click away (switching reruns this panel only).

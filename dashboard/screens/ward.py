@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import streamlit as st
 
 from dashboard.errors import MonitorUserError
 from dashboard.ui import common, data, state
 from dashboard.views.clock import format_clock
 from dashboard.views.statuses import status_look, status_rank
-from dashboard.views.ward_rows import WARD_COLUMNS, ward_rows
+from dashboard.views.ward_rows import MORE_COLUMNS, WARD_COLUMNS, ward_rows
 
 # A pasted deep link to the app's root with ?patient=ID opens that patient.
 if st.query_params.get("patient"):
@@ -47,8 +49,9 @@ def ward_panel() -> None:
         st.page_link(common.IMPORT_PAGE, label="Import or choose other data",
                      icon=":material/upload_file:")
         return
-    rows = ward_rows(loaded.ward, assessments, protocols, at, loaded.timezone)
-    counts = rows["status"].value_counts()
+    rows = ward_rows(loaded.ward, assessments, protocols, at, loaded.timezone,
+                     stricter=data.stricter(loaded, at, state.assignment(loaded)))
+    counts = rows["shown"].value_counts()
     # Counts in order of severity: the rows' order puts a stopped course (no dose due) first.
     summary = " ".join(common.status_badge(s, "0.85rem") + f" {counts[s]}"
                        for s in sorted(counts.index, key=status_rank))
@@ -60,32 +63,57 @@ def ward_panel() -> None:
         unsafe_allow_html=True)
     if loaded.is_demo:
         st.caption("Demo ward: synthetic patients; every time is moved to today.")
+    if loaded.refused:
+        st.warning(f"Partial data: {loaded.refused} row(s) of the input were refused; the "
+                   "patients they belong to are marked below. See the Import page.",
+                   icon=":material/warning:")
 
+    more = st.toggle("More columns (trends, valid until, other protocols, protocol)",
+                     key="ward_more_columns")
     shown = rows.copy()
-    shown["Open"] = "patient?patient=" + shown["patient_id"]
+    shown["Open"] = "patient?patient=" + shown["patient_id"].map(quote)
     styled = shown.style.apply(
-        lambda column: [common.cell_style(status_look(s)) for s in shown["status"]],
+        lambda column: [common.cell_style(status_look(s)) for s in shown["shown"]],
         subset=["Status"], axis=0)
     event = st.dataframe(
-        styled, key="ward_table", on_select="rerun", selection_mode="single-row",
-        hide_index=True, width="stretch",
-        column_order=[*WARD_COLUMNS, "Open"],
+        styled, key="ward_table", on_select="rerun",
+        selection_mode=["single-row", "single-cell"], hide_index=True, width="stretch",
+        column_order=[*WARD_COLUMNS, *([*MORE_COLUMNS, "Open"] if more else [])],
         column_config={
-            "Open": st.column_config.LinkColumn("Open", display_text="open",
-                                                help="Open the patient (a link you can "
-                                                     "paste or bookmark)", width="small"),
-            "Status": st.column_config.TextColumn("Status", width=135, pinned=True),
-            "Reasons": st.column_config.TextColumn("Reasons (worst first)", width="large"),
+            "Open": st.column_config.LinkColumn("Link", display_text="link",
+                                                help="A link to the patient you can paste "
+                                                     "or bookmark (opens a new tab)",
+                                                width="small"),
+            "Status": st.column_config.TextColumn("Status", width=122, pinned=True),
+            "Bed": st.column_config.TextColumn("Bed", width=55),
+            "Patient": st.column_config.TextColumn(
+                "Patient (click to open)", width=135,
+                help="Click a name to open the patient; Back returns here"),
+            "Dose": st.column_config.TextColumn("Dose", width=62),
+            "Next dose due": st.column_config.TextColumn("Due", width=100),
+            "Reasons": st.column_config.TextColumn("Why (worst first) · watch", width=175),
+            "Support": st.column_config.TextColumn(
+                "Support in progress", width=230,
+                help="Vasopressors running, oxygen, urine per kg over the KDIGO window, "
+                     "weight gain, creatinine and KDIGO stage"),
+            "Deciding values": st.column_config.TextColumn(
+                "Deciding values", width=100,
+                help="Age of the oldest value the protocol requires for this verdict"),
             "Urine": st.column_config.TextColumn(
                 "Urine (last dosing interval)",
                 help="Urine output charted in the last dosing interval of the protocol"),
         })
-    selected = event.selection.rows if event is not None else []
-    if selected:
-        _open(str(rows.iloc[selected[0]]["patient_id"]))
-    st.caption("Select a row (the box at its left) to open the patient. Sorted by status, "
-               "most severe first (a course or cycle ended by a criterion sorts with that "
-               "criterion, even with no dose due), then by the time the next dose is due.")
+    selection = event.selection if event is not None else None
+    if selection is not None:
+        cells = [row for row, column in (selection.get("cells") or [])
+                 if column in ("Patient", "Bed")]
+        picked = cells or list(selection.get("rows") or [])
+        if picked:
+            _open(str(rows.iloc[picked[0]]["patient_id"]))
+    st.caption("Click a patient's name (or the box at the row's left) to open the patient; "
+               "the browser's Back button returns here. Sorted by status, most severe first "
+               "(a course or cycle ended by a criterion sorts with it; a clear verdict with "
+               "an early warning above a plain clear), then by the time the next dose is due.")
 
     labels = {pid: f"{bed} · {name}" for pid, bed, name in
               zip(rows["patient_id"], rows["Bed"], rows["Patient"], strict=True)}

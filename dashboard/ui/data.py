@@ -24,10 +24,11 @@ import streamlit as st
 
 from dashboard import demo
 from dashboard.assessment import DoseAssessment, assess_course, assess_next_doses
+from dashboard.assessment.stricter import StricterNote, stricter_notes
 from dashboard.errors import InputFileError
 from dashboard.figures import trend_figure
 from dashboard.loading import SUPPORTED_SUFFIXES, InputFile, load_ward, read_input_files
-from dashboard.protocols import Protocol, load_protocol
+from dashboard.protocols import Protocol, load_protocol, shipped_protocol_ids
 from dashboard.tables import WardData
 from dashboard.views.protocol_choice import groups
 from dashboard.views.trends import patient_trends
@@ -233,6 +234,23 @@ def next_doses(loaded: LoadedWard, at: pd.Timestamp, assignment: dict[str, str]
     for protocol_id, patient_ids in groups(assignment).items():
         found += _next_doses(loaded.key, at, protocol_id, patient_ids, loaded.ward)
     return found
+
+
+@st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
+def _whole_ward(key: str, at: pd.Timestamp, protocol_id: str, _ward: WardData
+                ) -> list[DoseAssessment]:
+    return assess_next_doses(_ward, at, protocol(protocol_id))
+
+
+def stricter(loaded: LoadedWard, at: pd.Timestamp, assignment: dict[str, str]
+             ) -> dict[str, list[StricterNote]]:
+    """Each patient's stricter statuses under the other shipped protocols (criteria.md
+    9.5): the ward assessed once per shipped protocol, cached like the other engine calls,
+    so the ward list and every patient page share the same answer."""
+    own = next_doses(loaded, at, assignment)
+    others = [(protocol(pid), _whole_ward(loaded.key, at, pid, loaded.ward))
+              for pid in shipped_protocol_ids()]
+    return stricter_notes(own, others)
 
 
 @st.cache_resource(max_entries=32, ttl=3600, show_spinner="Reviewing the course...")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from dashboard.assessment import ChecklistEntry
 from dashboard.views.clock import format_age, format_clock
-from dashboard.views.findings import format_value
+from dashboard.views.findings import format_value, parameter_words
 from dashboard.views.statuses import finding_look, finding_rank
 
 CHECKLIST_COLUMNS = ["State", "Criterion", "System", "Values checked", "Rule", "Restart when",
@@ -20,11 +20,11 @@ CHECKLIST_COLUMNS = ["State", "Criterion", "System", "Values checked", "Rule", "
 def _values_text(entry: ChecklistEntry, timezone: str, at: pd.Timestamp) -> str:
     parts = []
     for item in entry.values:
-        value = format_value(item.get("value"), item.get("unit"))
+        value = format_value(item.get("value"), item.get("unit"), item.get("parameter"))
         time = item.get("time")
         if time is not None and not pd.isna(time):
             value += f" at {format_clock(time, timezone, reference=at)} ({format_age(time, at)})"
-        parts.append(f"{item['parameter']}: {value}")
+        parts.append(f"{parameter_words(item['parameter'])}: {value}")
     return "; ".join(parts) if parts else "events only (none charted is not missing data)"
 
 

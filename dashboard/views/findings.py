@@ -7,13 +7,14 @@ and the full lines of the next-dose card.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
 from dashboard.assessment import Finding
 from dashboard.display import rewrite_utc_stamps
+from dashboard.quantities import format_quantity
 from dashboard.views.clock import format_age, format_clock
 from dashboard.views.statuses import finding_look, finding_rank
 
@@ -21,36 +22,15 @@ from dashboard.views.statuses import finding_look, finding_rank
 DECIDING = ("discontinue", "stop_cycle", "cycle_complete", "hold")
 
 
-#: UCUM codes as a ward writes them (display only; the data keep the UCUM code).
-DISPLAY_UNITS = {"mm[Hg]": "mmHg", "Cel": "°C", "10*3/uL": "×10³/µL", "ug/kg/min": "µg/kg/min",
-                 "/min": "/min", "[degF]": "°F"}
+def format_value(value, unit: str | None, parameter: str | None = None) -> str:
+    """'84 mmHg', 'sustained VT', or 'no value' (never blank): the one formatter
+    (:mod:`dashboard.quantities`), at the parameter's precision."""
+    return format_quantity(parameter, value, unit)
 
 
-def display_unit(unit: str | None) -> str:
-    return DISPLAY_UNITS.get(unit or "", unit or "")
-
-
-def format_number(value: float) -> str:
-    """Clinical precision: at most 3 significant decimals, no float noise (2.8959 -> 2.9)."""
-    if math.isnan(value):
-        return "no value"
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}".rstrip("0").rstrip(".")
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def format_value(value, unit: str | None) -> str:
-    """'84 mm[Hg]', 'moderate', or 'no value' (never blank)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "no value"
-    if isinstance(value, str):
-        return value
-    text = format_number(float(value))
-    return f"{text} {display_unit(unit)}" if unit else text
-
-
+def parameter_words(parameter: str | None) -> str:
+    """A parameter as a ward says it in a sentence ("heart rate", "sbp")."""
+    return (parameter or "").replace("_", " ")
 
 
 def localise_times(text: str | None, timezone: str, at: pd.Timestamp) -> str | None:
@@ -93,19 +73,30 @@ def finding_line(finding: Finding, title: str, timezone: str, at: pd.Timestamp) 
 
 
 def _finding_value(finding: Finding) -> str:
+    name = parameter_words(finding.parameter)
     if finding.outcome == "incomplete":
         # The value shown for a stale parameter is the last one known: say it is stale.
         if finding.value is None:
-            return f"no {finding.parameter} recorded"
-        return f"last {finding.parameter} {format_value(finding.value, finding.unit)} (too old)"
-    text = format_value(finding.value, finding.unit)
-    return f"{finding.parameter} {text}" if finding.parameter else text
+            return f"no {name} recorded"
+        return (f"last {name} {format_value(finding.value, finding.unit, finding.parameter)}"
+                " (too old)")
+    text = format_value(finding.value, finding.unit, finding.parameter)
+    if finding.parameter in ("event", "event_resolved", "rhythm") and isinstance(
+            finding.value, str):
+        return text  # "sustained VT", "sepsis": the words say what it is
+    return f"{name} {text}" if finding.parameter else text
 
 
-def short_reason(finding: Finding) -> str:
-    """One line for the ward list: 'HOLD hypotension: sbp 84 mm[Hg]'."""
+def finding_value(finding: Finding) -> str:
+    """The value a finding rests on, in words: "sbp 84 mmHg", "sustained VT"."""
+    return _finding_value(finding)
+
+
+def short_reason(finding: Finding, titles: Mapping[str, str] | None = None) -> str:
+    """One line for the ward list: '▲ Hypotension: sbp 84 mmHg'."""
     look = finding_look(finding.outcome)
-    return f"{look.icon} {finding.criterion}: {_finding_value(finding)}"
+    title = (titles or {}).get(finding.criterion, finding.criterion.replace("_", " "))
+    return f"{look.icon} {title}: {_finding_value(finding)}"
 
 
 def ordered(findings: list[Finding]) -> list[Finding]:
@@ -113,12 +104,27 @@ def ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: finding_rank(f.outcome))
 
 
-def top_reasons(findings: list[Finding], limit: int = 3) -> str:
+def watch_words(findings: list[Finding], stage: str | None = None) -> str:
+    """The early warnings in a few words: "creatinine KDIGO stage 2, urine output
+    0.25 mL/kg/h" (criteria.md 9.2: visible on the card and the ward row)."""
+    parts = []
+    for finding in findings:
+        if finding.outcome != "watch":
+            continue
+        if finding.parameter == "creatinine" and stage:
+            parts.append(f"creatinine {stage}")
+        else:
+            parts.append(_finding_value(finding))
+    return ", ".join(parts)
+
+
+def top_reasons(findings: list[Finding], limit: int = 3,
+                titles: Mapping[str, str] | None = None) -> str:
     """The reasons of a status, worst first; says how many more there are."""
     relevant = [f for f in ordered(findings) if f.outcome in (*DECIDING, "incomplete")]
     if not relevant:
         relevant = [f for f in ordered(findings) if f.outcome in ("resolved", "watch")]
-    shown = [short_reason(f) for f in relevant[:limit]]
+    shown = [short_reason(f, titles) for f in relevant[:limit]]
     if len(relevant) > limit:
         shown.append(f"+{len(relevant) - limit} more")
     return "; ".join(shown) if shown else "—"

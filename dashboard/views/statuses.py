@@ -8,7 +8,7 @@ fonts of a Debian ward PC render (emoji fonts are often absent there).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dashboard.assessment.results import (
     FINDING_SEVERITY,
@@ -16,6 +16,14 @@ from dashboard.assessment.results import (
     STANDING_OUTCOMES,
     STATUS_SEVERITY,
 )
+
+#: How a clear status with a watch finding is shown (criteria.md 9.2): it looks different
+#: from a plain clear and sorts above it; it is not a status of the engine.
+CLEAR_WATCH = "clear_watch"
+#: The order of the ward list, most severe first.
+DISPLAY_ORDER = ("discontinue", "stop_cycle", "cycle_complete", "hold", "incomplete",
+                 CLEAR_WATCH, "clear", NO_DOSE_DUE)
+DISPLAY_RANK = {key: rank for rank, key in enumerate(DISPLAY_ORDER)}
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
@@ -44,9 +52,9 @@ class Look:
 
 
 STATUS_LOOKS: dict[str, Look] = {
-    "discontinue": Look("DISCONTINUE", "✖", OKABE_ITO["vermillion"], "#000000",
+    "discontinue": Look("DISCONTINUED", "✖", OKABE_ITO["vermillion"], "#000000",
                         "a permanent-discontinuation criterion was met: no further IL-2"),
-    "stop_cycle": Look("STOP CYCLE", "■", OKABE_ITO["reddish_purple"], "#000000",
+    "stop_cycle": Look("CYCLE STOPPED", "■", OKABE_ITO["reddish_purple"], "#000000",
                        "a criterion ends the current cycle"),
     "cycle_complete": Look("CYCLE COMPLETE", "◆", OKABE_ITO["blue"], "#FFFFFF",
                            "the protocol's maximum doses for the cycle were given"),
@@ -54,6 +62,9 @@ STATUS_LOOKS: dict[str, Look] = {
                  "withhold this dose until the restart condition is met"),
     "incomplete": Look("INCOMPLETE", "?", OKABE_ITO["yellow"], "#000000",
                        "a required value is missing or too old: cannot be assessed"),
+    CLEAR_WATCH: Look("CLEAR · WATCH", "◔", OKABE_ITO["sky_blue"], "#000000",
+                      "no criterion met, but an early warning (KDIGO stage, low urine per "
+                      "kg): look at it"),
     "clear": Look("CLEAR", "✔", OKABE_ITO["bluish_green"], "#000000",
                   "no criterion met and nothing missing"),
     NO_DOSE_DUE: Look("NO DOSE DUE", "–", "#E0E0E0", "#000000",
@@ -62,6 +73,8 @@ STATUS_LOOKS: dict[str, Look] = {
 
 FINDING_LOOKS: dict[str, Look] = {
     **{key: STATUS_LOOKS[key] for key in STATUS_SEVERITY if key != "clear"},
+    "discontinue": replace(STATUS_LOOKS["discontinue"], word="DISCONTINUE"),
+    "stop_cycle": replace(STATUS_LOOKS["stop_cycle"], word="STOP CYCLE"),
     "resolved": Look("RESOLVED", "↺", OKABE_ITO["sky_blue"], "#000000",
                      "was met in the interval; its restart condition is now met"),
     "watch": Look("WATCH", "◔", "#DDEEFF", "#000000", "early warning; does not change the status"),
@@ -82,23 +95,32 @@ def finding_look(outcome: str) -> Look:
 
 
 def status_rank(status: str) -> int:
-    """Sort key, most severe first; no dose due after clear, unknown statuses first (a
+    """Sort key, most severe first (:data:`DISPLAY_ORDER`); unknown statuses first (a
     status the screen does not know must not sink to the bottom of the ward list)."""
+    return DISPLAY_RANK.get(status, -1)
+
+
+def display_status(status: str, outcomes: list[str]) -> str:
+    """What a patient's status is shown as (criteria.md 9.1, 9.2).
+
+    A patient with no dose due whose course or cycle was ended by a criterion (a standing
+    discontinue or stop-cycle finding) shows that outcome, never "no dose due" (the engine
+    now says so itself; this keeps the screens right with either shape). A clear status
+    with a watch finding shows as :data:`CLEAR_WATCH`."""
     if status == NO_DOSE_DUE:
-        return len(STATUS_SEVERITY)
-    return STATUS_SEVERITY.get(status, -1)
+        standing = [o for o in outcomes if o in STANDING_OUTCOMES]
+        if standing:
+            return min(standing, key=STATUS_SEVERITY.get)
+    if status == "clear" and "watch" in outcomes:
+        return CLEAR_WATCH
+    return status
 
 
 def ward_rank(status: str, outcomes: list[str]) -> int:
-    """Where a patient sorts on the ward list, most severe first. A patient with no dose
-    due whose course or cycle was ended by a criterion (a standing discontinue or
-    stop-cycle finding) ranks with that outcome, not below the clear patients: on rounds
-    a course ended for toxicity is among the first things to see."""
-    if status == NO_DOSE_DUE:
-        standing = [STATUS_SEVERITY[o] for o in outcomes if o in STANDING_OUTCOMES]
-        if standing:
-            return min(standing)
-    return status_rank(status)
+    """Where a patient sorts on the ward list, most severe first: by what is shown
+    (:func:`display_status`), so that a stopped course sorts with its outcome and a clear
+    with an early warning above a plain clear."""
+    return status_rank(display_status(status, outcomes))
 
 
 def finding_rank(outcome: str) -> int:

@@ -12,22 +12,33 @@ import numpy as np
 import pandas as pd
 
 from dashboard.assessment import DoseAssessment
+from dashboard.assessment.stricter import StricterNote
+from dashboard.assessment.support import kdigo_stage, support_in_progress
+from dashboard.assessment.validity import Validity, ward_validity
 from dashboard.protocols import Protocol
 from dashboard.protocols.rules import percent_over_baseline
+from dashboard.quantities import format_number, format_quantity
 from dashboard.schedule import decided_at
 from dashboard.tables import WardData
 from dashboard.views.clock import format_age, format_clock, format_until
-from dashboard.views.findings import format_number, top_reasons
-from dashboard.views.statuses import status_look, ward_rank
+from dashboard.views.dose_card import refused_text, stricter_text
+from dashboard.views.findings import DECIDING, parameter_words, top_reasons, watch_words
+from dashboard.views.statuses import display_status, status_look, ward_rank
+from dashboard.views.support import support_line, support_short
 
 #: Parameters summarised on the ward list (design.md: the key trends on rounds).
 SUMMARY_PARAMETERS = ("sbp", "creatinine", "weight", "mental_status")
 
-#: Rounds order: the verdict and why first; who and when; then the key trends.
+#: What a rounding attending reads at 1366 px without scrolling sideways (criteria.md 9):
+#: the verdict and why, who and when, and the support in progress.
 WARD_COLUMNS = [
-    "Status", "Bed", "Patient", "Dose", "Next dose due", "Reasons", "SBP", "Urine",
-    "Creatinine", "Weight gain", "Mental status", "Given / held (cycle)", "Data age",
-    "Protocol", "Indication",
+    "Status", "Bed", "Patient", "Dose", "Next dose due", "Reasons", "Support",
+]
+#: The rest, on a wider screen or on request.
+MORE_COLUMNS = [
+    "Deciding values", "Valid until", "Stricter elsewhere", "Support in full", "SBP",
+    "Urine", "Creatinine", "Weight gain",
+    "Mental status", "Given / held (cycle)", "Protocol", "Indication",
 ]
 
 
@@ -80,21 +91,28 @@ def _text(value, empty: str = "—") -> str:
 
 
 def ward_rows(ward: WardData, assessments: list[DoseAssessment],
-              protocols: Mapping[str, Protocol], at: pd.Timestamp, timezone: str
+              protocols: Mapping[str, Protocol], at: pd.Timestamp, timezone: str,
+              stricter: Mapping[str, list[StricterNote]] | None = None
               ) -> pd.DataFrame:
     """The ward list, most severe first, then by next dose time.
 
-    Columns: :data:`WARD_COLUMNS` (text for the screen) plus ``patient_id`` and ``status``
-    (keys for selection and colour).
+    Columns: :data:`WARD_COLUMNS` and :data:`MORE_COLUMNS` (text for the screen) plus
+    ``patient_id``, ``status`` (the engine's) and ``shown`` (the status as shown: a
+    standing outcome, or clear with watch), keys for selection and colour.
     """
     at = pd.Timestamp(at)
+    stricter = stricter or {}
+    by_patient = {str(a.patient_id): protocols.get(a.protocol_id) for a in assessments}
+    support = support_in_progress(
+        ward, at, {pid: p for pid, p in by_patient.items() if p is not None},
+        {str(a.patient_id): a.findings for a in assessments})
+    validity = ward_validity(assessments, protocols, ward.observations, at)
+    refused = ward.refused_by_patient()
     info = _patient_info(ward)
     latest = latest_values(ward.observations, at).set_index(["patient_id", "parameter"])
     hours = {a.patient_id: protocols[a.protocol_id].dosing.interval_hours for a in assessments
              if a.protocol_id in protocols}
     urine = urine_in_window(ward.observations, at, hours)
-    last_seen = ward.observations[ward.observations["time"] <= at].groupby(
-        "patient_id")["time"].max()
     doses = ward.doses.copy()
     doses["decided"] = decided_at(doses, at)
 
@@ -103,11 +121,15 @@ def ward_rows(ward: WardData, assessments: list[DoseAssessment],
         pid = str(assessment.patient_id)
         patient = info.loc[pid] if pid in info.index else pd.Series(dtype=object)
         protocol = protocols.get(assessment.protocol_id)
-        look = status_look(assessment.status)
+        outcomes = [f.outcome for f in assessment.findings]
+        shown = display_status(assessment.status, outcomes)
+        look = status_look(shown)
+        titles = {c.id: c.title for c in protocol.criteria} if protocol is not None else {}
         rows.append({
             "patient_id": pid,
             "status": assessment.status,
-            "_rank": ward_rank(assessment.status, [f.outcome for f in assessment.findings]),
+            "shown": shown,
+            "_rank": ward_rank(assessment.status, outcomes),
             "_due": assessment.scheduled_time if assessment.scheduled_time is not None
             else pd.Timestamp.max.tz_localize("UTC"),
             "Status": look.label(),
@@ -117,19 +139,62 @@ def ward_rows(ward: WardData, assessments: list[DoseAssessment],
             "Protocol": assessment.protocol_id,
             "Dose": _dose_text(assessment, protocol),
             "Next dose due": _due_text(assessment, at, timezone),
-            "Reasons": top_reasons(assessment.findings)
-            if assessment.status != "clear" or assessment.findings else "none",
+            "Reasons": _reason_text(assessment, titles, protocol, refused.get(pid, 0)),
+            "Support": support_short(support.get(pid)),
+            "Support in full": support_line(support.get(pid)),
+            "Deciding values": _deciding_text(validity.get(pid), at),
+            "Valid until": _valid_text(validity.get(pid), at, timezone),
+            "Stricter elsewhere": stricter_text(stricter.get(pid), timezone, at) or "—",
             "Given / held (cycle)": _given_held(doses, pid, assessment),
             "SBP": _latest_text(latest, pid, "sbp", at),
             "Urine": _urine_text(urine, pid),
             "Creatinine": _creatinine_text(latest, pid, at),
             "Weight gain": _weight_text(latest, pid, patient, at),
             "Mental status": _latest_text(latest, pid, "mental_status", at),
-            "Data age": format_age(last_seen.get(pid), at),
         })
-    frame = pd.DataFrame(rows, columns=["patient_id", "status", "_rank", "_due", *WARD_COLUMNS])
+    frame = pd.DataFrame(rows, columns=["patient_id", "status", "shown", "_rank", "_due",
+                                        *WARD_COLUMNS, *MORE_COLUMNS])
     frame = frame.sort_values(["_rank", "_due", "Bed"], kind="stable")
     return frame.drop(columns=["_rank", "_due"]).reset_index(drop=True)
+
+
+def _reason_text(assessment: DoseAssessment, titles: Mapping[str, str],
+                 protocol: Protocol | None, refused: int) -> str:
+    """The top reason in words, the early warnings, and the rows refused (loud)."""
+    parts = []
+    if refused:
+        parts.append(f"⚠ {refused_text(refused)}")
+    deciding = [f for f in assessment.findings if f.outcome in (*DECIDING, "incomplete")]
+    if deciding:
+        parts.append(top_reasons(assessment.findings, limit=1, titles=titles))
+    watch = watch_words(assessment.findings, kdigo_stage(assessment.findings, protocol))
+    if watch:
+        parts.append(f"watch: {watch}")
+    if not parts:
+        parts.append(top_reasons(assessment.findings, limit=1, titles=titles)
+                     if assessment.findings else "none")
+    return " · ".join(parts)
+
+
+def _deciding_text(validity: Validity | None, at: pd.Timestamp) -> str:
+    """The age of the deciding values: the oldest latest value the protocol requires."""
+    if validity is None:
+        return "—"
+    if validity.never_recorded:
+        return f"no {parameter_words(validity.never_recorded[0])}"
+    if validity.deciding_parameter is None:
+        return "none required"
+    return (f"{format_age(validity.deciding_time, at)} "
+            f"({parameter_words(validity.deciding_parameter)})")
+
+
+def _valid_text(validity: Validity | None, at: pd.Timestamp, timezone: str) -> str:
+    if validity is None or validity.until is None:
+        return "—"
+    clock = format_clock(validity.until, timezone, reference=at)
+    if validity.recheck is None:
+        return f"until the dose at {clock}"
+    return f"recheck {parameter_words(validity.recheck)} by {clock}"
 
 
 def _dose_text(assessment: DoseAssessment, protocol: Protocol | None) -> str:
@@ -166,7 +231,8 @@ def _latest_text(latest: pd.DataFrame, pid: str, parameter: str, at: pd.Timestam
     row = _row(latest, pid, parameter)
     if row is None:
         return "no value"
-    value = row["code"] if isinstance(row["code"], str) else format_number(row["value"])
+    value = format_quantity(parameter, row["code"] if isinstance(row["code"], str)
+                            else row["value"])
     return f"{value} ({format_age(row['time'], at)})"
 
 
@@ -178,8 +244,9 @@ def _creatinine_text(latest: pd.DataFrame, pid: str, at: pd.Timestamp) -> str:
     if not pd.isna(row["prev_value"]):
         arrow = "↑" if row["value"] > row["prev_value"] else (
             "↓" if row["value"] < row["prev_value"] else "→")
-        arrow += f" from {format_number(row['prev_value'])}"
-    return f"{format_number(row['value'])} {arrow} ({format_age(row['time'], at)})"
+        arrow += f" from {format_number('creatinine', row['prev_value'])}"
+    return (f"{format_quantity('creatinine', row['value'])} {arrow} "
+            f"({format_age(row['time'], at)})")
 
 
 def _weight_text(latest: pd.DataFrame, pid: str, patient: pd.Series, at: pd.Timestamp) -> str:
@@ -188,9 +255,10 @@ def _weight_text(latest: pd.DataFrame, pid: str, patient: pd.Series, at: pd.Time
     if row is None:
         return "no weight"
     if pd.isna(baseline) or baseline <= 0:
-        return f"{format_number(row['value'])} kg, no baseline"
+        return f"{format_quantity('weight', row['value'])}, no baseline"
     gain = percent_over_baseline(row["value"], baseline)
-    return f"{gain:+.1f} % ({format_age(row['time'], at)})"
+    sign = "+" if gain > 0 else ""
+    return f"{sign}{format_quantity('weight', gain, '%')} ({format_age(row['time'], at)})"
 
 
 def _urine_text(urine: pd.DataFrame, pid: str) -> str:
@@ -199,5 +267,6 @@ def _urine_text(urine: pd.DataFrame, pid: str) -> str:
     row = urine.loc[pid]
     hours = float(row["hours"])
     total = 0.0 if pd.isna(row["total"]) else float(row["total"])
-    text = f"{total:.0f} mL / {hours:g} h ({total / hours:.0f} mL/h)"
+    text = (f"{format_quantity('urine_output', total)} / {hours:g} h "
+            f"({format_quantity('urine_output', total / hours, 'mL/h')})")
     return f"{text}, records start inside the window" if row["partial"] else text
