@@ -19,12 +19,16 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.views.ward_rows import COLUMN_PX, WRAPPED_ROW_PX
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 STARTUP_SECONDS = 60
+HEADER_PX = 35  # st.dataframe's header row
+ROW_SELECTOR_PX = 34  # the row-selection box at a row's left
 
 pytestmark = pytest.mark.browser
 
@@ -89,15 +93,37 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1366, "height": 768}}
 
 
+def patient_cell_centre(page, row: int) -> tuple[float, float]:
+    """Where the ward table draws row ``row``'s patient name (the grid is a canvas: its
+    cells have no boxes of their own, so the point comes from the column widths)."""
+    box = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+    before = ROW_SELECTOR_PX + COLUMN_PX["Status"] + COLUMN_PX["Bed"]
+    return (box["x"] + before + COLUMN_PX["Patient"] / 2,
+            box["y"] + HEADER_PX + WRAPPED_ROW_PX * row + WRAPPED_ROW_PX / 2)
+
+
 def test_ward_then_patient_in_a_real_browser(page, app_url, output_path):
     page.goto(app_url)
     page.wait_for_selector(IDLE, timeout=60_000)
     page.get_by_text("Ward: next doses").wait_for()
     page.locator("[data-testid='stDataFrame']").first.wait_for()
     assert page.get_by_text("Data as of").count() >= 1
+    Path(output_path).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(output_path) / "ward.png"))
 
-    # Open a patient the way a nurse does without a mouse-precise click: the picker.
+    # A click on a patient's name opens the patient; Back returns to the ward.
+    page.mouse.click(*patient_cell_centre(page, 0))
+    page.wait_for_url("**/patient?patient=*", timeout=30_000)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.locator("[data-testid='dose-card']").wait_for(timeout=30_000)
+    page.go_back()
+    page.wait_for_url(app_url + "/", timeout=30_000)
+    page.get_by_text("Ward: next doses").wait_for(timeout=30_000)
+    page.wait_for_selector(IDLE, timeout=60_000)
+
+    # The picker, as a nurse without a precise mouse uses it: type a name, choose it.
     page.get_by_label("Open a patient (type a bed or a name)").click()
+    page.keyboard.type("Elena")
     page.get_by_role("option", name="Demo, Elena (DEMO-05)").click()
     page.wait_for_url("**/patient?patient=DEMO-05", timeout=30_000)
     page.wait_for_selector(IDLE, timeout=60_000)
@@ -109,5 +135,4 @@ def test_ward_then_patient_in_a_real_browser(page, app_url, output_path):
     assert "Assessed as of" in text
     page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
     assert page.get_by_text("supports the clinical decision").count() >= 1
-    Path(output_path).mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(Path(output_path) / "patient-DEMO-05.png"), full_page=True)

@@ -57,7 +57,10 @@ if chosen != wanted:
     st.query_params["patient"] = chosen
     st.rerun()
 st.session_state[state.PATIENT] = chosen
-st.query_params["patient"] = chosen  # the address bar is always a link to this patient
+if st.query_params.get("patient") != chosen:
+    # The address bar is always a link to this patient; set only when it differs, since
+    # each change adds a browser history entry and Back would land on this same patient.
+    st.query_params["patient"] = chosen
 top_left.subheader(names[chosen], anchor=False)
 
 

@@ -10,11 +10,24 @@ from dashboard.errors import MonitorUserError
 from dashboard.ui import common, data, state
 from dashboard.views.clock import format_clock
 from dashboard.views.statuses import status_look, status_rank
-from dashboard.views.ward_rows import MORE_COLUMNS, WARD_COLUMNS, ward_rows
+from dashboard.views.ward_rows import (
+    COLUMN_PX,
+    MORE_COLUMNS,
+    WARD_COLUMNS,
+    WRAPPED_ROW_PX,
+    ward_rows,
+)
 
-# A pasted deep link to the app's root with ?patient=ID opens that patient.
-if st.query_params.get("patient"):
+# A pasted deep link to the app's root with ?patient=ID opens that patient, once per
+# session: switching to a patient passes through "/?patient=ID" in the browser's history,
+# so the Back button lands there, and must then show the ward, not bounce forward again.
+LINK_FOLLOWED = "ward_deep_link_followed"
+if st.query_params.get("patient") and not st.session_state.get(LINK_FOLLOWED):
+    st.session_state[LINK_FOLLOWED] = True
     st.switch_page(common.PATIENT_PAGE, query_params={"patient": st.query_params["patient"]})
+st.session_state[LINK_FOLLOWED] = True
+if "patient" in st.query_params:
+    del st.query_params["patient"]  # back on the ward: the address is the ward's again
 
 st.header("Ward: next doses", anchor=False)
 common.support_note()
@@ -23,6 +36,7 @@ common.ward_and_sidebar()  # if the data cannot be read, the panel below says wh
 
 
 OPEN_REQUEST = "ward_open_request"
+HEADER_PX = 35  # st.dataframe's header row
 
 
 def _remember_choice() -> None:
@@ -78,22 +92,24 @@ def ward_panel() -> None:
     event = st.dataframe(
         styled, key="ward_table", on_select="rerun",
         selection_mode=["single-row", "single-cell"], hide_index=True, width="stretch",
+        row_height=WRAPPED_ROW_PX, height=HEADER_PX + WRAPPED_ROW_PX * len(shown) + 3,
         column_order=[*WARD_COLUMNS, *([*MORE_COLUMNS, "Open"] if more else [])],
         column_config={
             "Open": st.column_config.LinkColumn("Link", display_text="link",
                                                 help="A link to the patient you can paste "
                                                      "or bookmark (opens a new tab)",
                                                 width="small"),
-            "Status": st.column_config.TextColumn("Status", width=122, pinned=True),
-            "Bed": st.column_config.TextColumn("Bed", width=55),
+            "Status": st.column_config.TextColumn("Status", width=COLUMN_PX["Status"], pinned=True),
+            "Bed": st.column_config.TextColumn("Bed", width=COLUMN_PX["Bed"]),
             "Patient": st.column_config.TextColumn(
-                "Patient (click to open)", width=135,
+                "Patient (click to open)", width=COLUMN_PX["Patient"],
                 help="Click a name to open the patient; Back returns here"),
-            "Dose": st.column_config.TextColumn("Dose", width=62),
-            "Next dose due": st.column_config.TextColumn("Due", width=100),
-            "Reasons": st.column_config.TextColumn("Why (worst first) · watch", width=175),
+            "Dose": st.column_config.TextColumn("Dose", width=COLUMN_PX["Dose"]),
+            "Next dose due": st.column_config.TextColumn("Due", width=COLUMN_PX["Next dose due"]),
+            "Reasons": st.column_config.TextColumn("Why (worst first) · watch",
+                                                    width=COLUMN_PX["Reasons"]),
             "Support": st.column_config.TextColumn(
-                "Support in progress", width=230,
+                "Support in progress", width=COLUMN_PX["Support"],
                 help="Vasopressors running, oxygen, urine per kg over the KDIGO window, "
                      "weight gain, creatinine and KDIGO stage"),
             "Deciding values": st.column_config.TextColumn(

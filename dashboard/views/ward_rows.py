@@ -34,6 +34,13 @@ SUMMARY_PARAMETERS = ("sbp", "creatinine", "weight", "mental_status")
 WARD_COLUMNS = [
     "Status", "Bed", "Patient", "Dose", "Next dose due", "Reasons", "Support",
 ]
+#: Widths in px of the rounds columns: with the row selector they fit the 905 px a
+#: 1366 px screen leaves beside the sidebar, and WRAPPED_ROW_PX rows wrap their text.
+COLUMN_PX = {"Status": 122, "Bed": 55, "Patient": 135, "Dose": 62, "Next dose due": 100,
+             "Reasons": 175, "Support": 230}
+#: Taller than 4 rem: Streamlit then wraps a cell's text (four lines), so the reason and
+#: the support line read whole instead of being cut off.
+WRAPPED_ROW_PX = 84
 #: The rest, on a wider screen or on request.
 MORE_COLUMNS = [
     "Deciding values", "Valid until", "Stricter elsewhere", "Support in full", "SBP",
