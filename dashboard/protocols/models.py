@@ -3,17 +3,17 @@
 A :class:`Protocol` is read from a YAML file in ``data/protocols/`` (or a site's own file)
 by :func:`load_protocol`. Loading is strict: an unknown key, an unknown parameter, a unit
 that does not belong to its parameter, a criterion without a source, or a malformed rule
-raises :class:`~dashboard.errors.ProtocolError` whose message names the file and the key.
+raises :class:`~dashboard.errors.ProtocolError` whose message names the file and the key; a
+duplicated key or a non-finite number is refused with the file and the line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-
-import yaml
 
 from dashboard import DATA_DIR
 from dashboard.errors import ProtocolError
@@ -24,6 +24,7 @@ from dashboard.protocols.rules import (
     RuleError,
     RuleParser,
 )
+from dashboard.strict_yaml import YamlFileError, load_yaml
 from dashboard.vocabulary import load_vocabulary
 
 PROTOCOL_DIR = DATA_DIR / "protocols"
@@ -191,7 +192,8 @@ class _Reader:
         return raw.strip()
 
     def number(self, raw, path: str, positive: bool = True) -> float:
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or (positive and raw <= 0):
+        if (isinstance(raw, bool) or not isinstance(raw, int | float)
+                or not math.isfinite(raw) or (positive and raw <= 0)):
             raise self.fail(path, f"must be a positive number, not {raw!r}")
         return float(raw)
 
@@ -402,9 +404,9 @@ def _with_protocol_coverage(criteria: list[Criterion]) -> list[Criterion]:
 def parse_protocol_text(text: str, name: str = "<protocol>") -> Protocol:
     """Parse a protocol from YAML text (``name`` is what error messages call the file)."""
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ProtocolError(f"{name}: not valid YAML ({error})") from None
+        raw = load_yaml(text, name)
+    except YamlFileError as error:
+        raise ProtocolError(str(error)) from None
     return _parse_protocol(raw, name, None)
 
 
@@ -419,9 +421,9 @@ def _load_file(path: Path, mtime: float) -> Protocol:
     except (OSError, UnicodeDecodeError) as error:
         raise ProtocolError(f"{path.name}: cannot be read ({error})") from None
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ProtocolError(f"{path.name}: not valid YAML ({error})") from None
+        raw = load_yaml(text, path.name)
+    except YamlFileError as error:
+        raise ProtocolError(str(error)) from None
     return _parse_protocol(raw, path.name, path)
 
 
