@@ -45,6 +45,19 @@ def test_a_duplicated_key_in_a_flow_mapping_is_refused():
         parse_protocol_text(text, "site.yaml")
 
 
+def test_a_line_pasted_twice_in_a_shared_criteria_file_is_refused(tmp_path):
+    watch, first, second = _pasted(
+        PROTOCOL_DIR / "common" / "kdigo-watch.yaml", tmp_path, "our-watch.yaml",
+        "        trigger: {ratio_to_baseline: creatinine, op: \">=\", value: 2.0}\n",
+        "        trigger: {ratio_to_baseline: creatinine, op: \">=\", value: 2.5}\n")
+    site = tmp_path / "site.yaml"
+    site.write_text((PROTOCOL_DIR / "cwg-consensus-2014.yaml").read_text().replace(
+        "include: [common/kdigo-watch]", f"include: [{watch.name}]"))
+    with pytest.raises(ProtocolError, match=re.escape(
+            f"our-watch.yaml, line {second}: duplicate key 'trigger' (first at line {first})")):
+        load_protocol(str(site))
+
+
 def test_a_line_pasted_twice_in_the_vocabulary_is_refused_with_file_and_line(tmp_path):
     path, first, second = _pasted(VOCABULARY_FILE, tmp_path, "parameters.yaml",
                                   "    plausible: [0.1, 25]\n", "    plausible: [0.1, 250]\n")
