@@ -673,8 +673,9 @@ def _read_yaml(path: Path, file: str):
 
 
 # A resolved protocol per file, valid while none of the files it read has changed (a base
-# edited on disk must reach the protocols that extend it).
+# edited on disk must reach the protocols that extend it). Bounded: the oldest goes first.
 _CACHE: dict[Path, _Resolved] = {}
+_CACHE_SIZE = 32
 
 
 def _resolved_file(path: Path, stack: tuple[Path, ...] = ()) -> _Resolved:
@@ -687,6 +688,9 @@ def _resolved_file(path: Path, stack: tuple[Path, ...] = ()) -> _Resolved:
         raise ProtocolError(f"{path.name}: id: '{resolved.protocol.id}' must be the file's "
                             f"name '{path.stem}'")
     resolved = replace(resolved, files=((path, mtime), *resolved.files))
+    _CACHE.pop(path, None)
+    while len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)), None)
     _CACHE[path] = resolved
     return resolved
 
