@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from dashboard import DATA_DIR
 from dashboard.errors import UnitError
+from dashboard.strict_yaml import load_yaml
 
 VOCABULARY_FILE = DATA_DIR / "vocabulary" / "parameters.yaml"
 
@@ -247,8 +247,8 @@ def _display_units(raw: dict, source: Path) -> tuple[dict[str, str], dict[str, i
 
 @lru_cache(maxsize=4)
 def load_vocabulary(path: Path = VOCABULARY_FILE) -> Vocabulary:
-    with open(path, encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+    # Strict: a duplicated key (a conversion pasted twice) or .nan is refused with the line.
+    raw = load_yaml(Path(path).read_text(encoding="utf-8"), Path(path).name)
     return Vocabulary(_parse(raw, path), path, *_display_units(raw, path))
 
 

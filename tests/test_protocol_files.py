@@ -27,6 +27,9 @@ CRITERIA_MD = {  # criteria.md sections 3-7: every criterion id of every protoco
     "til-2024": {"hypotension", "fluid_refractory_hypotension", "vasopressor", "urine_output",
                  "creatinine"},
 }
+# criteria.md section 6: til-2024 also carries every label criterion it does not replace.
+TIL_REPLACES = {"hypotension", "oliguria", "creatinine"}
+CRITERIA_MD["til-2024"] |= CRITERIA_MD["proleukin-label"] - TIL_REPLACES
 WATCH = {"creatinine_rising", "urine_output_low"}
 
 

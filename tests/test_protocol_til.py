@@ -5,6 +5,7 @@ Background: tests/clinical.py; doses 1-5 given, dose 6 due 2026-03-04 08:00, ass
 
 import pytest
 
+from dashboard.protocols import load_protocol
 from tests.clinical import assess, finding, hourly, outcome
 from tests.scenarios import course, obs
 
@@ -83,3 +84,41 @@ def test_six_doses_given_complete_the_cycle():
 def test_every_dose_decided_is_no_dose_due():
     doses = course("P1", "2026-03-02 08:00", given=6, doses=6)
     assert til(doses=doses).status == "no_dose_due"
+
+
+# criteria.md section 6: the drug's own label still applies after TIL. til-2024 carries every
+# label criterion it does not replace, and says that this combination is an interpretation.
+
+@pytest.mark.parametrize(("parameter", "value", "criterion", "expected"), [
+    ("rhythm", "afib", "arrhythmia", "hold"),           # atrial fibrillation
+    ("rhythm", "svt", "arrhythmia", "hold"),
+    ("rhythm", "sinus_tachycardia", "arrhythmia", "clear"),
+    ("spo2", 88, "hypoxia", "hold"),                    # hypoxic
+    ("spo2", 90, "hypoxia", "clear"),                   # "< 90 %": 90 is not hypoxic
+    ("mental_status", "moderate", "mental_status", "hold"),  # confused
+    ("mental_status", "severe", "mental_status", "hold"),
+    ("mental_status", "mild", "mental_status", "clear"),
+    ("rhythm", "vt_sustained", "ventricular_tachycardia", "discontinue"),
+])
+def test_a_til_patient_is_held_as_the_label_says(parameter, value, criterion, expected):
+    assessment = til(o("07:20", parameter, value))
+    assert outcome(assessment, criterion) == expected
+    assert assessment.status == expected
+    if expected != "clear":
+        item = finding(assessment, criterion, expected)
+        assert item.source.startswith("[PI-2.4]")  # the label's own source, not the TIL table
+        # the combination is an interpretation, and the finding says so
+        assert item.interpretation.startswith(load_protocol(TIL).extends.interpretation)
+
+
+def test_a_til_patient_without_a_fresh_spo2_is_incomplete_as_under_the_label():
+    assessment = til(o("02:00", "spo2", 97), skip=("spo2",))  # 5 h 30 min old; label: 4 h
+    assert outcome(assessment, "hypoxia") == "incomplete"
+
+
+@pytest.mark.parametrize(("creatinine", "expected"), [(2.5, "hold"), (4.6, "hold")])
+def test_the_label_creatinine_and_oliguria_rows_are_replaced(creatinine, expected):
+    # TIL's own creatinine rule (>= 2.5) decides; the label's (> 4.5) is not also applied
+    assessment = til(o("06:30", "creatinine", creatinine))
+    assert [f.criterion for f in assessment.findings if f.outcome == "hold"] == ["creatinine"]
+    assert "oliguria" not in {f.criterion for f in assessment.findings}

@@ -9,6 +9,7 @@ from dashboard.protocols.models import (
     PROTOCOL_DIR,
     Criterion,
     Dosing,
+    Extension,
     Grade,
     Protocol,
     Reference,
@@ -17,6 +18,7 @@ from dashboard.protocols.models import (
     Source,
     load_protocol,
     parse_protocol_text,
+    shared_file_names,
     shipped_protocol_ids,
     shipped_protocols,
 )
@@ -27,6 +29,7 @@ __all__ = [
     "PROTOCOL_DIR",
     "Criterion",
     "Dosing",
+    "Extension",
     "Grade",
     "Protocol",
     "Reference",
@@ -35,6 +38,7 @@ __all__ = [
     "Source",
     "load_protocol",
     "parse_protocol_text",
+    "shared_file_names",
     "shipped_protocol_ids",
     "shipped_protocols",
 ]

@@ -4,6 +4,10 @@
 
 A test (tests/test_protocol_docs.py) fails when the file is stale, or when a criterion of a
 shipped protocol is missing from it or has no source.
+
+Each protocol is shown *resolved*: the criteria it carries from a base it extends and from
+the shared files it includes are listed with the others, each with its origin (the file it
+is written in), and an extension's interpretation is written above its table.
 """
 
 from __future__ import annotations
@@ -18,6 +22,22 @@ THRESHOLDS_DOC = DATA_DIR.parent / "docs" / "thresholds.md"
 
 def _cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ").strip() or "—"
+
+
+def composition_lines(protocol: Protocol) -> list[str]:
+    """What the protocol carries from other files, in words (empty when nothing)."""
+    lines = []
+    if protocol.extends is not None:
+        ext = protocol.extends
+        lines.append(f"Extends `{ext.base_id}` (version {ext.base_version}): carries every "
+                     f"criterion of it except those it replaces "
+                     f"({', '.join(f'`{r}`' for r in ext.replaces) or 'none'}).")
+        if ext.interpretation:
+            lines.append(f"**Interpretation**: {_cell(ext.interpretation)}")
+    if protocol.includes:
+        lines.append("Includes the shared criteria of "
+                     + ", ".join(f"`{name}`" for name in protocol.includes) + ".")
+    return lines
 
 
 def protocol_section(protocol: Protocol) -> list[str]:
@@ -35,9 +55,14 @@ def protocol_section(protocol: Protocol) -> list[str]:
         f"{dosing.doses_per_cycle} doses per cycle, {dosing.cycles} cycle(s), "
         f"{dosing.max_doses_per_course} doses per course (then `cycle_complete`).",
         "",
-        "| criterion | system | outcome | trigger | restart | required (freshness) | source "
-        "| interpretation | reviewed |",
-        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    composition = composition_lines(protocol)
+    for line in composition:
+        lines += [line, ""]
+    lines += [
+        "| criterion | origin | system | outcome | trigger | restart | required (freshness) "
+        "| source | interpretation | reviewed |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for criterion in protocol.criteria:
         outcomes = "<br>".join(f"`{g.outcome}`" + (f" ({g.label})" if g.label else "")
@@ -52,7 +77,8 @@ def protocol_section(protocol: Protocol) -> list[str]:
         interpretation = ("**interpretation**: " + _cell(criterion.interpretation)
                           if criterion.interpretation else "—")
         lines.append(
-            f"| `{criterion.id}` | {criterion.system} | {outcomes} | {triggers} | "
+            f"| `{criterion.id}` | {_cell(criterion.origin)} | {criterion.system} | {outcomes} | "
+            f"{triggers} | "
             f"{_cell(restarts[0]) if restarts else '—'} | {required or '—'} | {source} | "
             f"{interpretation} | {criterion.review.date_reviewed} |")
     lines.append("")
@@ -65,14 +91,18 @@ def render_thresholds(protocols: list[Protocol] | None = None) -> str:
     lines = [
         "# Thresholds of the shipped protocols",
         "",
-        "<!-- Generated from data/protocols/*.yaml by `python -m dashboard.protocols "
-        "--write-docs`. Do not edit by hand: tests/test_protocol_docs.py fails when stale. -->",
+        "<!-- Generated from data/protocols/*.yaml and data/protocols/common/*.yaml by "
+        "`python -m dashboard.protocols --write-docs`. Do not edit by hand: "
+        "tests/test_protocol_docs.py fails when stale. -->",
         "",
         "Every criterion of every shipped protocol, with its trigger and restart in words, the "
         "parameters it needs and how fresh they must be, its source and whether it is an "
         "**interpretation** of the source (criteria.md). Ranges written `between a and b` "
         "include both ends. A hold without a written restart resumes when its trigger is no "
-        "longer met (criteria.md section 2). `watch` criteria never change a dose's status.",
+        "longer met (criteria.md section 2). `watch` criteria never change a dose's status. "
+        "Each protocol is shown resolved: **origin** is the file a criterion is written in "
+        "(the protocol itself, a protocol it extends, or a shared file such as "
+        "`common/kdigo-watch`, with the KDIGO watch criteria every protocol carries).",
         "",
         "Provenance tags in the sources: `[PI-2.4]` current Proleukin label, section 2.4; "
         "`[PI-prior]` the earlier label's dose-modification table (check against the label in "

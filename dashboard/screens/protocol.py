@@ -10,7 +10,12 @@ from dashboard.errors import MonitorUserError
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, shipped_protocol_ids
 from dashboard.ui import common, data, state
 from dashboard.views.protocol_choice import AS_RECORDED, recorded_protocols
-from dashboard.views.protocol_table import compare_courses, criteria_rows, dosing_text
+from dashboard.views.protocol_table import (
+    compare_courses,
+    composition_text,
+    criteria_rows,
+    dosing_text,
+)
 
 st.header("Protocols", anchor=False)
 common.support_note()
@@ -79,6 +84,14 @@ if protocol.description:
     st.caption(protocol.description)
 st.caption(f"Protocol reviewed by {protocol.review.reviewed_by} on "
            f"{protocol.review.date_reviewed}.")
+composition = composition_text(protocol)
+if composition:
+    st.caption(composition)
+if protocol.extends is not None and protocol.extends.interpretation:
+    # criteria.md section 6: the combination itself is an interpretation; say so above the
+    # criteria, not only in a cell
+    st.warning(f"INTERPRETATION (extends {protocol.extends.base_id}): "
+               f"{protocol.extends.interpretation}")
 table = criteria_rows(protocol)
 interpretations = int((table["Interpretation"] != "—").sum())
 if interpretations:

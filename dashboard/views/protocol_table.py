@@ -11,12 +11,14 @@ from dashboard.views.statuses import status_look
 
 
 def criteria_rows(protocol: Protocol) -> pd.DataFrame:
-    """Every criterion with its rule, restart, freshness, source and review metadata."""
+    """Every criterion of the resolved protocol with where it is written (its origin), its
+    rule, restart, freshness, source and review metadata."""
     rows = []
     for criterion in protocol.criteria:
         restarts = [g.restart_words() for g in criterion.grades if g.outcome == "hold"]
         rows.append({
             "Criterion": f"{criterion.title} ({criterion.id})",
+            "Origin": criterion.origin,
             "System": criterion.system,
             "Outcome": " / ".join(criterion.outcomes),
             "Trigger": "; ".join(
@@ -33,6 +35,22 @@ def criteria_rows(protocol: Protocol) -> pd.DataFrame:
             "Date reviewed": criterion.review.date_reviewed,
         })
     return pd.DataFrame(rows)
+
+
+def composition_text(protocol: Protocol) -> str | None:
+    """What the protocol carries from other files, in one or two sentences (None: nothing).
+    Its interpretation, if any, is ``protocol.extends.interpretation``: shown as a warning."""
+    parts = []
+    if protocol.extends is not None:
+        ext = protocol.extends
+        replaced = ", ".join(ext.replaces) or "none"
+        parts.append(f"Extends {ext.base_title} ({ext.base_id}, version {ext.base_version}): "
+                     f"carries every criterion of it except those it replaces ({replaced}).")
+    if protocol.includes:
+        parts.append(f"Includes the shared criteria of {', '.join(protocol.includes)}.")
+    if not parts:
+        return None
+    return " ".join(parts) + " The Origin column says where each criterion is written."
 
 
 def dosing_text(protocol: Protocol) -> str:
