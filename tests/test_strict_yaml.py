@@ -115,3 +115,24 @@ def test_the_strict_reader_errors_are_user_errors():
     with pytest.raises(YamlFileError, match=r"^f\.yaml, line 2: duplicate key 'a' "
                                             r"\(first at line 1\)$"):
         load_yaml("a: 1\na: 2\n", "f.yaml")
+
+
+# -- hostile files: refused in one sentence, never a hang or a traceback --------------------
+
+
+def test_aliases_that_would_expand_to_billions_are_refused_at_once():
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
+        for previous, name in zip("abcdefgh", "bcdefghi", strict=True))
+    with pytest.raises(YamlFileError, match="aliases expand to more than 200,000 values"):
+        load_yaml(laughs, "laughs.yaml")
+
+
+def test_a_document_nested_thousands_deep_is_refused():
+    with pytest.raises(YamlFileError, match="deep.yaml: nested deeper than a reviewed file"):
+        load_yaml("a: " + "[" * 20_000 + "]" * 20_000 + "\n", "deep.yaml")
+
+
+def test_an_impossible_date_is_refused_with_its_line():
+    with pytest.raises(YamlFileError, match=r"x.yaml, line 2: '2026-13-45' is not a date"):
+        load_yaml("review:\n  date_reviewed: 2026-13-45\n", "x.yaml")
