@@ -26,6 +26,7 @@ from dashboard.assessment.validity import Validity, ward_validity
 from dashboard.display import local_text, local_time
 from dashboard.errors import MonitorUserError
 from dashboard.loading import load_ward
+from dashboard.loading.times import parse_time
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol, shipped_protocol_ids
 from dashboard.settings import WardSettings, validate_timezone
 from dashboard.views.dose_card import headline, stricter_text, validity_text
@@ -71,19 +72,15 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def parse_at(text: str | None, timezone: str) -> pd.Timestamp:
-    """--at as a UTC moment; a time without an offset is ward-local."""
+    """--at as a UTC moment, read by the same rules as the files' times: ISO 8601 with a
+    time of day; without an offset it is ward-local, and a daylight-saving gap or overlap
+    is refused rather than guessed ("2026" or "13:30 EST" are refused, not read loosely)."""
     if text is None:
         return pd.Timestamp.now(tz="UTC")
-    try:
-        moment = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        raise MonitorUserError(f"--at: '{text}' is not a time (use e.g. 2026-03-02T13:30 or "
-                               "2026-03-02T13:30:00+00:00)") from None
-    if pd.isna(moment):
-        raise MonitorUserError(f"--at: '{text}' is not a time")
-    if moment.tzinfo is None:
-        moment = moment.tz_localize(timezone, ambiguous="raise", nonexistent="raise")
-    return moment.tz_convert("UTC")
+    moment, reason = parse_time(text, timezone)
+    if moment is None:
+        raise MonitorUserError(f"--at: {reason}")
+    return moment
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

@@ -156,13 +156,26 @@ def test_at_without_offset_is_read_in_the_ward_zone(ward_folder):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--at", "yesterday-ish"], "--at: 'yesterday-ish' is not a time"),
+    (["--at", "yesterday-ish"], "--at: 'yesterday-ish' is not a date and time of day"),
+    # A year alone was taken as 1 January; a zone abbreviation was read as ward time.
+    (["--at", "2026"], "--at: '2026' is not a date and time of day"),
+    (["--at", "2026-03-02T13:30 EST"], "--at: '2026-03-02T13:30 EST' is not a valid date-time"),
+    (["--at", "2300-01-01T00:00Z"], "--at: '2300-01-01T00:00Z' is not a valid date-time"),
     (["--protocol", "nope"], "'nope' is not a known protocol"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(ward_folder, argv, message):
     code, out, err = evaluate(ward_folder, *argv)
     assert code == 2 and out == ""
     assert message in err
+
+
+def test_an_at_in_the_autumn_overlap_is_refused_not_guessed(ward_folder, capsys):
+    # 01:30 on 1 November 2026 happens twice in New York: which one is meant?
+    code = main(["evaluate", str(ward_folder), "--at", "2026-11-01T01:30",
+                 "--timezone", "America/New_York"])
+    assert code == 2
+    assert ("--at: '2026-11-01T01:30' does not exist or is ambiguous in America/New_York"
+            in capsys.readouterr().err)
 
 
 def test_unreadable_input_exits_2_with_the_problems(tmp_path, ward_folder):

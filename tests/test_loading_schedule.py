@@ -13,7 +13,8 @@ from dashboard.errors import DataValidationError
 from dashboard.loading import load_ward
 from tests.conftest import FIXTURES
 
-HEADER = "patient_id,cycle,dose_number,scheduled_time,status,administered_time,dose_iu_per_kg,reason"
+HEADER = ("patient_id,cycle,dose_number,scheduled_time,status,administered_time,"
+          "dose_iu_per_kg,reason")
 
 
 def problems(tmp_path, *doses: str) -> list[str]:

@@ -129,7 +129,7 @@ def test_aliases_that_would_expand_to_billions_are_refused_at_once():
 
 
 def test_a_document_nested_thousands_deep_is_refused():
-    with pytest.raises(YamlFileError, match="deep.yaml: nested deeper than a reviewed file"):
+    with pytest.raises(YamlFileError, match=r"deep\.yaml: nested deeper than a reviewed file"):
         load_yaml("a: " + "[" * 20_000 + "]" * 20_000 + "\n", "deep.yaml")
 
 

@@ -79,6 +79,16 @@ def parse_times(texts: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
     return times, why
 
 
+def parse_time(text: str, timezone: str) -> tuple[pd.Timestamp | None, str | None]:
+    """One time typed by a person (``--at``, a form): ``(utc_time, None)`` or
+    ``(None, why not)``, by exactly the rules of the files' times (no second parser)."""
+    times, reasons = parse_times(pd.Series([text], dtype=object), timezone)
+    reason = reasons.iloc[0]
+    if isinstance(reason, str):
+        return None, reason
+    return times.iloc[0], None
+
+
 def machine_timezone() -> str:
     """The machine's IANA time-zone name, the default ward zone; UTC when it cannot be told."""
     import os
