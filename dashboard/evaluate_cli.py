@@ -25,6 +25,7 @@ from dashboard.assessment.support import Support, support_in_progress
 from dashboard.assessment.validity import Validity, ward_validity
 from dashboard.display import local_text, local_time
 from dashboard.errors import MonitorUserError
+from dashboard.exports import spreadsheet_safe, terminal_safe
 from dashboard.loading import load_ward
 from dashboard.loading.times import parse_time
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol, shipped_protocol_ids
@@ -266,12 +267,16 @@ def render_csv(assessments, protocol, evaluated_at, course, protocols_used,
                 "recorded_status": assessment.recorded_status or "",
                 "status": assessment.status}
         if not assessment.findings:
-            writer.writerow(base)
+            writer.writerow(_safe_row(base))
         for finding in assessment.findings:
             item = finding_json(finding)
-            writer.writerow({**base, **{key: "" if item.get(key) is None else item[key]
-                                        for key in CSV_COLUMNS if key in item}})
+            writer.writerow(_safe_row({**base, **{key: "" if item.get(key) is None else item[key]
+                                                  for key in CSV_COLUMNS if key in item}}))
     return buffer.getvalue()
+
+
+def _safe_row(row: dict) -> dict:
+    return {key: spreadsheet_safe(value) for key, value in row.items()}
 
 
 # --------------------------------------------------------------------------- table
@@ -347,4 +352,5 @@ def render_table(assessments, protocol, evaluated_at, course, protocols_used,
     lines.append("")
     lines.append("Support for a clinician's decision; it does not make it. Check every finding's "
                  "value, time, rule and source.")
-    return "\n".join(lines) + "\n"
+    # Ids, names and reasons come from the input: no escape code reaches the terminal.
+    return terminal_safe("\n".join(lines)) + "\n"

