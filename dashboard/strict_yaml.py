@@ -122,7 +122,10 @@ def load_yaml(text: str, file_name: str):
     Raises :class:`YamlFileError` for text that is not YAML, a duplicated key or a
     non-finite number.
     """
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)  # reading starts here: a NUL byte is refused already
+    except yaml.YAMLError as error:
+        raise YamlFileError(f"{file_name}: not valid YAML ({error})") from None
     loader.file_name = file_name
     try:
         node = loader.get_single_node()

@@ -17,6 +17,9 @@ _HAS_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::
 # A date and a time of day are both required: a lab charted with a date alone cannot be
 # placed before or after a dose.
 _ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
+# A time without an offset, whole: anything else after the time of day (a stray quote, a
+# zone abbreviation) is not read loosely, and can never be taken for an offset.
+_NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$")
 
 
 def parse_times(texts: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
@@ -44,7 +47,7 @@ def parse_times(texts: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
         )
     )
     with_offset = iso_like & uniques.str.contains(_HAS_OFFSET)
-    naive = iso_like & ~with_offset
+    naive = iso_like & ~with_offset & uniques.str.match(_NAIVE)
 
     if with_offset.any():
         parsed[with_offset] = pd.to_datetime(
