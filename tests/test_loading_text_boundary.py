@@ -133,3 +133,14 @@ def test_patients_csv_alone_is_not_taken_for_a_per_dose_sheet(fixtures):
 
     with pytest.raises(InputFileError, match=re.escape("patients.csv alone holds no doses")):
         load_ward(fixtures / "good" / "three_csv" / "patients.csv", "UTC")
+
+
+def test_header_only_files_are_not_an_empty_ward(tmp_path, fixtures):
+    from dashboard.loading import load_ward
+
+    for name in ("patients.csv", "doses.csv", "observations.csv"):
+        header = (fixtures / "good" / "three_csv" / name).read_text().splitlines()[0]
+        (tmp_path / name).write_text(header + "\n")
+    with pytest.raises(InputFileError, match=re.escape(
+            "patients.csv holds no patient (only a header, or nothing to read)")):
+        load_ward(tmp_path, "UTC")

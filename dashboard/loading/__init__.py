@@ -199,6 +199,13 @@ def validate_raw_tables(
         **common,
     )
     problems = [*raw.problems, *patients.problems, *doses.problems, *observations.problems]
+    if not len(raw.patients) and not problems:
+        # Header-only files are no ward: loading them would show an empty list that reads
+        # like "no IL-2 patient today" rather than "the export was empty".
+        raise InputFileError(
+            f"{raw.files['patients']} holds no patient (only a header, or nothing to read): "
+            "an empty export is not loaded as an empty ward."
+        )
     if problems and not keep_going:
         raise DataValidationError(problems)
     refused = [
