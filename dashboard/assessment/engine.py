@@ -555,10 +555,20 @@ def evaluate_ward(ward: WardData, at: pd.Timestamp | None = None,
     findings = findings.sort_values(["point", "severity", "criterion"], kind="stable") \
         .reset_index(drop=True)
 
+    # criteria.md section 9.1: a patient with no dose due was assessed at T against the last
+    # cycle; only what stands for the cycle or course is said (no dose waits to be held).
+    no_dose = points.index[~points["dose_due"].to_numpy(bool)]
+    if len(no_dose):
+        not_standing = findings["point"].isin(no_dose) & ~findings["outcome"].isin(
+            list(STANDING_OUTCOMES))
+        findings = findings[~not_standing].reset_index(drop=True)
     status_setting = findings[findings["outcome"].isin(list(STATUS_SEVERITY))]
     worst = status_setting.groupby("point")["severity"].min()
     rank_to_status = {rank: status for status, rank in STATUS_SEVERITY.items()}
-    points["status"] = points.index.map(worst).map(rank_to_status).fillna("clear")
+    status = points.index.map(worst).map(rank_to_status)
+    points["status"] = np.where(pd.isna(status),
+                                np.where(points["dose_due"].to_numpy(bool), "clear", NO_DOSE_DUE),
+                                status)
     for column in checklists.values():
         column.findings = findings
     return EngineResult(points=points.drop(columns="_pc"), findings=findings,
@@ -629,13 +639,16 @@ def _build_assessments(result: EngineResult, targets: pd.DataFrame) -> list[Dose
                   list(targets["assessed_at"]), targets["recorded_status"].tolist(),
                   targets["status"].tolist(), strict=True)
     sources = result.checklists
+    due = targets["dose_due"].tolist()
     return [
-        DoseAssessment(patient_id, protocol_id, int(cycle), int(number), scheduled, assessed,
-                       recorded, status, findings.get(point, []),
+        DoseAssessment(patient_id, protocol_id, int(cycle),
+                       int(number) if is_due else None, scheduled if is_due else None,
+                       assessed, recorded if is_due else None, status,
+                       findings.get(point, []),
                        _ChecklistBuilder(sources[protocol_id], point)
                        if protocol_id in sources else None)
         for (point, patient_id, protocol_id, cycle, number, scheduled, assessed, recorded,
-             status) in columns
+             status), is_due in zip(columns, due, strict=True)
     ]
 
 
@@ -657,7 +670,11 @@ def assess_next_doses(ward: WardData, at: pd.Timestamp,
     """Each patient's next dose, assessed at ``at`` with the observations known then.
 
     ``protocol`` None: each patient's ``protocol`` column (empty = the default,
-    proleukin-label). A patient with every dose decided gets status ``no_dose_due``.
+    proleukin-label). A patient with every dose decided is assessed at ``at`` against the
+    last cycle (criteria.md section 9.1): ``dose_number`` and ``scheduled_time`` None,
+    ``cycle`` the last cycle, status the standing outcome (``discontinue`` or
+    ``stop_cycle``) with its findings, else ``no_dose_due``. A patient without any dose
+    gets ``no_dose_due`` with no cycle.
     """
     at = _utc(at)
     result = evaluate_ward(ward, at, protocol)
@@ -666,7 +683,6 @@ def assess_next_doses(ward: WardData, at: pd.Timestamp,
     patient_ids = pd.unique(pd.concat([ward.patients["patient_id"].astype(str),
                                        ward.doses["patient_id"].astype(str)]))
     protocol_of, _ = _protocol_by_patient(ward.patients, pd.Index(patient_ids), protocol)
-    standing = _standing_findings(result, set(patient_ids) - set(assessments))
     ordered = []
     for patient_id in patient_ids:
         if patient_id in assessments:
@@ -675,23 +691,8 @@ def assess_next_doses(ward: WardData, at: pd.Timestamp,
             ordered.append(DoseAssessment(
                 patient_id=patient_id, protocol_id=protocol_of[patient_id], cycle=None,
                 dose_number=None, scheduled_time=None, assessed_at=at, recorded_status=None,
-                status=NO_DOSE_DUE, findings=standing.get(patient_id, [])))
+                status=NO_DOSE_DUE, findings=[]))
     return ordered
-
-
-def _standing_findings(result: EngineResult, patient_ids: set[str]) -> dict[str, list[Finding]]:
-    """For patients with no dose due: the discontinue and stop-cycle findings standing at
-    their last assessed dose, so that a stopped course shows why on the ward, not a bare
-    "no dose due" (criteria.md section 1: they hold for the course and the cycle)."""
-    history = result.points[result.points["patient_id"].isin(patient_ids)]
-    if history.empty:
-        return {}
-    last = history.sort_values("scheduled_time", kind="stable").groupby("patient_id").tail(1)
-    sticky = result.findings[result.findings["point"].isin(last.index)
-                             & result.findings["outcome"].isin(STANDING_OUTCOMES)]
-    objects = _finding_objects(sticky)
-    return {patient_id: objects.get(point, [])
-            for point, patient_id in zip(last.index, last["patient_id"], strict=True)}
 
 
 def assess_course(ward: WardData, protocol: Protocol | None = None) -> list[DoseAssessment]:
