@@ -64,6 +64,22 @@ class Reading:
     describe_rows: Callable[[np.ndarray], np.ndarray] = field(
         repr=False, default=lambda rows: np.full(len(rows), ""))
     defaulted: np.ndarray | None = None  # threshold taken from the protocol default
+    # Whether ``met`` is known: False where the basis cannot say (a window whose latest entry
+    # is not fresh). None: known everywhere. A restart is only met where it is known
+    # (criteria.md section 2: a stale window never reads `resolved`).
+    known: np.ndarray | None = None
+
+
+def known(reading: Reading) -> np.ndarray:
+    """Where the reading's outcome is known (see :attr:`Reading.known`)."""
+    return np.ones(len(reading.met), bool) if reading.known is None else reading.known
+
+
+def _truths(readings: list[Reading]) -> tuple[np.ndarray, np.ndarray]:
+    """(known met, known not met) of each reading, stacked: three-valued logic."""
+    mets = np.vstack([r.met for r in readings])
+    knowns = np.vstack([known(r) for r in readings])
+    return mets & knowns, ~mets & knowns
 
 
 def _full(n: int, value, dtype=object) -> np.ndarray:
@@ -199,9 +215,11 @@ class Evaluator:
                     [r.describe_rows(rows[~met_rows]) for r in readings])
             return out.astype(str)
 
+        true, false = _truths(readings)
         return Reading(met=met, parameter=pick("parameter"), value=pick("value"),
                        code=pick("code"), unit=pick("unit"), time=pick("time"),
-                       rule=rule_texts, insufficient=insufficient, describe_rows=describe)
+                       rule=rule_texts, insufficient=insufficient, describe_rows=describe,
+                       known=true.any(axis=0) | false.all(axis=0))
 
     def _eval_AllOf(self, condition: rules.AllOf, moments: Moments) -> Reading:
         readings = [self.evaluate(item, moments) for item in condition.items]
@@ -212,10 +230,12 @@ class Evaluator:
         def describe(rows: np.ndarray) -> np.ndarray:
             return words.join_distinct([r.describe_rows(rows) for r in readings])
 
+        true, false = _truths(readings)
         return Reading(met=met, parameter=first.parameter, value=first.value, code=first.code,
                        unit=first.unit, time=first.time,
                        rule=_full(len(moments), condition.describe()),
-                       insufficient=insufficient, describe_rows=describe)
+                       insufficient=insufficient, describe_rows=describe,
+                       known=true.all(axis=0) | false.any(axis=0))
 
     def _eval_NoneOf(self, condition: rules.NoneOf, moments: Moments) -> Reading:
         readings = [self.evaluate(item, moments) for item in condition.items]
@@ -225,10 +245,12 @@ class Evaluator:
         def describe(rows: np.ndarray) -> np.ndarray:
             return words.join_distinct([r.describe_rows(rows) for r in readings])
 
+        true, false = _truths(readings)
         return Reading(met=met, parameter=first.parameter, value=first.value, code=first.code,
                        unit=first.unit, time=first.time,
                        rule=_full(len(moments), condition.describe()),
-                       insufficient=np.zeros(len(moments), bool), describe_rows=describe)
+                       insufficient=np.zeros(len(moments), bool), describe_rows=describe,
+                       known=false.all(axis=0) | true.any(axis=0))
 
     # -- leaves
     def latest(self, series: SeriesIndex, moments: Moments) -> tuple[np.ndarray, np.ndarray]:
@@ -362,16 +384,23 @@ class Evaluator:
         # No record of the parameter at all by the window's end: nothing to compare (the
         # criterion's required freshness reports it), never a volume of 0.
         recorded = end > patient_start
-        known = recorded & ~insufficient & (~condition.per_kg | ~np.isnan(value))
+        known = recorded & ~insufficient & (~np.isnan(value) if condition.per_kg else True)
         last_time = np.where(end > patient_start,
                              series.times[np.clip(end - 1, 0, max(series.n - 1, 0))]
                              if series.n else NAT, NAT)
-        if condition.coverage_hours is not None and condition.compares_below:
+        fresh = np.ones(len(moments), bool)
+        if condition.coverage_hours is not None:
             # The record must reach the window's end: uncharted hours are unknown volume
             # (see rules.Window.coverage_hours); the required freshness then reads incomplete.
             reach = end_time - np.int64(condition.coverage_hours * HOUR_NS)
-            known &= (last_time != NAT) & (last_time >= reach)
+            fresh = (last_time != NAT) & (last_time >= reach)
+        # Too little volume is only known over a fresh window; too much is met whatever
+        # comes later (entries only add). Either way a stale window is not known, so a
+        # restart over it is never met (criteria.md section 2).
         met = known & compare(condition.comparison, value, None, moments)
+        if condition.compares_below:
+            met &= fresh
+        known &= fresh
         value = np.round(value, 4)  # shown rounded; compared unrounded above
         hours = f"{condition.hours:g} h"
 
@@ -389,6 +418,7 @@ class Evaluator:
                              value=value, time=np.where(last_time == NAT, moments.t, last_time),
                              unit=unit, note=note, insufficient=insufficient & moments.at_assessment
                              if moments.at_assessment else np.zeros(len(moments), bool))
+        reading.known = known
         return reading
 
     def _eval_Rising(self, condition: rules.Rising, moments: Moments) -> Reading:

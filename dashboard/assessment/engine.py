@@ -34,6 +34,7 @@ from dashboard.assessment.conditions import (
     Moments,
     Reading,
     format_value,
+    known,
 )
 from dashboard.assessment.results import (
     FINDING_SEVERITY,
@@ -238,12 +239,14 @@ class _ProtocolRun:
             if grade.outcome == "hold":
                 in_interval, last, interval_reading = self._met_in_interval(
                     grade.trigger, grade.trigger.parameters())
+                # criteria.md section 2: R is met only where it is known (a stale window
+                # never reads resolved); the default "not X" only where X is known not met.
                 if grade.restart is not None:
                     restart = self.evaluator.evaluate(grade.restart, self.moments)
-                    restart_met = restart.met
+                    restart_met = restart.met & known(restart)
                 else:
                     restart = None
-                    restart_met = ~at_t.met
+                    restart_met = ~at_t.met & known(at_t)
                 triggered = at_t.met | in_interval
                 active = triggered & ~restart_met
                 self.hold_active[criterion.id] = active
