@@ -97,7 +97,10 @@ def test_ward_then_patient_in_a_real_browser(page, app_url, output_path):
     assert page.get_by_text("Data as of").count() >= 1
 
     # Open a patient the way a nurse does without a mouse-precise click: the picker.
-    page.get_by_label("Open a patient (type a bed or a name)").click()
+    picker = page.get_by_label("Open a patient (type a bed or a name)")
+    # At the viewport's bottom edge the list cannot open below it: bring it to the middle.
+    picker.evaluate("element => element.scrollIntoView({block: 'center'})")
+    picker.click()
     page.get_by_role("option", name="Demo, Elena (DEMO-05)").click()
     page.wait_for_url("**/patient?patient=DEMO-05", timeout=30_000)
     page.wait_for_selector(IDLE, timeout=60_000)
