@@ -20,7 +20,7 @@ import pandas as pd
 from dashboard.assessment import words
 from dashboard.assessment.series import NAT, NEG_INF, ObservationStore, SeriesIndex
 from dashboard.protocols import rules
-from dashboard.vocabulary import Vocabulary
+from dashboard.vocabulary import CHARTED_WHEN_IT_HAPPENS, Vocabulary
 
 HOUR_NS = 3_600_000_000_000
 
@@ -361,16 +361,31 @@ class Evaluator:
         start = series.start_gt(moments.pc, start_time)
         total = series.range_sum(start, end)
         patient_start = series.patient_start(moments.pc)
-        # criteria.md section 2: records that start after T - W cannot establish the window.
-        # "Start" means this admission's records: those since the cycle's start less the
-        # window. Between cycles the patient is at home, and an entry charted after days
-        # without one does not hold those days' volume, so earlier cycles do not count.
-        history_from = np.maximum(moments.cycle_start, NAT + 1) - np.int64(
-            condition.hours * HOUR_NS)
-        first = series.start_ge(moments.pc, history_from)
-        has_records = series.patient_end(moments.pc) > first
-        first_time = np.where(has_records, series.times[np.clip(first, 0, max(series.n - 1, 0))]
-                              if series.n else NAT, NAT)
+        when_it_happens = (self.vocabulary[condition.parameter].charted
+                           == CHARTED_WHEN_IT_HAPPENS)
+        if when_it_happens:
+            # criteria.md section 2: charted only when it happens (diarrhoea), so the record
+            # starts with the patient's first observation of any parameter, every entry
+            # counts however early, and a window without an entry sums to 0.
+            first_time = self.store.first_times()[moments.pc]
+            has_records = first_time != NAT
+            recorded = has_records & (first_time <= end_time)
+        else:
+            # criteria.md section 2: records that start after T - W cannot establish the
+            # window. "Start" means this admission's records: those since the cycle's start
+            # less the window. Between cycles the patient is at home, and an entry charted
+            # after days without one does not hold those days' volume, so earlier cycles
+            # do not count.
+            history_from = np.maximum(moments.cycle_start, NAT + 1) - np.int64(
+                condition.hours * HOUR_NS)
+            first = series.start_ge(moments.pc, history_from)
+            has_records = series.patient_end(moments.pc) > first
+            first_time = np.where(has_records,
+                                  series.times[np.clip(first, 0, max(series.n - 1, 0))]
+                                  if series.n else NAT, NAT)
+            # No record of the parameter at all by the window's end: nothing to compare
+            # (the criterion's required freshness reports it), never a volume of 0.
+            recorded = end > patient_start
         insufficient = has_records & (first_time > start_time)
         value = total / condition.hours if condition.aggregate == "rate" else total
         unit = self._unit(condition.parameter)
@@ -381,9 +396,6 @@ class Evaluator:
             unit += "/kg"
         if condition.aggregate == "rate":
             unit += "/h"
-        # No record of the parameter at all by the window's end: nothing to compare (the
-        # criterion's required freshness reports it), never a volume of 0.
-        recorded = end > patient_start
         known = recorded & ~insufficient & (~np.isnan(value) if condition.per_kg else True)
         last_time = np.where(end > patient_start,
                              series.times[np.clip(end - 1, 0, max(series.n - 1, 0))]
@@ -407,7 +419,9 @@ class Evaluator:
         def note(rows: np.ndarray) -> np.ndarray:
             return np.where(
                 insufficient[rows],
-                words.join(f"insufficient history: {condition.parameter} records start at ",
+                words.join(f"insufficient history: {condition.parameter} records start at "
+                           if not when_it_happens else "insufficient history: the patient's "
+                           "records start at ",
                            words.times(first_time[rows]),
                            f", after the start of the {hours} window"),
                 words.join(words.numbers(total[rows]),
