@@ -112,24 +112,49 @@ def _threshold(comparison: rules.Comparison, moments: Moments
     return np.where(defaulted, threshold.default, values), defaulted
 
 
+# criteria.md section 2: comparisons are decimal-exact. Values and thresholds are binary
+# floats (1.2 - 0.9 is 0.29999999999999993; 75.9 kg over 66 kg is 15.000000000000007 %), so
+# two numbers closer than this fraction of their size (at least of 1) are equal: far below
+# any parameter's resolution, far above binary rounding (and the rounding of window sums).
+RELATIVE_TOLERANCE = 1e-9
+
+
+def _tolerance(bound) -> np.ndarray | float:
+    return RELATIVE_TOLERANCE * np.maximum(np.abs(bound), 1.0)
+
+
+def exceeds(values, bound) -> np.ndarray:
+    """values > bound, decimal-exact (a value equal to the bound as written is not above)."""
+    with np.errstate(invalid="ignore"):
+        return values > bound + _tolerance(bound)
+
+
+def at_least(values, bound) -> np.ndarray:
+    """values >= bound, decimal-exact."""
+    with np.errstate(invalid="ignore"):
+        return values >= bound - _tolerance(bound)
+
+
 def compare(comparison: rules.Comparison, values: np.ndarray, codes: np.ndarray,
             moments: Moments | None = None, threshold=None) -> np.ndarray:
-    """The comparison applied elementwise. NaN never meets a numeric comparison."""
+    """The comparison applied elementwise, decimal-exact (see :data:`RELATIVE_TOLERANCE`).
+    NaN never meets a numeric comparison. Every numeric comparison of a rule goes through
+    here or through :func:`exceeds` / :func:`at_least`."""
     if comparison.is_codes:
         return np.isin(codes, comparison.codes)
-    with np.errstate(invalid="ignore"):
-        if comparison.low is not None:
-            return (values >= comparison.low) & (values <= comparison.high)
-        if threshold is None:
-            threshold, _ = _threshold(comparison, moments)
-        op = comparison.op
-        if op == "<":
-            return values < threshold
-        if op == "<=":
-            return values <= threshold
-        if op == ">":
-            return values > threshold
-        return values >= threshold
+    values = np.asarray(values, dtype=float)
+    if comparison.low is not None:
+        return at_least(values, comparison.low) & ~exceeds(values, comparison.high)
+    if threshold is None:
+        threshold, _ = _threshold(comparison, moments)
+    op = comparison.op
+    if op == "<":
+        return ~at_least(values, threshold) & ~np.isnan(values)
+    if op == "<=":
+        return ~exceeds(values, threshold) & ~np.isnan(values)
+    if op == ">":
+        return exceeds(values, threshold)
+    return at_least(values, threshold)
 
 
 class Evaluator:
@@ -338,9 +363,9 @@ class Evaluator:
         bound = comparison.low if comparison.low is not None else (
             comparison.threshold.value if comparison.threshold else None)
         if bound is not None and condition.kind == "max" and comparison.op in (None, ">", ">="):
-            crossing = series.values >= bound
+            crossing = at_least(series.values, bound)
         elif bound is not None and condition.kind == "min" and comparison.op in ("<", "<="):
-            crossing = series.values <= bound
+            crossing = ~exceeds(series.values, bound) & ~np.isnan(series.values)
         else:
             crossing = np.ones(series.n, bool)
         _, last, found = series.last_matching(crossing, start, end)
@@ -444,7 +469,7 @@ class Evaluator:
         latest = series.values[safe] if series.n else np.full(len(moments), np.nan)
         previous = series.values[before] if series.n else np.full(len(moments), np.nan)
         previous_time = series.times[before] if series.n else np.full(len(moments), NAT)
-        met = has_previous & (latest > previous)
+        met = has_previous & exceeds(latest, previous)
         unit = self._unit(condition.parameter)
         return self._leaf(moments, met, condition.parameter, series, position, has,
                           condition.describe(),
@@ -624,7 +649,7 @@ class Evaluator:
             start_position, start_has = series.latest(moments.pc, moments.interval_start)
             start_safe = np.clip(start_position, 0, max(series.n - 1, 0))
             then = np.where(start_has, series.values[start_safe] if series.n else 0.0, 0.0)
-            increased = now > then
+            increased = exceeds(now, then)
             new = increased & ~met
             parameter = np.where(new, name, parameter)
             value = np.where(new, now, value)
