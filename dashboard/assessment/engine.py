@@ -299,8 +299,8 @@ class _ProtocolRun:
                 self._frame(criterion, grade.outcome, rows, at_t, origins,
                             detail=words.join(label, details) if len(rows) else details)
                 decided |= met
-            else:  # watch: at T only
-                rows = np.flatnonzero(at_t.met & ~decided)
+            else:  # watch: at T only, and only on fresh data (criteria.md section 7)
+                rows = np.flatnonzero(at_t.met & ~decided & self._fresh(criterion))
                 label = f"{grade.label}: " if grade.label else ""
                 if len(rows):
                     self._frame(criterion, "watch", rows, at_t, rows,
@@ -312,7 +312,10 @@ class _ProtocolRun:
                 self._frame(criterion, "resolved", rows[keep], merged,
                             np.flatnonzero(keep), detail=details[keep], restart=restart_words)
                 decided[rows[keep]] = True
-        self._freshness(criterion)
+        if not criterion.is_watch:
+            # a watch criterion's `required` only gates it; the protocol's own criteria say
+            # what is missing (criteria.md section 7)
+            self._freshness(criterion)
         # Insufficient history of a window: informational, only when nothing else was said.
         rows = np.flatnonzero(insufficient & ~decided)
         if len(rows):
@@ -323,6 +326,16 @@ class _ProtocolRun:
                         rule=np.full(len(rows), "insufficient history: "
                                      + grade.trigger.describe(), dtype=object),
                         detail=frame_detail)
+
+    def _fresh(self, criterion: Criterion) -> np.ndarray:
+        """Where every required parameter of the criterion has a fresh latest value."""
+        fresh = np.ones(self.n, bool)
+        for requirement in criterion.required:
+            series = self.store.series(requirement.parameter)
+            position, has = series.latest(self.pc, self.t)
+            time = np.where(has, series.times[position] if series.n else NAT, NAT)
+            fresh &= has & (self.t - time <= np.int64(requirement.fresh_hours * HOUR_NS))
+        return fresh
 
     def _freshness(self, criterion: Criterion) -> None:
         """criteria.md section 2: a required parameter without a fresh latest value makes the
