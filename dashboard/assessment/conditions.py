@@ -460,6 +460,40 @@ class Evaluator:
         reading.known = known
         return reading
 
+    def _eval_LatestRate(self, condition: rules.LatestRate, moments: Moments) -> Reading:
+        series = self.store.series(condition.parameter)
+        position, has = self.latest(series, moments)
+        has_previous = has & (position - 1 >= series.patient_start(moments.pc))
+        safe = np.clip(position, 0, max(series.n - 1, 0))
+        before = np.clip(position - 1, 0, max(series.n - 1, 0))
+        volume = series.values[safe] if series.n else np.full(len(moments), np.nan)
+        time = series.times[safe] if series.n else np.full(len(moments), NAT)
+        previous_time = series.times[before] if series.n else np.full(len(moments), NAT)
+        hours = np.where(has_previous, (time - previous_time) / HOUR_NS, np.nan)
+        fresh = has.copy()
+        if condition.fresh_hours is not None:
+            fresh &= moments.t - time <= np.int64(condition.fresh_hours * HOUR_NS)
+        # The rate is only known with a period (an entry before, earlier) and a fresh
+        # latest entry (criteria.md section 2).
+        known_rate = has_previous & (hours > 0) & fresh
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(known_rate, volume / np.where(hours > 0, hours, np.nan), np.nan)
+        met = known_rate & compare(condition.comparison, rate, None, moments)
+        unit = self._unit(condition.parameter)
+        reading = self._leaf(moments, met, condition.parameter, series, position, has,
+                             condition.describe(), value=np.round(rate, 4), unit=unit + "/h",
+                             note=lambda rows: np.where(
+                                 known_rate[rows],
+                                 words.join(words.numbers(volume[rows]), f" {unit} in ",
+                                            words.numbers(hours[rows], "{:.4g}"),
+                                            " h since the entry at ",
+                                            words.times(previous_time[rows])),
+                                 np.where(has_previous[rows] | ~has[rows],
+                                          "no rate: the latest entry is not fresh",
+                                          "no rate: no entry before the latest")))
+        reading.known = known_rate
+        return reading
+
     def _eval_Rising(self, condition: rules.Rising, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         position, has = self.latest(series, moments)
