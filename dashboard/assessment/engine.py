@@ -56,6 +56,7 @@ FINDING_COLUMNS = ["point", "criterion", "outcome", "parameter", "value", "code"
                    "time", "rule", "source", "interpretation", "detail", "restart", "system"]
 PATIENT_VALUE_COLUMNS = ("baseline_weight_kg", "baseline_creatinine_mg_dl", "target_sbp_mmhg")
 DOSE_LIMITS = "dose_limits"
+DOSE_RECORD = "dose_record"
 
 
 @dataclass
@@ -521,6 +522,53 @@ class _ChecklistSource:
         return entries
 
 
+# --------------------------------------------------------------------------- refused dose rows
+
+
+def _dose_record_findings(ward: WardData) -> pd.DataFrame:
+    """One ``dose_record`` finding per refused dose row, by patient (criteria.md section
+    9.7): when a load went on past refused rows, a refused dose row makes the patient's dose
+    count unknown, so every assessment of that patient is incomplete and names the row."""
+    columns = ["patient_id", *FINDING_COLUMNS[1:]]
+    report = getattr(ward, "report", None)
+    refused = getattr(report, "refused_rows", None)
+    if refused is None or refused.empty or "table" not in refused.columns:
+        return pd.DataFrame(columns=columns)
+    doses = refused[refused["table"].eq("doses") & refused["patient_id"].notna()]
+    if doses.empty:
+        return pd.DataFrame(columns=columns)
+    # The problem of each refused row, found by its row number; a dose file's problem first
+    # (a per-dose sheet has one file for every table).
+    problems = {}
+    for problem in sorted(report.problems, key=lambda p: "dose" not in str(p.file).lower()):
+        if problem.row is not None:
+            problems.setdefault(int(problem.row), problem)
+    rows = pd.to_numeric(doses["source_row"], errors="coerce")
+    where, why = [], []
+    for row in rows.tolist():
+        problem = problems.get(int(row)) if pd.notna(row) else None
+        if problem is None:
+            where.append(f"doses, row {int(row)}" if pd.notna(row) else "a doses row")
+            why.append("refused at load")
+        else:
+            where.append(f"{problem.file}, {problem.row_kind} {problem.row}")
+            why.append(problem.reason + (f" (column {problem.column})" if problem.column
+                                         else ""))
+    where = np.array(where, dtype=object)
+    return pd.DataFrame({
+        "patient_id": doses["patient_id"].astype(str).str.strip().to_numpy(),
+        "criterion": DOSE_RECORD, "outcome": "incomplete", "parameter": None,
+        "value": np.nan, "code": None, "unit": None, "time": NAT,
+        "rule": "every dose row of the patient read (a refused dose row makes the dose "
+                "count unknown)",
+        "source": where,
+        "interpretation": None,
+        "detail": words.join(where, " refused: ", np.array(why, dtype=object),
+                             ". The doses given and held are unknown: check the dose record"),
+        "restart": None, "system": "treatment",
+    })
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -563,6 +611,11 @@ def evaluate_ward(ward: WardData, at: pd.Timestamp | None = None,
         findings = run.run()
         frames.append(findings)
         checklists[protocol_id] = _ChecklistSource(chosen, run, findings)
+    records = _dose_record_findings(ward)
+    if len(records):
+        joined = points[["patient_id"]].reset_index(names="point").merge(records,
+                                                                        on="patient_id")
+        frames.append(joined.drop(columns="patient_id")[FINDING_COLUMNS])
     findings = (pd.concat([f for f in frames if len(f)], ignore_index=True)
                 if any(len(f) for f in frames) else pd.DataFrame(columns=FINDING_COLUMNS))
     findings["time"] = pd.to_datetime(findings["time"].astype("int64"), utc=True) \
@@ -576,7 +629,7 @@ def evaluate_ward(ward: WardData, at: pd.Timestamp | None = None,
     no_dose = points.index[~points["dose_due"].to_numpy(bool)]
     if len(no_dose):
         not_standing = findings["point"].isin(no_dose) & ~findings["outcome"].isin(
-            list(STANDING_OUTCOMES))
+            list(STANDING_OUTCOMES)) & findings["criterion"].ne(DOSE_RECORD)
         findings = findings[~not_standing].reset_index(drop=True)
     status_setting = findings[findings["outcome"].isin(list(STATUS_SEVERITY))]
     worst = status_setting.groupby("point")["severity"].min()
@@ -699,15 +752,27 @@ def assess_next_doses(ward: WardData, at: pd.Timestamp,
     patient_ids = pd.unique(pd.concat([ward.patients["patient_id"].astype(str),
                                        ward.doses["patient_id"].astype(str)]))
     protocol_of, _ = _protocol_by_patient(ward.patients, pd.Index(patient_ids), protocol)
+    # A patient without any dose read may still have refused dose rows (section 9.7).
+    records = _dose_record_findings(ward)
+    records = records[~records["patient_id"].isin(list(assessments))]
+    unread = {}
+    if len(records):
+        records = records.reset_index(drop=True)
+        records["time"] = pd.NaT
+        objects = _finding_objects(records.rename_axis("row").reset_index().assign(
+            point=lambda frame: frame["row"]))
+        for row, patient_id in enumerate(records["patient_id"].tolist()):
+            unread.setdefault(patient_id, []).extend(objects.get(row, []))
     ordered = []
     for patient_id in patient_ids:
         if patient_id in assessments:
             ordered.append(assessments[patient_id])
         else:
+            findings = unread.get(patient_id, [])
             ordered.append(DoseAssessment(
                 patient_id=patient_id, protocol_id=protocol_of[patient_id], cycle=None,
                 dose_number=None, scheduled_time=None, assessed_at=at, recorded_status=None,
-                status=NO_DOSE_DUE, findings=[]))
+                status="incomplete" if findings else NO_DOSE_DUE, findings=findings))
     return ordered
 
 
