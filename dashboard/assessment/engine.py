@@ -15,7 +15,12 @@ observations):
 * **dose limits**: the protocol's maximum doses per cycle / course reached ->
   ``cycle_complete``.
 * **watch** criteria (section 7) and ``info`` (insufficient history of a window) are shown
-  and never change the status.
+  and never change the status; a watch is raised only where its ``required`` parameters
+  are fresh.
+* **no dose due** (section 9.1): a patient with every dose decided is assessed at T against
+  the last cycle; only the standing discontinue / stop_cycle findings are kept.
+* **refused dose rows** (section 9.7): a ``dose_record`` finding (incomplete) on every
+  assessment of the patient.
 """
 
 from __future__ import annotations
