@@ -95,3 +95,22 @@ criteria:
     rule = parsed.criterion("u").grades[0].trigger
     assert rule.describe() == ("urine_output rate over its latest charting period (the latest "
                                "entry / the hours since the one before) < 10 mL/h")
+
+
+def test_the_first_entry_of_an_admission_has_no_rate_from_the_last_admission():
+    # Cycle 2 starts 2026-03-16 08:00 after days at home. Cycle 1's last urine entry is
+    # 2026-03-06 06:00; the first of cycle 2 is 300 mL at 2026-03-16 07:00. Over the 241 h
+    # between them that would read 1.2 mL/h (a stop); those days are not charted, so the
+    # entry has no period in this admission and gives no rate.
+    from dashboard.assessment import assess_next_doses
+    from tests.scenarios import course, patient, utc, ward
+
+    doses = (course("P1", "2026-03-02 08:00", given=14, doses=14)
+             + course("P1", "2026-03-16 08:00", doses=14, cycle=2))
+    readings = [obs("P1", "2026-03-06 06:00", "urine_output", 100),
+                obs("P1", "2026-03-16 07:00", "urine_output", 300)]
+    (assessment,) = assess_next_doses(ward([patient("P1")], doses, readings),
+                                      utc("2026-03-16 07:30"), load_protocol("community-2015"))
+    assert (assessment.cycle, assessment.dose_number) == (2, 1)
+    assert "stop_cycle" not in {f.outcome for f in assessment.findings
+                                if f.criterion == "urine_output"}

@@ -463,12 +463,15 @@ class Evaluator:
     def _eval_LatestRate(self, condition: rules.LatestRate, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         position, has = self.latest(series, moments)
-        has_previous = has & (position - 1 >= series.patient_start(moments.pc))
         safe = np.clip(position, 0, max(series.n - 1, 0))
         before = np.clip(position - 1, 0, max(series.n - 1, 0))
         volume = series.values[safe] if series.n else np.full(len(moments), np.nan)
         time = series.times[safe] if series.n else np.full(len(moments), NAT)
         previous_time = series.times[before] if series.n else np.full(len(moments), NAT)
+        # The entry before must belong to this admission (from the cycle's start): days at
+        # home between cycles are not charted, so they are no charting period.
+        has_previous = (has & (position - 1 >= series.patient_start(moments.pc))
+                        & (previous_time >= moments.cycle_start))
         hours = np.where(has_previous, (time - previous_time) / HOUR_NS, np.nan)
         fresh = has.copy()
         if condition.fresh_hours is not None:
@@ -490,7 +493,8 @@ class Evaluator:
                                             words.times(previous_time[rows])),
                                  np.where(has_previous[rows] | ~has[rows],
                                           "no rate: the latest entry is not fresh",
-                                          "no rate: no entry before the latest")))
+                                          "no rate: no entry before the latest in this "
+                                          "cycle")))
         reading.known = known_rate
         return reading
 
