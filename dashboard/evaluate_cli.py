@@ -203,7 +203,7 @@ def finding_json(finding: Finding) -> dict:
 
 
 def _dose_json(assessment: DoseAssessment) -> dict | None:
-    if assessment.cycle is None:
+    if assessment.dose_number is None:  # no dose due (the cycle may still be named)
         return None
     return {"cycle": assessment.cycle, "dose_number": assessment.dose_number,
             "scheduled_time": _iso(assessment.scheduled_time)}

@@ -24,6 +24,11 @@ Definitions (criteria.md section 2), for a moment T:
 
 An **assessment point** is one (patient, dose) to assess at a moment T. For the next dose T
 is "now"; in a course review T is each dose's scheduled_time.
+
+A patient with no dose due at T is still assessed at T against the last cycle
+(criteria.md section 9.1: a stopped course or cycle is never "no dose due"): a point with
+``dose_due`` False, the last cycle, a dose number one past that cycle's last (so every dose
+of the cycle counts as before it) and no scheduled time.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ POINT_COLUMNS = [
     "given_in_course",
     "held_in_course",
     "is_target",
+    "dose_due",
 ]
 
 
@@ -191,6 +197,35 @@ def next_doses(doses: pd.DataFrame, at: pd.Timestamp,
         "recorded_status": first["status"],
         "assessed_at": at,
         "is_target": True,
+        "dose_due": True,
+    })
+    points = _complete_points(points, frame, interval_hours)
+    return points[POINT_COLUMNS]
+
+
+def no_dose_points(doses: pd.DataFrame, at: pd.Timestamp,
+                   interval_hours: float | pd.Series | dict = DEFAULT_INTERVAL_HOURS
+                   ) -> pd.DataFrame:
+    """One point at ``at`` per patient whose every dose is decided at ``at``: the patient
+    assessed against the last cycle (criteria.md section 9.1), ``dose_due`` False.
+
+    Its dose number is one past the last of that cycle, so that the interval starts at the
+    cycle's last given dose and the counts include every dose of the cycle; its
+    scheduled_time is NaT (no dose is waiting)."""
+    at = pd.Timestamp(at)
+    frame = _sorted_doses(doses)
+    pending = frame.loc[~decided_at(frame, at), "patient_id"].unique()
+    done = frame[~frame["patient_id"].isin(pending)]
+    last = done.drop_duplicates("patient_id", keep="last")  # sorted by cycle, dose_number
+    points = pd.DataFrame({
+        "patient_id": last["patient_id"],
+        "cycle": last["cycle"],
+        "dose_number": last["dose_number"] + 1,
+        "scheduled_time": pd.Series(pd.NaT, index=last.index, dtype="datetime64[ns, UTC]"),
+        "recorded_status": None,
+        "assessed_at": at,
+        "is_target": True,
+        "dose_due": False,
     })
     points = _complete_points(points, frame, interval_hours)
     return points[POINT_COLUMNS]
@@ -217,6 +252,7 @@ def course_points(doses: pd.DataFrame,
         "recorded_status": frame_points["status"],
         "assessed_at": frame_points["scheduled_time"],
         "is_target": True,
+        "dose_due": True,
     })
     points = _complete_points(points, frame, interval_hours)
     return points[POINT_COLUMNS]
@@ -231,6 +267,8 @@ def assessment_points(doses: pd.DataFrame, at: pd.Timestamp | None = None,
     other dose scheduled before ``at`` as of its own scheduled_time (``is_target`` False):
     stop-cycle criteria are checked at every assessment point of the cycle and
     discontinue criteria over the course (criteria.md section 2).
+    A patient with every dose decided at ``at`` gets a target point at ``at`` against the
+    last cycle (``dose_due`` False; :func:`no_dose_points`).
     ``at`` None: every dose as of its scheduled_time, all targets (a course review).
     Sorted by patient, then time of assessment.
     """
@@ -238,6 +276,10 @@ def assessment_points(doses: pd.DataFrame, at: pd.Timestamp | None = None,
         points = course_points(doses, interval_hours)
     else:
         target = next_doses(doses, at, interval_hours)
+        finished = no_dose_points(doses, at, interval_hours)
+        if len(finished):
+            target = pd.concat([target, finished], ignore_index=True) if len(target) \
+                else finished
         history = course_points(doses, interval_hours, before=at)
         key = ["patient_id", "cycle", "dose_number"]
         history = history.merge(target[key], on=key, how="left", indicator=True)
@@ -247,4 +289,5 @@ def assessment_points(doses: pd.DataFrame, at: pd.Timestamp | None = None,
     points = points.sort_values(["patient_id", "assessed_at", "cycle", "dose_number"],
                                 kind="stable").reset_index(drop=True)
     points["is_target"] = points["is_target"].astype(bool)
+    points["dose_due"] = points["dose_due"].astype(bool)
     return points

@@ -51,6 +51,11 @@ class Parameter:
     decimals: int | None = None  # display resolution (criteria.md 9.6); numeric only
     group: str | None = None  # e.g. "vasopressor": the infusions the support line lists
     words: dict[str, str] = field(default_factory=dict, compare=False)  # code -> words
+    # How the parameter is charted. None: regularly (a gap is unknown, records establish a
+    # window from the start of the admission); "when_it_happens": only when it occurs, like
+    # an event (diarrhoea): a window is established from the patient's first observation of
+    # any parameter and a window without an entry sums to 0 (criteria.md section 2).
+    charted: str | None = None
     _by_key: dict[str, UnitConversion] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -159,6 +164,20 @@ def _number(raw, where: str) -> float:
         raise ValueError(f"{where}: '{raw}' is not a number or a fraction") from exc
 
 
+#: The values of a parameter's ``charted`` key (absent: charted regularly).
+CHARTED_WHEN_IT_HAPPENS = "when_it_happens"
+CHARTED_VALUES = (CHARTED_WHEN_IT_HAPPENS,)
+
+
+def _charted(raw, where: str) -> str | None:
+    if raw is None:
+        return None
+    if raw not in CHARTED_VALUES:
+        raise ValueError(f"{where}: must be one of {', '.join(CHARTED_VALUES)} "
+                         f"(or absent: charted regularly), not {raw!r}")
+    return raw
+
+
 def _parse(raw: dict, source: Path) -> dict[str, Parameter]:
     parameters: dict[str, Parameter] = {}
     for name, spec in raw["parameters"].items():
@@ -181,6 +200,7 @@ def _parse(raw: dict, source: Path) -> dict[str, Parameter]:
             codes=tuple(spec.get("codes", [])),
             multi_valued=bool(spec.get("multi_valued", False)),
             **_display_fields(name, spec, source),
+            charted=_charted(spec.get("charted"), f"{source}: {name}.charted"),
         )
         parameter._by_key.update({unit_key(u.spelling): u for u in units})
         parameters[name] = parameter

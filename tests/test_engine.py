@@ -129,6 +129,7 @@ def test_a_course_stopped_for_good_shows_why_even_with_no_dose_due():
                                      ("2026-03-03 21:40", "vt_sustained")])
     (assessment,) = assess_next_doses(ward([patient("P1")], doses, rhythm),
                                       utc("2026-03-04 12:00"))
-    assert assessment.status == "no_dose_due"
+    # criteria.md section 9.1: a stopped course is never "no dose due"
+    assert assessment.status == "discontinue"
     assert [(f.criterion, f.outcome, f.value) for f in assessment.findings] == [
         ("ventricular_tachycardia", "discontinue", "vt_sustained")]

@@ -106,7 +106,7 @@ def test_a_course_ended_by_a_criterion_sorts_above_clear_patients():
     assessments = assess_next_doses(data, AT)
     by_patient = {a.patient_id: a for a in assessments}
     assert by_patient["P1"].status == "clear"
-    assert by_patient["P2"].status == "no_dose_due"
+    assert by_patient["P2"].status == "discontinue"  # criteria.md section 9.1
     assert "discontinue" in [f.outcome for f in by_patient["P2"].findings]
     rows = ward_rows(data, assessments, {"proleukin-label": load_protocol("proleukin-label")},
                      AT, ZONE)

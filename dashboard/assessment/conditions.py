@@ -20,7 +20,7 @@ import pandas as pd
 from dashboard.assessment import words
 from dashboard.assessment.series import NAT, NEG_INF, ObservationStore, SeriesIndex
 from dashboard.protocols import rules
-from dashboard.vocabulary import Vocabulary
+from dashboard.vocabulary import CHARTED_WHEN_IT_HAPPENS, Vocabulary
 
 HOUR_NS = 3_600_000_000_000
 
@@ -64,6 +64,22 @@ class Reading:
     describe_rows: Callable[[np.ndarray], np.ndarray] = field(
         repr=False, default=lambda rows: np.full(len(rows), ""))
     defaulted: np.ndarray | None = None  # threshold taken from the protocol default
+    # Whether ``met`` is known: False where the basis cannot say (a window whose latest entry
+    # is not fresh). None: known everywhere. A restart is only met where it is known
+    # (criteria.md section 2: a stale window never reads `resolved`).
+    known: np.ndarray | None = None
+
+
+def known(reading: Reading) -> np.ndarray:
+    """Where the reading's outcome is known (see :attr:`Reading.known`)."""
+    return np.ones(len(reading.met), bool) if reading.known is None else reading.known
+
+
+def _truths(readings: list[Reading]) -> tuple[np.ndarray, np.ndarray]:
+    """(known met, known not met) of each reading, stacked: three-valued logic."""
+    mets = np.vstack([r.met for r in readings])
+    knowns = np.vstack([known(r) for r in readings])
+    return mets & knowns, ~mets & knowns
 
 
 def _full(n: int, value, dtype=object) -> np.ndarray:
@@ -96,24 +112,49 @@ def _threshold(comparison: rules.Comparison, moments: Moments
     return np.where(defaulted, threshold.default, values), defaulted
 
 
+# criteria.md section 2: comparisons are decimal-exact. Values and thresholds are binary
+# floats (1.2 - 0.9 is 0.29999999999999993; 75.9 kg over 66 kg is 15.000000000000007 %), so
+# two numbers closer than this fraction of their size (at least of 1) are equal: far below
+# any parameter's resolution, far above binary rounding (and the rounding of window sums).
+RELATIVE_TOLERANCE = 1e-9
+
+
+def _tolerance(bound) -> np.ndarray | float:
+    return RELATIVE_TOLERANCE * np.maximum(np.abs(bound), 1.0)
+
+
+def exceeds(values, bound) -> np.ndarray:
+    """values > bound, decimal-exact (a value equal to the bound as written is not above)."""
+    with np.errstate(invalid="ignore"):
+        return values > bound + _tolerance(bound)
+
+
+def at_least(values, bound) -> np.ndarray:
+    """values >= bound, decimal-exact."""
+    with np.errstate(invalid="ignore"):
+        return values >= bound - _tolerance(bound)
+
+
 def compare(comparison: rules.Comparison, values: np.ndarray, codes: np.ndarray,
             moments: Moments | None = None, threshold=None) -> np.ndarray:
-    """The comparison applied elementwise. NaN never meets a numeric comparison."""
+    """The comparison applied elementwise, decimal-exact (see :data:`RELATIVE_TOLERANCE`).
+    NaN never meets a numeric comparison. Every numeric comparison of a rule goes through
+    here or through :func:`exceeds` / :func:`at_least`."""
     if comparison.is_codes:
         return np.isin(codes, comparison.codes)
-    with np.errstate(invalid="ignore"):
-        if comparison.low is not None:
-            return (values >= comparison.low) & (values <= comparison.high)
-        if threshold is None:
-            threshold, _ = _threshold(comparison, moments)
-        op = comparison.op
-        if op == "<":
-            return values < threshold
-        if op == "<=":
-            return values <= threshold
-        if op == ">":
-            return values > threshold
-        return values >= threshold
+    values = np.asarray(values, dtype=float)
+    if comparison.low is not None:
+        return at_least(values, comparison.low) & ~exceeds(values, comparison.high)
+    if threshold is None:
+        threshold, _ = _threshold(comparison, moments)
+    op = comparison.op
+    if op == "<":
+        return ~at_least(values, threshold) & ~np.isnan(values)
+    if op == "<=":
+        return ~exceeds(values, threshold) & ~np.isnan(values)
+    if op == ">":
+        return exceeds(values, threshold)
+    return at_least(values, threshold)
 
 
 class Evaluator:
@@ -199,9 +240,11 @@ class Evaluator:
                     [r.describe_rows(rows[~met_rows]) for r in readings])
             return out.astype(str)
 
+        true, false = _truths(readings)
         return Reading(met=met, parameter=pick("parameter"), value=pick("value"),
                        code=pick("code"), unit=pick("unit"), time=pick("time"),
-                       rule=rule_texts, insufficient=insufficient, describe_rows=describe)
+                       rule=rule_texts, insufficient=insufficient, describe_rows=describe,
+                       known=true.any(axis=0) | false.all(axis=0))
 
     def _eval_AllOf(self, condition: rules.AllOf, moments: Moments) -> Reading:
         readings = [self.evaluate(item, moments) for item in condition.items]
@@ -212,10 +255,12 @@ class Evaluator:
         def describe(rows: np.ndarray) -> np.ndarray:
             return words.join_distinct([r.describe_rows(rows) for r in readings])
 
+        true, false = _truths(readings)
         return Reading(met=met, parameter=first.parameter, value=first.value, code=first.code,
                        unit=first.unit, time=first.time,
                        rule=_full(len(moments), condition.describe()),
-                       insufficient=insufficient, describe_rows=describe)
+                       insufficient=insufficient, describe_rows=describe,
+                       known=true.all(axis=0) | false.any(axis=0))
 
     def _eval_NoneOf(self, condition: rules.NoneOf, moments: Moments) -> Reading:
         readings = [self.evaluate(item, moments) for item in condition.items]
@@ -225,10 +270,12 @@ class Evaluator:
         def describe(rows: np.ndarray) -> np.ndarray:
             return words.join_distinct([r.describe_rows(rows) for r in readings])
 
+        true, false = _truths(readings)
         return Reading(met=met, parameter=first.parameter, value=first.value, code=first.code,
                        unit=first.unit, time=first.time,
                        rule=_full(len(moments), condition.describe()),
-                       insufficient=np.zeros(len(moments), bool), describe_rows=describe)
+                       insufficient=np.zeros(len(moments), bool), describe_rows=describe,
+                       known=false.all(axis=0) | true.any(axis=0))
 
     # -- leaves
     def latest(self, series: SeriesIndex, moments: Moments) -> tuple[np.ndarray, np.ndarray]:
@@ -316,9 +363,9 @@ class Evaluator:
         bound = comparison.low if comparison.low is not None else (
             comparison.threshold.value if comparison.threshold else None)
         if bound is not None and condition.kind == "max" and comparison.op in (None, ">", ">="):
-            crossing = series.values >= bound
+            crossing = at_least(series.values, bound)
         elif bound is not None and condition.kind == "min" and comparison.op in ("<", "<="):
-            crossing = series.values <= bound
+            crossing = ~exceeds(series.values, bound) & ~np.isnan(series.values)
         else:
             crossing = np.ones(series.n, bool)
         _, last, found = series.last_matching(crossing, start, end)
@@ -339,16 +386,31 @@ class Evaluator:
         start = series.start_gt(moments.pc, start_time)
         total = series.range_sum(start, end)
         patient_start = series.patient_start(moments.pc)
-        # criteria.md section 2: records that start after T - W cannot establish the window.
-        # "Start" means this admission's records: those since the cycle's start less the
-        # window. Between cycles the patient is at home, and an entry charted after days
-        # without one does not hold those days' volume, so earlier cycles do not count.
-        history_from = np.maximum(moments.cycle_start, NAT + 1) - np.int64(
-            condition.hours * HOUR_NS)
-        first = series.start_ge(moments.pc, history_from)
-        has_records = series.patient_end(moments.pc) > first
-        first_time = np.where(has_records, series.times[np.clip(first, 0, max(series.n - 1, 0))]
-                              if series.n else NAT, NAT)
+        when_it_happens = (self.vocabulary[condition.parameter].charted
+                           == CHARTED_WHEN_IT_HAPPENS)
+        if when_it_happens:
+            # criteria.md section 2: charted only when it happens (diarrhoea), so the record
+            # starts with the patient's first observation of any parameter, every entry
+            # counts however early, and a window without an entry sums to 0.
+            first_time = self.store.first_times()[moments.pc]
+            has_records = first_time != NAT
+            recorded = has_records & (first_time <= end_time)
+        else:
+            # criteria.md section 2: records that start after T - W cannot establish the
+            # window. "Start" means this admission's records: those since the cycle's start
+            # less the window. Between cycles the patient is at home, and an entry charted
+            # after days without one does not hold those days' volume, so earlier cycles
+            # do not count.
+            history_from = np.maximum(moments.cycle_start, NAT + 1) - np.int64(
+                condition.hours * HOUR_NS)
+            first = series.start_ge(moments.pc, history_from)
+            has_records = series.patient_end(moments.pc) > first
+            first_time = np.where(has_records,
+                                  series.times[np.clip(first, 0, max(series.n - 1, 0))]
+                                  if series.n else NAT, NAT)
+            # No record of the parameter at all by the window's end: nothing to compare
+            # (the criterion's required freshness reports it), never a volume of 0.
+            recorded = end > patient_start
         insufficient = has_records & (first_time > start_time)
         value = total / condition.hours if condition.aggregate == "rate" else total
         unit = self._unit(condition.parameter)
@@ -359,26 +421,32 @@ class Evaluator:
             unit += "/kg"
         if condition.aggregate == "rate":
             unit += "/h"
-        # No record of the parameter at all by the window's end: nothing to compare (the
-        # criterion's required freshness reports it), never a volume of 0.
-        recorded = end > patient_start
-        known = recorded & ~insufficient & (~condition.per_kg | ~np.isnan(value))
+        known = recorded & ~insufficient & (~np.isnan(value) if condition.per_kg else True)
         last_time = np.where(end > patient_start,
                              series.times[np.clip(end - 1, 0, max(series.n - 1, 0))]
                              if series.n else NAT, NAT)
-        if condition.coverage_hours is not None and condition.compares_below:
+        fresh = np.ones(len(moments), bool)
+        if condition.coverage_hours is not None:
             # The record must reach the window's end: uncharted hours are unknown volume
             # (see rules.Window.coverage_hours); the required freshness then reads incomplete.
             reach = end_time - np.int64(condition.coverage_hours * HOUR_NS)
-            known &= (last_time != NAT) & (last_time >= reach)
+            fresh = (last_time != NAT) & (last_time >= reach)
+        # Too little volume is only known over a fresh window; too much is met whatever
+        # comes later (entries only add). Either way a stale window is not known, so a
+        # restart over it is never met (criteria.md section 2).
         met = known & compare(condition.comparison, value, None, moments)
+        if condition.compares_below:
+            met &= fresh
+        known &= fresh
         value = np.round(value, 4)  # shown rounded; compared unrounded above
         hours = f"{condition.hours:g} h"
 
         def note(rows: np.ndarray) -> np.ndarray:
             return np.where(
                 insufficient[rows],
-                words.join(f"insufficient history: {condition.parameter} records start at ",
+                words.join(f"insufficient history: {condition.parameter} records start at "
+                           if not when_it_happens else "insufficient history: the patient's "
+                           "records start at ",
                            words.times(first_time[rows]),
                            f", after the start of the {hours} window"),
                 words.join(words.numbers(total[rows]),
@@ -389,6 +457,45 @@ class Evaluator:
                              value=value, time=np.where(last_time == NAT, moments.t, last_time),
                              unit=unit, note=note, insufficient=insufficient & moments.at_assessment
                              if moments.at_assessment else np.zeros(len(moments), bool))
+        reading.known = known
+        return reading
+
+    def _eval_LatestRate(self, condition: rules.LatestRate, moments: Moments) -> Reading:
+        series = self.store.series(condition.parameter)
+        position, has = self.latest(series, moments)
+        safe = np.clip(position, 0, max(series.n - 1, 0))
+        before = np.clip(position - 1, 0, max(series.n - 1, 0))
+        volume = series.values[safe] if series.n else np.full(len(moments), np.nan)
+        time = series.times[safe] if series.n else np.full(len(moments), NAT)
+        previous_time = series.times[before] if series.n else np.full(len(moments), NAT)
+        # The entry before must belong to this admission (from the cycle's start): days at
+        # home between cycles are not charted, so they are no charting period.
+        has_previous = (has & (position - 1 >= series.patient_start(moments.pc))
+                        & (previous_time >= moments.cycle_start))
+        hours = np.where(has_previous, (time - previous_time) / HOUR_NS, np.nan)
+        fresh = has.copy()
+        if condition.fresh_hours is not None:
+            fresh &= moments.t - time <= np.int64(condition.fresh_hours * HOUR_NS)
+        # The rate is only known with a period (an entry before, earlier) and a fresh
+        # latest entry (criteria.md section 2).
+        known_rate = has_previous & (hours > 0) & fresh
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(known_rate, volume / np.where(hours > 0, hours, np.nan), np.nan)
+        met = known_rate & compare(condition.comparison, rate, None, moments)
+        unit = self._unit(condition.parameter)
+        reading = self._leaf(moments, met, condition.parameter, series, position, has,
+                             condition.describe(), value=np.round(rate, 4), unit=unit + "/h",
+                             note=lambda rows: np.where(
+                                 known_rate[rows],
+                                 words.join(words.numbers(volume[rows]), f" {unit} in ",
+                                            words.numbers(hours[rows], "{:.4g}"),
+                                            " h since the entry at ",
+                                            words.times(previous_time[rows])),
+                                 np.where(has_previous[rows] | ~has[rows],
+                                          "no rate: the latest entry is not fresh",
+                                          "no rate: no entry before the latest in this "
+                                          "cycle")))
+        reading.known = known_rate
         return reading
 
     def _eval_Rising(self, condition: rules.Rising, moments: Moments) -> Reading:
@@ -400,7 +507,7 @@ class Evaluator:
         latest = series.values[safe] if series.n else np.full(len(moments), np.nan)
         previous = series.values[before] if series.n else np.full(len(moments), np.nan)
         previous_time = series.times[before] if series.n else np.full(len(moments), NAT)
-        met = has_previous & (latest > previous)
+        met = has_previous & exceeds(latest, previous)
         unit = self._unit(condition.parameter)
         return self._leaf(moments, met, condition.parameter, series, position, has,
                           condition.describe(),
@@ -580,7 +687,7 @@ class Evaluator:
             start_position, start_has = series.latest(moments.pc, moments.interval_start)
             start_safe = np.clip(start_position, 0, max(series.n - 1, 0))
             then = np.where(start_has, series.values[start_safe] if series.n else 0.0, 0.0)
-            increased = now > then
+            increased = exceeds(now, then)
             new = increased & ~met
             parameter = np.where(new, name, parameter)
             value = np.where(new, now, value)

@@ -15,7 +15,12 @@ observations):
 * **dose limits**: the protocol's maximum doses per cycle / course reached ->
   ``cycle_complete``.
 * **watch** criteria (section 7) and ``info`` (insufficient history of a window) are shown
-  and never change the status.
+  and never change the status; a watch is raised only where its ``required`` parameters
+  are fresh.
+* **no dose due** (section 9.1): a patient with every dose decided is assessed at T against
+  the last cycle; only the standing discontinue / stop_cycle findings are kept.
+* **refused dose rows** (section 9.7): a ``dose_record`` finding (incomplete) on every
+  assessment of the patient.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from dashboard.assessment.conditions import (
     Moments,
     Reading,
     format_value,
+    known,
 )
 from dashboard.assessment.results import (
     FINDING_SEVERITY,
@@ -46,7 +52,7 @@ from dashboard.assessment.results import (
 )
 from dashboard.assessment.series import NAT, ObservationStore, as_ns
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Criterion, Protocol, load_protocol
-from dashboard.protocols.rules import CountCriteria, EventCondition, Window
+from dashboard.protocols.rules import CountCriteria, EventCondition, LatestRate, Window
 from dashboard.schedule import assessment_points
 from dashboard.tables import WardData
 from dashboard.vocabulary import load_vocabulary
@@ -55,6 +61,7 @@ FINDING_COLUMNS = ["point", "criterion", "outcome", "parameter", "value", "code"
                    "time", "rule", "source", "interpretation", "detail", "restart", "system"]
 PATIENT_VALUE_COLUMNS = ("baseline_weight_kg", "baseline_creatinine_mg_dl", "target_sbp_mmhg")
 DOSE_LIMITS = "dose_limits"
+DOSE_RECORD = "dose_record"
 
 
 @dataclass
@@ -163,7 +170,7 @@ class _ProtocolRun:
         """(met at some moment of the interval, the last such moment, the reading)."""
         # criteria.md section 2: a window criterion met at the interval's start stays active;
         # a value read before the interval does not count as "in the interval".
-        lasting = any(isinstance(node, Window | EventCondition) for node in
+        lasting = any(isinstance(node, Window | LatestRate | EventCondition) for node in
                       criterion_trigger.walk())
         moments = self.interval_moments(parameters, include_start=lasting)
         reading = self.evaluator.evaluate(criterion_trigger, moments)
@@ -238,12 +245,14 @@ class _ProtocolRun:
             if grade.outcome == "hold":
                 in_interval, last, interval_reading = self._met_in_interval(
                     grade.trigger, grade.trigger.parameters())
+                # criteria.md section 2: R is met only where it is known (a stale window
+                # never reads resolved); the default "not X" only where X is known not met.
                 if grade.restart is not None:
                     restart = self.evaluator.evaluate(grade.restart, self.moments)
-                    restart_met = restart.met
+                    restart_met = restart.met & known(restart)
                 else:
                     restart = None
-                    restart_met = ~at_t.met
+                    restart_met = ~at_t.met & known(at_t)
                 triggered = at_t.met | in_interval
                 active = triggered & ~restart_met
                 self.hold_active[criterion.id] = active
@@ -296,8 +305,8 @@ class _ProtocolRun:
                 self._frame(criterion, grade.outcome, rows, at_t, origins,
                             detail=words.join(label, details) if len(rows) else details)
                 decided |= met
-            else:  # watch: at T only
-                rows = np.flatnonzero(at_t.met & ~decided)
+            else:  # watch: at T only, and only on fresh data (criteria.md section 7)
+                rows = np.flatnonzero(at_t.met & ~decided & self._fresh(criterion))
                 label = f"{grade.label}: " if grade.label else ""
                 if len(rows):
                     self._frame(criterion, "watch", rows, at_t, rows,
@@ -309,7 +318,10 @@ class _ProtocolRun:
                 self._frame(criterion, "resolved", rows[keep], merged,
                             np.flatnonzero(keep), detail=details[keep], restart=restart_words)
                 decided[rows[keep]] = True
-        self._freshness(criterion)
+        if not criterion.is_watch:
+            # a watch criterion's `required` only gates it; the protocol's own criteria say
+            # what is missing (criteria.md section 7)
+            self._freshness(criterion)
         # Insufficient history of a window: informational, only when nothing else was said.
         rows = np.flatnonzero(insufficient & ~decided)
         if len(rows):
@@ -320,6 +332,16 @@ class _ProtocolRun:
                         rule=np.full(len(rows), "insufficient history: "
                                      + grade.trigger.describe(), dtype=object),
                         detail=frame_detail)
+
+    def _fresh(self, criterion: Criterion) -> np.ndarray:
+        """Where every required parameter of the criterion has a fresh latest value."""
+        fresh = np.ones(self.n, bool)
+        for requirement in criterion.required:
+            series = self.store.series(requirement.parameter)
+            position, has = series.latest(self.pc, self.t)
+            time = np.where(has, series.times[position] if series.n else NAT, NAT)
+            fresh &= has & (self.t - time <= np.int64(requirement.fresh_hours * HOUR_NS))
+        return fresh
 
     def _freshness(self, criterion: Criterion) -> None:
         """criteria.md section 2: a required parameter without a fresh latest value makes the
@@ -505,6 +527,53 @@ class _ChecklistSource:
         return entries
 
 
+# --------------------------------------------------------------------------- refused dose rows
+
+
+def _dose_record_findings(ward: WardData) -> pd.DataFrame:
+    """One ``dose_record`` finding per refused dose row, by patient (criteria.md section
+    9.7): when a load went on past refused rows, a refused dose row makes the patient's dose
+    count unknown, so every assessment of that patient is incomplete and names the row."""
+    columns = ["patient_id", *FINDING_COLUMNS[1:]]
+    report = getattr(ward, "report", None)
+    refused = getattr(report, "refused_rows", None)
+    if refused is None or refused.empty or "table" not in refused.columns:
+        return pd.DataFrame(columns=columns)
+    doses = refused[refused["table"].eq("doses") & refused["patient_id"].notna()]
+    if doses.empty:
+        return pd.DataFrame(columns=columns)
+    # The problem of each refused row, found by its row number; a dose file's problem first
+    # (a per-dose sheet has one file for every table).
+    problems = {}
+    for problem in sorted(report.problems, key=lambda p: "dose" not in str(p.file).lower()):
+        if problem.row is not None:
+            problems.setdefault(int(problem.row), problem)
+    rows = pd.to_numeric(doses["source_row"], errors="coerce")
+    where, why = [], []
+    for row in rows.tolist():
+        problem = problems.get(int(row)) if pd.notna(row) else None
+        if problem is None:
+            where.append(f"doses, row {int(row)}" if pd.notna(row) else "a doses row")
+            why.append("refused at load")
+        else:
+            where.append(f"{problem.file}, {problem.row_kind} {problem.row}")
+            why.append(problem.reason + (f" (column {problem.column})" if problem.column
+                                         else ""))
+    where = np.array(where, dtype=object)
+    return pd.DataFrame({
+        "patient_id": doses["patient_id"].astype(str).str.strip().to_numpy(),
+        "criterion": DOSE_RECORD, "outcome": "incomplete", "parameter": None,
+        "value": np.nan, "code": None, "unit": None, "time": NAT,
+        "rule": "every dose row of the patient read (a refused dose row makes the dose "
+                "count unknown)",
+        "source": where,
+        "interpretation": None,
+        "detail": words.join(where, " refused: ", np.array(why, dtype=object),
+                             ". The doses given and held are unknown: check the dose record"),
+        "restart": None, "system": "treatment",
+    })
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -547,6 +616,11 @@ def evaluate_ward(ward: WardData, at: pd.Timestamp | None = None,
         findings = run.run()
         frames.append(findings)
         checklists[protocol_id] = _ChecklistSource(chosen, run, findings)
+    records = _dose_record_findings(ward)
+    if len(records):
+        joined = points[["patient_id"]].reset_index(names="point").merge(records,
+                                                                        on="patient_id")
+        frames.append(joined.drop(columns="patient_id")[FINDING_COLUMNS])
     findings = (pd.concat([f for f in frames if len(f)], ignore_index=True)
                 if any(len(f) for f in frames) else pd.DataFrame(columns=FINDING_COLUMNS))
     findings["time"] = pd.to_datetime(findings["time"].astype("int64"), utc=True) \
@@ -555,10 +629,20 @@ def evaluate_ward(ward: WardData, at: pd.Timestamp | None = None,
     findings = findings.sort_values(["point", "severity", "criterion"], kind="stable") \
         .reset_index(drop=True)
 
+    # criteria.md section 9.1: a patient with no dose due was assessed at T against the last
+    # cycle; only what stands for the cycle or course is said (no dose waits to be held).
+    no_dose = points.index[~points["dose_due"].to_numpy(bool)]
+    if len(no_dose):
+        not_standing = findings["point"].isin(no_dose) & ~findings["outcome"].isin(
+            list(STANDING_OUTCOMES)) & findings["criterion"].ne(DOSE_RECORD)
+        findings = findings[~not_standing].reset_index(drop=True)
     status_setting = findings[findings["outcome"].isin(list(STATUS_SEVERITY))]
     worst = status_setting.groupby("point")["severity"].min()
     rank_to_status = {rank: status for status, rank in STATUS_SEVERITY.items()}
-    points["status"] = points.index.map(worst).map(rank_to_status).fillna("clear")
+    status = points.index.map(worst).map(rank_to_status)
+    points["status"] = np.where(pd.isna(status),
+                                np.where(points["dose_due"].to_numpy(bool), "clear", NO_DOSE_DUE),
+                                status)
     for column in checklists.values():
         column.findings = findings
     return EngineResult(points=points.drop(columns="_pc"), findings=findings,
@@ -629,13 +713,16 @@ def _build_assessments(result: EngineResult, targets: pd.DataFrame) -> list[Dose
                   list(targets["assessed_at"]), targets["recorded_status"].tolist(),
                   targets["status"].tolist(), strict=True)
     sources = result.checklists
+    due = targets["dose_due"].tolist()
     return [
-        DoseAssessment(patient_id, protocol_id, int(cycle), int(number), scheduled, assessed,
-                       recorded, status, findings.get(point, []),
+        DoseAssessment(patient_id, protocol_id, int(cycle),
+                       int(number) if is_due else None, scheduled if is_due else None,
+                       assessed, recorded if is_due else None, status,
+                       findings.get(point, []),
                        _ChecklistBuilder(sources[protocol_id], point)
                        if protocol_id in sources else None)
         for (point, patient_id, protocol_id, cycle, number, scheduled, assessed, recorded,
-             status) in columns
+             status), is_due in zip(columns, due, strict=True)
     ]
 
 
@@ -657,7 +744,11 @@ def assess_next_doses(ward: WardData, at: pd.Timestamp,
     """Each patient's next dose, assessed at ``at`` with the observations known then.
 
     ``protocol`` None: each patient's ``protocol`` column (empty = the default,
-    proleukin-label). A patient with every dose decided gets status ``no_dose_due``.
+    proleukin-label). A patient with every dose decided is assessed at ``at`` against the
+    last cycle (criteria.md section 9.1): ``dose_number`` and ``scheduled_time`` None,
+    ``cycle`` the last cycle, status the standing outcome (``discontinue`` or
+    ``stop_cycle``) with its findings, else ``no_dose_due``. A patient without any dose
+    gets ``no_dose_due`` with no cycle.
     """
     at = _utc(at)
     result = evaluate_ward(ward, at, protocol)
@@ -666,32 +757,28 @@ def assess_next_doses(ward: WardData, at: pd.Timestamp,
     patient_ids = pd.unique(pd.concat([ward.patients["patient_id"].astype(str),
                                        ward.doses["patient_id"].astype(str)]))
     protocol_of, _ = _protocol_by_patient(ward.patients, pd.Index(patient_ids), protocol)
-    standing = _standing_findings(result, set(patient_ids) - set(assessments))
+    # A patient without any dose read may still have refused dose rows (section 9.7).
+    records = _dose_record_findings(ward)
+    records = records[~records["patient_id"].isin(list(assessments))]
+    unread = {}
+    if len(records):
+        records = records.reset_index(drop=True)
+        records["time"] = pd.NaT
+        objects = _finding_objects(records.rename_axis("row").reset_index().assign(
+            point=lambda frame: frame["row"]))
+        for row, patient_id in enumerate(records["patient_id"].tolist()):
+            unread.setdefault(patient_id, []).extend(objects.get(row, []))
     ordered = []
     for patient_id in patient_ids:
         if patient_id in assessments:
             ordered.append(assessments[patient_id])
         else:
+            findings = unread.get(patient_id, [])
             ordered.append(DoseAssessment(
                 patient_id=patient_id, protocol_id=protocol_of[patient_id], cycle=None,
                 dose_number=None, scheduled_time=None, assessed_at=at, recorded_status=None,
-                status=NO_DOSE_DUE, findings=standing.get(patient_id, [])))
+                status="incomplete" if findings else NO_DOSE_DUE, findings=findings))
     return ordered
-
-
-def _standing_findings(result: EngineResult, patient_ids: set[str]) -> dict[str, list[Finding]]:
-    """For patients with no dose due: the discontinue and stop-cycle findings standing at
-    their last assessed dose, so that a stopped course shows why on the ward, not a bare
-    "no dose due" (criteria.md section 1: they hold for the course and the cycle)."""
-    history = result.points[result.points["patient_id"].isin(patient_ids)]
-    if history.empty:
-        return {}
-    last = history.sort_values("scheduled_time", kind="stable").groupby("patient_id").tail(1)
-    sticky = result.findings[result.findings["point"].isin(last.index)
-                             & result.findings["outcome"].isin(STANDING_OUTCOMES)]
-    objects = _finding_objects(sticky)
-    return {patient_id: objects.get(point, [])
-            for point, patient_id in zip(last.index, last["patient_id"], strict=True)}
 
 
 def assess_course(ward: WardData, protocol: Protocol | None = None) -> list[DoseAssessment]:

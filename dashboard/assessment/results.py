@@ -75,7 +75,10 @@ class DoseAssessment:
     assessed_at: pd.Timestamp
     recorded_status: str | None
     status: str  # discontinue | stop_cycle | hold | incomplete | clear | cycle_complete
-    #              | no_dose_due
+    #              | no_dose_due. With no dose due (dose_number and scheduled_time None,
+    #              cycle the last cycle) the status is the standing discontinue or
+    #              stop_cycle, else no_dose_due (criteria.md section 9.1); a refused dose
+    #              row makes it incomplete (finding dose_record, section 9.7).
     findings: list[Finding] = field(default_factory=list)  # most severe first
     _checklist_builder: Callable[[], list[ChecklistEntry]] | None = field(
         default=None, repr=False, compare=False)

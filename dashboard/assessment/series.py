@@ -181,6 +181,15 @@ class ObservationStore:
                         for i, name in enumerate(names)}
         self._cache: dict[tuple, SeriesIndex] = {}
 
+    def first_times(self) -> np.ndarray:
+        """Per patient code, the time of the first observation of any parameter (NAT when
+        none): where the record of a parameter charted only when it happens starts."""
+        if "__first__" not in self._cache:
+            first = np.full(self.n_patients, np.iinfo(np.int64).max, dtype=np.int64)
+            np.minimum.at(first, self._patient, self._times)
+            self._cache["__first__"] = np.where(first == np.iinfo(np.int64).max, NAT, first)
+        return self._cache["__first__"]
+
     def series(self, parameter: str, codes: tuple[str, ...] | None = None) -> SeriesIndex:
         key = (parameter, codes)
         if key not in self._cache:

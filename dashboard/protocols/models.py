@@ -609,6 +609,9 @@ def _with_window_coverage(condition: Condition | None,
     if (isinstance(condition, rules.Window) and condition.coverage_hours is None
             and condition.parameter in fresh_hours):
         return replace(condition, coverage_hours=fresh_hours[condition.parameter])
+    if (isinstance(condition, rules.LatestRate) and condition.fresh_hours is None
+            and condition.parameter in fresh_hours):
+        return replace(condition, fresh_hours=fresh_hours[condition.parameter])
     if isinstance(condition, (rules.AllOf, rules.AnyOf, rules.NoneOf)):
         return replace(condition, items=tuple(_with_window_coverage(item, fresh_hours)
                                               for item in condition.items))

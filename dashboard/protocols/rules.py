@@ -205,6 +205,26 @@ class Window(Condition):
 
 
 @dataclass(frozen=True)
+class LatestRate(Condition):
+    """The rate of the latest charting period of a volume parameter: the latest entry's
+    volume / the hours since the entry before it (criteria.md section 2, "An hourly urine
+    rate"; a literal one-hour window would read 0 between two-hourly entries)."""
+
+    parameter: str
+    comparison: Comparison
+    # Not written in the file: set by the loader from the required freshness of this
+    # parameter. The latest entry must be at most this old; else no rate is read.
+    fresh_hours: float | None = None
+
+    def describe(self) -> str:
+        return (f"{self.parameter} rate over its latest charting period (the latest entry / "
+                f"the hours since the one before) {self.comparison.describe()}")
+
+    def parameters(self):
+        return (self.parameter,)
+
+
+@dataclass(frozen=True)
 class Rising(Condition):
     """The latest value is higher than the one before it."""
 
@@ -433,6 +453,7 @@ _LEAF_KEYS = {
     "max": {"op", "value", "unit", "between", "scope"},
     "min": {"op", "value", "unit", "between", "scope"},
     "window": {"hours", "aggregate", "per_kg", "offset_hours", "op", "value", "unit", "between"},
+    "latest_rate": {"op", "value", "unit", "between"},
     "rising": set(),
     "percent_over_baseline": {"op", "value", "unit", "between"},
     "ratio_to_baseline": {"op", "value", "between"},
@@ -642,6 +663,11 @@ class RuleParser:
                 "/h" if aggregate == "rate" else "")
             comparison = self._comparison(raw, path, parameter, derived_unit=derived)
             return Window(parameter, hours, aggregate, per_kg, offset, comparison)
+        if head == "latest_rate":
+            parameter = self._parameter(value, here, numeric=True)
+            derived = self.vocabulary[parameter].unit + "/h"
+            return LatestRate(parameter, self._comparison(raw, path, parameter,
+                                                          derived_unit=derived))
         if head == "rising":
             return Rising(self._parameter(value, here, numeric=True))
         if head == "percent_over_baseline":

@@ -1,0 +1,56 @@
+"""criteria.md section 9.7: when a load went on past refused rows, a refused DOSE row makes
+that patient's dose count unknown: the status is `incomplete` with a `dose_record` finding
+naming the file, the row and the reason, never a count that silently skips a dose.
+"""
+
+import shutil
+
+import pandas as pd
+
+from dashboard.assessment import assess_course, assess_next_doses
+from dashboard.loading import load_ward
+from tests.conftest import FIXTURES, WARD_ZONE
+
+AT = pd.Timestamp("2026-03-02 18:00", tz="UTC")
+
+
+def test_a_patient_whose_only_dose_row_was_refused_is_incomplete_not_no_dose_due():
+    # doses.csv row 5: P002 cycle 1 dose 1 "given" without its administered_time: refused
+    ward = load_ward(FIXTURES / "bad" / "csv_given_without_time", WARD_ZONE, keep_going=True)
+    by_patient = {a.patient_id: a for a in assess_next_doses(ward, AT)}
+    p002 = by_patient["P002"]
+    assert p002.status == "incomplete"
+    (record,) = [f for f in p002.findings if f.criterion == "dose_record"]
+    assert record.outcome == "incomplete"
+    assert "doses.csv, row 5" in record.detail
+    assert "a given dose needs its administered_time" in record.detail
+    # P001's dose rows were all read: no dose_record finding
+    assert "dose_record" not in {f.criterion for f in by_patient["P001"].findings}
+
+
+def test_a_refused_dose_row_among_read_ones_makes_every_dose_of_the_patient_incomplete(
+        tmp_path):
+    # | doses.csv row | patient | dose | status | administered_time |
+    # | 2             | P001    | 1    | given  | (empty: refused)  |
+    # | 3             | P001    | 2    | held   |                   |
+    # | 4             | P001    | 3    | scheduled |                |
+    # Dose 1 was given: without its row the count would say none given.
+    folder = tmp_path / "ward"
+    shutil.copytree(FIXTURES / "good" / "three_csv", folder)
+    doses = (folder / "doses.csv").read_text().replace(
+        "given,2026-03-02T08:12:00-05:00", "given,", 1)
+    (folder / "doses.csv").write_text(doses)
+    ward = load_ward(folder, WARD_ZONE, keep_going=True)
+    assert list(ward.report.refused_rows["table"]) == ["doses"]
+    by_patient = {a.patient_id: a for a in assess_next_doses(ward, AT)}
+    p001 = by_patient["P001"]
+    assert p001.dose_number == 2
+    record = next(f for f in p001.findings if f.criterion == "dose_record")
+    assert (record.outcome, record.system) == ("incomplete", "treatment")
+    assert "doses.csv, row 2" in record.detail
+    assert p001.status in ("incomplete", "hold", "stop_cycle", "discontinue")
+    assert p001.status != "clear"
+    # a course review says it at every dose of that patient
+    for assessment in assess_course(ward):
+        if assessment.patient_id == "P001":
+            assert "dose_record" in {f.criterion for f in assessment.findings}
