@@ -187,10 +187,14 @@ class Evaluator:
         has_array = np.broadcast_to(np.asarray(has, dtype=bool), (n,))
 
         def describe(rows: np.ndarray) -> np.ndarray:
-            shown = words.values_or_codes(np.asarray(value, dtype=float)[rows], code[rows])
+            # Values and codes as the screens write them (criteria.md section 9.6).
             is_code = np.array([c is not None for c in code[rows].tolist()], dtype=bool)
-            unit_part = np.where(is_code | (unit_value == ""), "", " " + unit_value)
-            text = words.join(parameter, " ", shown, unit_part, " at ",
+            shown = words.quantities(parameter, np.asarray(value, dtype=float)[rows],
+                                     unit_value or None)
+            if is_code.any():
+                shown = np.where(is_code, words.codes(parameter, np.where(
+                    is_code, code[rows], "").astype(object)), shown)
+            text = words.join(words.name(parameter), " ", shown, " at ",
                               words.times(np.asarray(time, dtype=np.int64)[rows]))
             if note is not None:
                 extra = words.as_text(note(rows), len(rows))
@@ -376,7 +380,8 @@ class Evaluator:
         return self._leaf(moments, met, condition.parameter, series, position, has,
                           condition.describe(),
                           note=lambda rows: words.join(f"{word} in the {condition.scope} ",
-                                                       words.numbers(extreme[rows])))
+                                                       words.quantities(condition.parameter,
+                                                                        extreme[rows])))
 
     def _eval_Window(self, condition: rules.Window, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
@@ -449,8 +454,8 @@ class Evaluator:
                            "records start at ",
                            words.times(first_time[rows]),
                            f", after the start of the {hours} window"),
-                words.join(words.numbers(total[rows]),
-                           f" {self._unit(condition.parameter)} in {hours}"))
+                words.join(words.quantities(condition.parameter, total[rows]),
+                           f" in {hours}"))
 
         reading = self._leaf(moments, met, condition.parameter, series, None,
                              np.ones(len(moments), bool), condition.describe(),
@@ -487,8 +492,9 @@ class Evaluator:
                              condition.describe(), value=np.round(rate, 4), unit=unit + "/h",
                              note=lambda rows: np.where(
                                  known_rate[rows],
-                                 words.join(words.numbers(volume[rows]), f" {unit} in ",
-                                            words.numbers(hours[rows], "{:.4g}"),
+                                 words.join(words.quantities(condition.parameter,
+                                                             volume[rows]), " in ",
+                                            words.numbers(hours[rows], "{:.3g}"),
                                             " h since the entry at ",
                                             words.times(previous_time[rows])),
                                  np.where(has_previous[rows] | ~has[rows],
@@ -508,13 +514,14 @@ class Evaluator:
         previous = series.values[before] if series.n else np.full(len(moments), np.nan)
         previous_time = series.times[before] if series.n else np.full(len(moments), NAT)
         met = has_previous & exceeds(latest, previous)
-        unit = self._unit(condition.parameter)
+        self._unit(condition.parameter)
         return self._leaf(moments, met, condition.parameter, series, position, has,
                           condition.describe(),
                           note=lambda rows: np.where(
                               has_previous[rows],
-                              words.join("the one before: ", words.numbers(previous[rows]),
-                                         f" {unit} at ", words.times(previous_time[rows])),
+                              words.join("the one before: ",
+                                         words.quantities(condition.parameter, previous[rows]),
+                                         " at ", words.times(previous_time[rows])),
                               "no earlier value"))
 
     def _baseline(self, parameter: str, moments: Moments) -> np.ndarray:
@@ -539,12 +546,12 @@ class Evaluator:
         with np.errstate(invalid="ignore", divide="ignore"):
             percent = rules.percent_over_baseline(latest, baseline)
         met = compare(condition.comparison, percent, None, moments)
-        unit = self._unit(condition.parameter)
+        self._unit(condition.parameter)
         return self._leaf(moments, met, condition.parameter, series, position, has,
                           condition.describe(),
                           note=lambda rows: words.join(
-                              words.numbers(percent[rows], "{:.1f}"), " % over baseline ",
-                              words.numbers(baseline[rows]), f" {unit}"))
+                              words.quantities(None, percent[rows], "%"), " over baseline ",
+                              words.quantities(condition.parameter, baseline[rows])))
 
     def _eval_RatioToBaseline(self, condition: rules.RatioToBaseline,
                               moments: Moments) -> Reading:
@@ -555,12 +562,12 @@ class Evaluator:
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = latest / baseline
         met = compare(condition.comparison, ratio, None, moments)
-        unit = self._unit(condition.parameter)
+        self._unit(condition.parameter)
         return self._leaf(moments, met, condition.parameter, series, position, has,
                           condition.describe(),
                           note=lambda rows: words.join(
-                              words.numbers(ratio[rows], "{:.2f}"), " × baseline ",
-                              words.numbers(baseline[rows]), f" {unit}"))
+                              words.quantities(None, ratio[rows], "{times_baseline}"), " ",
+                              words.quantities(condition.parameter, baseline[rows])))
 
     def _eval_FallFromPeak(self, condition: rules.FallFromPeak, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
@@ -571,12 +578,13 @@ class Evaluator:
         latest = series.take(series.values, position, has, np.nan)
         fall = peak - latest
         met = compare(condition.comparison, fall, None, moments)
-        unit = self._unit(condition.parameter)
+        self._unit(condition.parameter)
         return self._leaf(moments, met, condition.parameter, series, position, has,
                           condition.describe(),
                           note=lambda rows: words.join(
-                              f"{condition.scope} peak ", words.numbers(peak[rows]),
-                              f" {unit}, fall ", words.numbers(fall[rows]), f" {unit}"))
+                              f"{condition.scope} peak ",
+                              words.quantities(condition.parameter, peak[rows]), ", fall ",
+                              words.quantities(condition.parameter, fall[rows])))
 
     def _eval_RiseWithin(self, condition: rules.RiseWithin, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
@@ -587,12 +595,13 @@ class Evaluator:
         latest = series.take(series.values, position, has, np.nan)
         rise = latest - lowest
         met = compare(condition.comparison, rise, None, moments)
-        unit = self._unit(condition.parameter)
+        self._unit(condition.parameter)
         return self._leaf(moments, met, condition.parameter, series, position, has,
                           condition.describe(),
                           note=lambda rows: words.join(
-                              f"lowest in {condition.hours:g} h ", words.numbers(lowest[rows]),
-                              f" {unit}, rise ", words.numbers(rise[rows]), f" {unit}"))
+                              f"lowest in {condition.hours:g} h ",
+                              words.quantities(condition.parameter, lowest[rows]), ", rise ",
+                              words.quantities(condition.parameter, rise[rows])))
 
     def _eval_EventCondition(self, condition: rules.EventCondition, moments: Moments) -> Reading:
         n = len(moments)
@@ -701,9 +710,10 @@ class Evaluator:
                        describe_rows=lambda rows: np.where(
                            met[rows],
                            words.join(parameter[rows].astype(str), " ",
-                                      words.numbers(value[rows]), f" {unit} at ",
+                                      words.quantities(None, value[rows], unit), " at ",
                                       words.times(time[rows]), ", was ",
-                                      words.numbers(before[rows]), " at the interval's start"),
+                                      words.quantities(None, before[rows], unit),
+                                      " at the interval's start"),
                            "no vasopressor increase over the interval"))
 
     def _eval_DosesHeld(self, condition: rules.DosesHeld, moments: Moments) -> Reading:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dashboard import quantities as formatter
+
 NAT = np.iinfo(np.int64).min
 
 
@@ -33,6 +35,30 @@ def numbers(values: np.ndarray, fmt: str = "{:.4g}") -> np.ndarray:
     values = np.asarray(values, dtype=float)
     return np.array(["none" if v != v else fmt.format(v) for v in values.tolist()], dtype=str) \
         if len(values) else np.zeros(0, dtype=str)
+
+
+def quantities(parameter: str | None, values, unit: str | None = None) -> np.ndarray:
+    """Values of one parameter as the screens write them ("84 mmHg", "0.25 mL/kg/h"): the
+    one formatter of dashboard/quantities.py, applied once per distinct value (a course
+    review repeats the same readings across many doses)."""
+    values = np.asarray(values, dtype=float)
+    if not len(values):
+        return np.zeros(0, dtype=str)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    texts = np.array(formatter.format_quantities(parameter, distinct.tolist(), unit),
+                     dtype=object)
+    return texts[inverse.reshape(-1)].astype(str)
+
+
+def codes(parameter: str | None, values: np.ndarray) -> np.ndarray:
+    """Codes in words ("sustained VT", not vt_sustained)."""
+    return np.array([formatter.code_words(parameter, str(code)) for code in values.tolist()],
+                    dtype=str) if len(values) else np.zeros(0, dtype=str)
+
+
+def name(parameter: str) -> str:
+    """A parameter as a sentence names it: urine_output -> "urine output"."""
+    return str(parameter).replace("_", " ")
 
 
 def values_or_codes(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
