@@ -29,6 +29,7 @@ from dashboard.exports import spreadsheet_safe, terminal_safe
 from dashboard.loading import load_ward
 from dashboard.loading.times import parse_time
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol, shipped_protocol_ids
+from dashboard.quantities import display_rule
 from dashboard.settings import WardSettings, validate_timezone
 from dashboard.views.dose_card import headline, stricter_text, validity_text
 from dashboard.views.findings import finding_value
@@ -290,7 +291,7 @@ def _finding_line(finding: Finding, timezone: str, titles: dict[str, str]) -> st
     flag = " [interpretation]" if finding.interpretation else ""
     title = titles.get(finding.criterion, finding.criterion)
     line = f"    {word:<11} {title}: {shown}{when}"
-    extra = [f"      rule: {finding.rule}{flag}"]
+    extra = [f"      rule: {display_rule(finding.rule)}{flag}"]
     if finding.detail:
         extra.append(f"      {local_text(finding.detail, timezone)}")
     extra.append(f"      source: {finding.source}")

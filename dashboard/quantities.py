@@ -12,6 +12,7 @@ binary float (which would give 3.23).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -113,3 +114,26 @@ def format_quantities(parameter: str | None, values: Iterable, unit: str | None 
     for the engine's sentences and the ward's columns)."""
     vocab = _vocabulary(vocabulary)
     return [format_quantity(parameter, value, unit, vocab) for value in values]
+
+
+_CODE = re.compile(r"`([a-z0-9_]+)`")
+_SNAKE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+
+
+def display_rule(rule: str, vocabulary: Vocabulary | None = None) -> str:
+    """A rule in words for a screen: UCUM units as clinicians write them ("< 90 mmHg") and
+    quoted codes in words ("sustained VT"). The rule itself (JSON, CSV, protocol files)
+    keeps its codes; only what a person reads changes."""
+    vocab = _vocabulary(vocabulary)
+    words_of = {}
+    for parameter in vocab.parameters.values():
+        for code, words in parameter.words.items():
+            words_of.setdefault(code, words)
+    text = _CODE.sub(lambda match: words_of.get(match.group(1),
+                                                match.group(1).replace("_", " ")), rule)
+    text = _SNAKE.sub(lambda match: match.group(0).replace("_", " "), text)  # urine output
+    for unit in sorted(vocab.display_units, key=len, reverse=True):
+        # Whole units only: "Cel" never inside a word, "10*3/uL" never inside another unit.
+        text = re.sub(rf"(?<![\w\[*/]){re.escape(unit)}(?![\w\]/])",
+                      vocab.display_units[unit], text)
+    return text

@@ -135,7 +135,8 @@ def test_table_is_for_a_person(ward_folder):
     code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00",
                             "--format", "table")
     assert code == 0
-    assert "P001" in out and "HOLD" in out and "latest sbp < 90 mm[Hg]" in out
+    # Units as clinicians write them (criteria.md 9.6): mmHg in the table, mm[Hg] in JSON.
+    assert "P001" in out and "HOLD" in out and "latest sbp < 90 mmHg" in out
     assert "source:" in out
 
 

@@ -196,3 +196,15 @@ def test_patients_with_refused_rows_are_marked():
     assert "refused" not in rows.loc["P1", "Reasons"]
     p2 = next(a for a in assessments if a.patient_id == "P2")
     assert dose_card(p2, LABEL, ZONE, refused=2).refused == "2 rows refused for this patient"
+
+
+def test_a_rule_on_a_screen_reads_in_clinical_words_and_units():
+    from dashboard.quantities import display_rule
+
+    assert display_rule("latest sbp < 90 mm[Hg]") == "latest sbp < 90 mmHg"
+    assert display_rule("any rhythm is `vt_sustained` in the course") == (
+        "any rhythm is sustained VT in the course")
+    assert display_rule("latest platelets between 30 and 50 10*3/uL (inclusive)") == (
+        "latest platelets between 30 and 50 ×10³/µL (inclusive)")
+    assert display_rule("urine_output total over the last 8 h < 80 mL") == (
+        "urine output total over the last 8 h < 80 mL")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.assessment import ChecklistEntry
+from dashboard.quantities import display_rule
 from dashboard.views.clock import format_age, format_clock
 from dashboard.views.findings import format_value, parameter_words
 from dashboard.views.statuses import finding_look, finding_rank
@@ -42,7 +43,7 @@ def checklist_rows(entries: list[ChecklistEntry], timezone: str, at: pd.Timestam
             "Criterion": f"{entry.title} ({entry.criterion})",
             "System": entry.system,
             "Values checked": _values_text(entry, timezone, at),
-            "Rule": entry.rule,
+            "Rule": display_rule(entry.rule),
             "Restart when": entry.restart or "—",
             "Source": entry.source,
             "Interpretation": f"INTERPRETATION: {entry.interpretation}"

@@ -14,7 +14,7 @@ import pandas as pd
 
 from dashboard.assessment import Finding
 from dashboard.display import rewrite_utc_stamps
-from dashboard.quantities import format_quantity
+from dashboard.quantities import display_rule, format_quantity
 from dashboard.views.clock import format_age, format_clock
 from dashboard.views.statuses import finding_look, finding_rank
 
@@ -67,7 +67,8 @@ def finding_line(finding: Finding, title: str, timezone: str, at: pd.Timestamp) 
                 f"({format_age(finding.time, at)})")
     return FindingLine(
         criterion=finding.criterion, title=title, outcome=finding.outcome, badge=look.label(),
-        value=_finding_value(finding), time=when, rule=finding.rule, source=finding.source,
+        value=_finding_value(finding), time=when, rule=display_rule(finding.rule),
+        source=finding.source,
         interpretation=finding.interpretation,
         detail=localise_times(finding.detail, timezone, at), restart=finding.restart)
 
