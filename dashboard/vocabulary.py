@@ -7,14 +7,26 @@ categorical (a closed set of codes).
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from dashboard import DATA_DIR
 from dashboard.errors import UnitError
@@ -178,6 +190,53 @@ def _charted(raw, where: str) -> str | None:
     return raw
 
 
+class _UnitSpec(BaseModel):
+    """One accepted spelling's conversion as the file writes it (a fraction may be text)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    scale: StrictFloat | StrictInt | StrictStr = 1
+    zero: StrictFloat | StrictInt = 0
+
+
+class _ParameterSpec(BaseModel):
+    """The shape of one parameter in the vocabulary file, checked before it is used: a
+    misspelt key, a LOINC code written as a bare scalar (which would become one code per
+    character) or a range that is not two numbers is refused with the key named."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    label: StrictStr
+    unit: StrictStr | None = None
+    units: dict[StrictStr, _UnitSpec | None] | None = None
+    loinc: list[StrictStr] = []
+    plausible: Annotated[list[StrictFloat | StrictInt],
+                         Field(min_length=2, max_length=2)] | None = None
+    codes: list[StrictStr] = []
+    multi_valued: StrictBool = False
+    decimals: StrictInt | None = None
+    group: StrictStr | None = None
+    words: dict[StrictStr, StrictStr] | None = None
+    charted: StrictStr | None = None
+
+
+class _VocabularySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    reviewed_by: StrictStr
+    date_reviewed: dt.date
+    display_units: dict[StrictStr, StrictStr] = {}
+    derived_units: dict[StrictStr, dict[StrictStr, StrictInt]] = {}
+    parameters: dict[StrictStr, _ParameterSpec]
+
+
+def _check_shape(raw, source: Path) -> None:
+    """Refuse a vocabulary file whose shape is wrong, naming the first key at fault."""
+    try:
+        _VocabularySpec.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"{Path(source).name}: {where}: {first['msg']}") from None
+
+
 def _parse(raw: dict, source: Path) -> dict[str, Parameter]:
     parameters: dict[str, Parameter] = {}
     for name, spec in raw["parameters"].items():
@@ -269,6 +328,7 @@ def _display_units(raw: dict, source: Path) -> tuple[dict[str, str], dict[str, i
 def load_vocabulary(path: Path = VOCABULARY_FILE) -> Vocabulary:
     # Strict: a duplicated key (a conversion pasted twice) or .nan is refused with the line.
     raw = load_yaml(Path(path).read_text(encoding="utf-8"), Path(path).name)
+    _check_shape(raw, path)
     return Vocabulary(_parse(raw, path), path, *_display_units(raw, path))
 
 

@@ -85,3 +85,26 @@ def test_every_numeric_parameter_has_a_plausible_range_and_every_categorical_its
             assert parameter.unit in parameter.accepted_units, parameter.name
         else:
             assert parameter.codes, parameter.name
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    # A LOINC code written bare would have become one code per character.
+    (("    loinc: [8480-6]", "    loinc: 8480-6"),
+     "parameters.yaml: parameters.sbp.loinc: Input should be a valid list"),
+    # A misspelt key was ignored, and its absence surfaced later as a TypeError.
+    (("    plausible: [30, 300]", "    plausibel: [30, 300]"),
+     "parameters.yaml: parameters.sbp.plausibel: Extra inputs are not permitted"),
+    (("    plausible: [30, 300]", "    plausible: [30]"),
+     "parameters.yaml: parameters.sbp.plausible: List should have at least 2 items"),
+])
+def test_a_vocabulary_file_of_the_wrong_shape_is_refused_naming_the_key(tmp_path, edit,
+                                                                          message):
+    from dashboard.vocabulary import VOCABULARY_FILE
+
+    text = VOCABULARY_FILE.read_text(encoding="utf-8")
+    assert edit[0] in text
+    path = tmp_path / "parameters.yaml"
+    path.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(ValueError) as caught:
+        load_vocabulary(path)
+    assert str(caught.value).startswith(message)
