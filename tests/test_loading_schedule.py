@@ -87,3 +87,8 @@ def test_a_patient_with_a_refused_dose_row_is_not_also_blamed_for_the_gap(tmp_pa
 def test_a_dose_renumbered_beyond_the_cycle_or_below_one_is_refused(tmp_path, number):
     found = problems(tmp_path, GIVEN_1, f"P001,1,{number},2026-03-02T16:00Z,scheduled,,,")
     assert len(found) == 1 and "row 3, dose_number" in found[0]
+
+
+def test_inf_as_a_dose_number_is_a_problem_not_a_crash(tmp_path):
+    assert problems(tmp_path, GIVEN_1, "P001,1,inf,2026-03-02T16:00Z,scheduled,,,") == [
+        "row 3, dose_number: 'inf' is not a number"]

@@ -144,3 +144,11 @@ def test_header_only_files_are_not_an_empty_ward(tmp_path, fixtures):
     with pytest.raises(InputFileError, match=re.escape(
             "patients.csv holds no patient (only a header, or nothing to read)")):
         load_ward(tmp_path, "UTC")
+
+
+def test_a_load_over_its_time_bound_is_refused_between_stages(monkeypatch, fixtures):
+    from dashboard import loading
+
+    monkeypatch.setattr(loading, "LOAD_SECONDS", -1.0)  # every load is already too long
+    with pytest.raises(InputFileError, match=re.escape("reading took longer than -1 s")):
+        loading.load_ward(fixtures / "good" / "three_csv", "UTC")

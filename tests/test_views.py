@@ -112,3 +112,13 @@ def test_a_course_ended_by_a_criterion_sorts_above_clear_patients():
                      AT, ZONE)
     assert list(rows["patient_id"]) == ["P2", "P1"]
     assert "Sustained ventricular tachycardia" in rows.set_index("patient_id").loc["P2", "Reasons"]
+
+
+def test_a_name_a_spreadsheet_would_run_is_shown_as_text_in_the_ward_table():
+    # The ward table's own CSV download hands its cells to a spreadsheet.
+    data = ward([patient("P1", name='=HYPERLINK("http://x.example","open")')],
+                course("P1", "2026-03-04 05:00", given=2, doses=14),
+                [obs("P1", "2026-03-04 18:30", "sbp", 120)])
+    rows = ward_rows(data, assess_next_doses(data, AT),
+                     {"proleukin-label": load_protocol("proleukin-label")}, AT, ZONE)
+    assert rows.loc[0, "Patient"] == '\'=HYPERLINK("http://x.example","open") (P1)'

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,12 @@ from dashboard.tables import ImportReport, WardData
 from dashboard.vocabulary import Vocabulary, load_vocabulary
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".json")
-#: The largest single input file read (a 200 MB ward export loads; /dev/zero does not).
-MAX_INPUT_BYTES = 1024 * 1024 * 1024
+#: The largest single input file read (a 200 MB ward export loads in about 8 s and 1.9 GB;
+#: at this cap a load takes about 20 s and 5 GB; /dev/zero is refused).
+MAX_INPUT_BYTES = 512 * 1024 * 1024
+#: A load still running after this is refused between its stages (reading, validating):
+#: a backstop behind the size caps, which are what bound a load's time in practice.
+LOAD_SECONDS = 120.0
 
 __all__ = ["InputFile", "load_ward", "read_input_files"]
 
@@ -52,9 +57,21 @@ def load_ward(
     """Read, validate and normalise an input; raise a MonitorUserError if it cannot be used."""
     timezone = timezone or machine_timezone()
     vocabulary = vocabulary or load_vocabulary()
+    started = time.monotonic()
     files = read_input_files(source)
     raw = read_raw_tables(files)
-    return validate_raw_tables(raw, timezone, keep_going=keep_going, vocabulary=vocabulary)
+    _within_time(started, "reading", files)
+    ward = validate_raw_tables(raw, timezone, keep_going=keep_going, vocabulary=vocabulary)
+    _within_time(started, "validating", files)
+    return ward
+
+
+def _within_time(started: float, stage: str, files: list[InputFile]) -> None:
+    if time.monotonic() - started > LOAD_SECONDS:
+        raise InputFileError(
+            f"{', '.join(f.name for f in files)}: {stage} took longer than {LOAD_SECONDS:g} s, "
+            "the longest a load may take: split the input (by patient or by date)."
+        )
 
 
 def read_input_files(source: Any) -> list[InputFile]:

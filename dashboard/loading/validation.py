@@ -184,7 +184,9 @@ def _numbers(
                 "(a typing error?)"
             ),
         )
-    return numbers
+    # An 'inf' is reported above and must not travel on (as a dose number it crashed the
+    # conversion to whole numbers): a refused value is no value.
+    return numbers.where(~not_number)
 
 
 def _to_number(texts: pd.Series) -> pd.Series:

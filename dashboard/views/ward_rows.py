@@ -15,6 +15,7 @@ from dashboard.assessment import DoseAssessment
 from dashboard.assessment.stricter import StricterNote
 from dashboard.assessment.support import kdigo_stage, support_in_progress
 from dashboard.assessment.validity import Validity, ward_validity
+from dashboard.exports import spreadsheet_safe
 from dashboard.protocols import Protocol
 from dashboard.protocols.rules import percent_over_baseline
 from dashboard.quantities import format_number, format_quantity
@@ -140,8 +141,10 @@ def ward_rows(ward: WardData, assessments: list[DoseAssessment],
             "_due": assessment.scheduled_time if assessment.scheduled_time is not None
             else pd.Timestamp.max.tz_localize("UTC"),
             "Status": look.label(),
-            "Bed": _text(patient.get("bed")),
-            "Patient": f"{_text(patient.get('name'), pid)} ({pid})",
+            # From the input: the table's own CSV download must not hand a spreadsheet
+            # a formula (=HYPERLINK...), so such a cell starts with an apostrophe.
+            "Bed": spreadsheet_safe(_text(patient.get("bed"))),
+            "Patient": spreadsheet_safe(f"{_text(patient.get('name'), pid)} ({pid})"),
             "Indication": _text(patient.get("indication")),
             "Protocol": assessment.protocol_id,
             "Dose": _dose_text(assessment, protocol),
