@@ -144,6 +144,20 @@ ROW_PROBLEMS = {
         "the patient's own row in patients.csv was refused",
         "observations.csv, column patient_id: 8 observation row(s) of patient 'P001' not loaded: "
         "the patient's own row in patients.csv was refused"],
+    # Issue 9: the hostile-input corpus.
+    "csv_stray_quote": [
+        'observations.csv, row 5: has a double quote (") that is not closed on its line: a '
+        "stray quote? (a value may not span lines)"],
+    "csv_dose_renumbered": [
+        "doses.csv, row 4, column dose_number: dose number 999 is not the next of its cycle: "
+        "cycle 1's doses are numbered 1, 2, 3… without gaps, and this one (scheduled "
+        "2026-03-03 05:00 UTC) would be dose 3"],
+    "csv_dose_year_typo": [
+        "doses.csv, row 4, column scheduled_time: scheduled 2062-03-03 05:00 UTC, more than "
+        "72 h after dose 2 of cycle 1 (2026-03-02 21:00 UTC, row 3): a typing error? (doses "
+        "of one cycle follow each other within 72 h)"],
+    "csv_inf_dose_number": [
+        "doses.csv, row 4, column dose_number: 'inf' is not a number"],
 }
 
 # Files that cannot be read at all: one sentence, naming the file.
@@ -161,6 +175,11 @@ FILE_PROBLEMS = {
     "'P001,2026-03-02T07:40:00-05:00,sbp,118,mmHg'.",
     "csv_missing_file": "doses.csv is missing: the CSV input needs all three of patients.csv, "
     "doses.csv and observations.csv.",
+    "csv_duplicate_column": "observations.csv has a malformed header row: the column unit "
+    "appears more than once.",
+    "csv_utf16": "observations.csv is UTF-16 text, not UTF-8: save it as 'CSV UTF-8'.",
+    "csv_header_only": "patients.csv holds no patient (only a header, or nothing to read): an "
+    "empty export is not loaded as an empty ward.",
 }
 
 

@@ -486,3 +486,21 @@ def test_an_element_of_the_wrong_type_is_a_problem_of_its_entry(resource, expect
     resources = [resource, a_reading()] if resource["resourceType"] == "Patient" \
         else [a_patient(), resource]
     assert f"ward.json, {expected}" in problems_of(bundle(*resources))
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("fhir_misspelt_extension.json",
+     f"fhir_misspelt_extension.json, entry 1, column Patient.extension[1].url: '{EXT}"
+     "target-sbp-mmHg' is not an extension this monitor reads"),
+    ("fhir_premedication.json",
+     "fhir_premedication.json, entry 3, column MedicationAdministration.medication[x]: the "
+     "medicine reads 'Ondansetron 8 mg, premedication for aldesleukin': it mentions "
+     "aldesleukin but is not named as it"),
+    ("fhir_wrong_types.json",
+     "fhir_wrong_types.json, entry 2, column Observation.valueQuantity: must be a JSON "
+     "object, not the text '120 mmHg'"),
+])
+def test_the_hostile_bundle_fixtures_name_entry_and_element(name, expected):
+    with pytest.raises(DataValidationError) as caught:
+        load_ward(FIXTURES / "bad" / name, "UTC")
+    assert str(caught.value.problems[0]).startswith(expected)
