@@ -59,3 +59,14 @@ def test_a_stopped_cycle_stands_until_a_dose_of_a_later_cycle_is_scheduled():
                                  load_protocol("cwg-consensus-2014"))
     assert (later.cycle, later.dose_number) == (2, 1)
     assert "stop_cycle" not in [f.outcome for f in later.findings]
+
+
+def test_with_no_dose_waiting_the_checklist_never_calls_a_criterion_clear():
+    # | time             | sbp | rhythm       |
+    # | 2026-03-04 10:00 | 80  | vt_sustained |  <- no dose waits: hypotension is not assessed
+    assessment = next_dose([obs("P1", "2026-03-04 10:00", "sbp", 80),
+                            obs("P1", "2026-03-04 10:00", "rhythm", "vt_sustained")])
+    states = {entry.criterion: entry.state for entry in assessment.checklist}
+    assert states["ventricular_tachycardia"] == "discontinue"
+    assert states["hypotension"] == "no_dose_due"  # not "clear" beside an SBP of 80
+    assert "clear" not in states.values()

@@ -480,10 +480,13 @@ class _ChecklistSource:
         i = self._positions[point]
         mine = self.findings[self.findings["point"] == point]
         vocabulary = self.run.evaluator.vocabulary
+        # With no dose waiting only the standing criteria are assessed: every other one is
+        # "no dose due", never "clear" (a low pressure then is not a cleared hold).
+        unassessed = "clear" if bool(self.run.points["dose_due"].iloc[i]) else NO_DOSE_DUE
         entries = []
         for criterion in self.protocol.criteria:
             outcomes = mine.loc[mine["criterion"] == criterion.id, "outcome"]
-            state = min(outcomes, key=FINDING_SEVERITY.get) if len(outcomes) else "clear"
+            state = min(outcomes, key=FINDING_SEVERITY.get) if len(outcomes) else unassessed
             values = []
             for parameter in criterion.parameters():
                 if parameter == "event_resolved":
@@ -512,7 +515,7 @@ class _ChecklistSource:
         dosing = self.protocol.dosing
         entries.append(ChecklistEntry(
             criterion=DOSE_LIMITS, title="Dose limits", system="treatment",
-            state=outcomes.iloc[0] if len(outcomes) else "clear",
+            state=outcomes.iloc[0] if len(outcomes) else unassessed,
             outcomes=("cycle_complete",),
             rule=(f"at most {dosing.doses_per_cycle} doses per cycle, {dosing.cycles} cycles, "
                   f"{dosing.max_doses_per_course} doses per course"),

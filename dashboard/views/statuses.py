@@ -80,6 +80,9 @@ FINDING_LOOKS: dict[str, Look] = {
     "watch": Look("WATCH", "◔", "#DDEEFF", "#000000", "early warning; does not change the status"),
     "info": Look("NOTE", "i", "#EEEEEE", "#000000", "information; does not change the status"),
     "clear": STATUS_LOOKS["clear"],
+    # A criterion not assessed because no dose waits (checklist of a stopped course).
+    NO_DOSE_DUE: Look("NOT ASSESSED", "–", "#E0E0E0", "#000000",
+                      "no dose waits: only criteria that stand for the cycle or course apply"),
 }
 
 
