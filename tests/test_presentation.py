@@ -113,6 +113,18 @@ def test_valid_until_the_first_required_value_turns_stale_and_what_to_recheck():
     assert card.recheck == "recheck sbp by 15:00"
 
 
+def test_the_ward_never_shows_a_past_time_as_the_deadline_to_recheck():
+    # sbp charted at 12:00 UTC, fresh 4 h: too old since 16:00 UTC (11:00 local), before
+    # now (AT): the ward says "recheck now", as the card does, not "recheck by 11:00".
+    observations = [o for o in _fresh("P1") if o["parameter"] != "sbp"]
+    observations.append(obs("P1", "2026-03-04 12:00", "sbp", 118))
+    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14),
+                observations)
+    [assessment] = assess_next_doses(data, AT)
+    row = ward_rows(data, [assessment], {LABEL.id: LABEL}, AT, ZONE).iloc[0]
+    assert row["Valid until"] == "recheck sbp now (too old since 11:00)"
+
+
 def test_valid_until_the_dose_when_everything_stays_fresh():
     data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14),
                 _fresh("P1"))

@@ -22,7 +22,7 @@ from dashboard.quantities import format_number, format_quantity
 from dashboard.schedule import decided_at
 from dashboard.tables import WardData
 from dashboard.views.clock import format_age, format_clock, format_until
-from dashboard.views.dose_card import refused_text, stricter_text
+from dashboard.views.dose_card import refused_text, stricter_text, validity_text
 from dashboard.views.findings import DECIDING, parameter_words, top_reasons, watch_words
 from dashboard.views.statuses import display_status, status_look, ward_rank
 from dashboard.views.support import support_line, support_short
@@ -153,7 +153,7 @@ def ward_rows(ward: WardData, assessments: list[DoseAssessment],
             "Support": support_short(support.get(pid)),
             "Support in full": support_line(support.get(pid)),
             "Deciding values": _deciding_text(validity.get(pid), at),
-            "Valid until": _valid_text(validity.get(pid), at, timezone),
+            "Valid until": _valid_text(validity.get(pid), assessment, at, timezone),
             "Stricter elsewhere": stricter_text(stricter.get(pid), timezone, at) or "—",
             "Given / held (cycle)": _given_held(doses, pid, assessment),
             "SBP": _latest_text(latest, pid, "sbp", at),
@@ -198,13 +198,14 @@ def _deciding_text(validity: Validity | None, at: pd.Timestamp) -> str:
             f"({parameter_words(validity.deciding_parameter)})")
 
 
-def _valid_text(validity: Validity | None, at: pd.Timestamp, timezone: str) -> str:
+def _valid_text(validity: Validity | None, assessment: DoseAssessment, at: pd.Timestamp,
+                timezone: str) -> str:
+    """The card's recheck in a few words (the same sentence: "recheck mental status now
+    (too old since 09:35)", never a time already past as a deadline)."""
     if validity is None or validity.until is None:
         return "—"
-    clock = format_clock(validity.until, timezone, reference=at)
-    if validity.recheck is None:
-        return f"until the dose at {clock}"
-    return f"recheck {parameter_words(validity.recheck)} by {clock}"
+    _, recheck = validity_text(validity, assessment.status, assessment, at, timezone)
+    return recheck or f"until the dose at {format_clock(validity.until, timezone, reference=at)}"
 
 
 def _dose_text(assessment: DoseAssessment, protocol: Protocol | None) -> str:
