@@ -18,7 +18,7 @@ import sys
 
 import pandas as pd
 
-from dashboard.assessment import assess_course, assess_next_doses
+from dashboard.assessment import assess_course, assess_next_doses, patient_protocols
 from dashboard.assessment.results import DoseAssessment, Finding
 from dashboard.assessment.stricter import assess_other_protocols, stricter_notes
 from dashboard.assessment.support import Support, support_in_progress
@@ -110,7 +110,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     shown = protocol or load_protocol(None)
     protocols_used = sorted({a.protocol_id for a in assessments})
     extras = None if args.course else section9(ward, assessments, evaluated_at,
-                                               with_stricter=args.format == "table")
+                                               with_stricter=args.format == "table",
+                                               protocol=protocol)
     if args.format == "table":  # for a person: ward-local times
         output = render_table(assessments, shown, evaluated_at, args.course, protocols_used,
                               without_doses=without_doses, timezone=timezone, extras=extras)
@@ -128,10 +129,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def section9(ward, assessments: list[DoseAssessment], at: pd.Timestamp,
-             with_stricter: bool = True) -> dict:
+             with_stricter: bool = True, protocol: Protocol | None = None) -> dict:
     """What criteria.md section 9 adds to each patient's verdict: support in progress,
-    validity, and (for a person) another shipped protocol's stricter status."""
-    protocols = {pid: load_protocol(pid) for pid in {a.protocol_id for a in assessments}}
+    validity, and (for a person) another shipped protocol's stricter status.
+
+    The protocols are the very objects the verdicts were assessed with (a site's file given
+    by path included), never reloaded by id: a site copy under a shipped id must not have
+    its freshness taken from the shipped file."""
+    ids = pd.Index(sorted({str(a.patient_id) for a in assessments}))
+    _, protocols = patient_protocols(ward.patients, ids, protocol)
     by_patient = {str(a.patient_id): protocols[a.protocol_id] for a in assessments}
     support = support_in_progress(ward, at, by_patient,
                                   {str(a.patient_id): a.findings for a in assessments})

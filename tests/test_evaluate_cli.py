@@ -269,3 +269,25 @@ def test_a_negative_number_stays_a_number_in_the_csv():
 
     assert [spreadsheet_safe(v) for v in ("-0.5", "+3", "-", "@x", "\tx", 12)] == [
         "-0.5", "+3", "'-", "'@x", "'\tx", 12]
+
+
+def test_a_site_protocol_file_is_used_for_valid_until_too(ward_folder, tmp_path):
+    # The site's copy of the label wants sbp within 1 h, under its own id: the verdict and
+    # its validity both follow the file given, never the shipped label reloaded by id.
+    from dashboard.protocols import PROTOCOL_DIR
+
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "kdigo-watch.yaml").write_bytes(
+        (PROTOCOL_DIR / "common" / "kdigo-watch.yaml").read_bytes())
+    text = (PROTOCOL_DIR / "proleukin-label.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: proleukin-label", "id: site-label", 1).replace(
+        "required: [{parameter: sbp, fresh_hours: 4}]",
+        "required: [{parameter: sbp, fresh_hours: 1}]", 1)
+    site = tmp_path / "site-label.yaml"
+    site.write_text(text, encoding="utf-8")
+    code, out, err = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00",
+                              "--protocol", site)
+    assert code == 0, err
+    p001 = next(p for p in json.loads(out)["patients"] if p["patient_id"] == "P001")
+    assert p001["valid_until"] == "2026-03-02T13:05:00+00:00"  # sbp 12:05 + 1 h
+    assert p001["recheck"] == "sbp"

@@ -17,6 +17,7 @@ from dashboard.assessment.engine import (
     assess_course,
     assess_next_doses,
     evaluate_ward,
+    patient_protocols,
 )
 from dashboard.assessment.results import (
     FINDING_ORDER,
@@ -40,4 +41,5 @@ __all__ = [
     "assess_course",
     "assess_next_doses",
     "evaluate_ward",
+    "patient_protocols",
 ]

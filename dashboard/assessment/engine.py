@@ -78,6 +78,15 @@ class EngineResult:
 # --------------------------------------------------------------------------- protocols
 
 
+def patient_protocols(patients: pd.DataFrame, patient_ids: pd.Index,
+                      protocol: Protocol | None = None
+                      ) -> tuple[pd.Series, dict[str, Protocol]]:
+    """Each patient's protocol id, and the protocols by id, exactly as the engine assesses
+    them: ``protocol`` for everyone, else each patient's ``protocol`` column (a shipped id
+    or a site's file), empty = the default."""
+    return _protocol_by_patient(patients, patient_ids, protocol)
+
+
 def _protocol_by_patient(patients: pd.DataFrame, patient_ids: pd.Index,
                          protocol: Protocol | None) -> tuple[pd.Series, dict[str, Protocol]]:
     if protocol is not None:
