@@ -70,3 +70,13 @@ def test_with_no_dose_waiting_the_checklist_never_calls_a_criterion_clear():
     assert states["ventricular_tachycardia"] == "discontinue"
     assert states["hypotension"] == "no_dose_due"  # not "clear" beside an SBP of 80
     assert "clear" not in states.values()
+
+
+def test_with_no_dose_waiting_an_early_warning_still_shows():
+    # creatinine 1.0 -> 2.1 mg/dL (2.1 x the patient's baseline of 1.0): KDIGO stage 2
+    assessment = next_dose([obs("P1", "2026-03-03 08:00", "creatinine", 1.0),
+                            obs("P1", "2026-03-04 08:00", "creatinine", 2.1)])
+    assert assessment.status == "no_dose_due"  # a warning never changes the status
+    assert [(f.criterion, f.outcome) for f in assessment.findings] == [
+        ("creatinine_rising", "watch")]
+    assert assessment.findings[0].detail.startswith("KDIGO stage 2")

@@ -220,3 +220,27 @@ def test_a_rule_on_a_screen_reads_in_clinical_words_and_units():
         "latest platelets between 30 and 50 ×10³/µL (inclusive)")
     assert display_rule("urine_output total over the last 8 h < 80 mL") == (
         "urine output total over the last 8 h < 80 mL")
+
+
+def test_urine_not_charted_for_hours_is_no_rate_never_anuria():
+    # | time (UTC)       | urine_output |
+    # | 2026-03-04 12:00 | 300 mL       |  <- 7 h before AT: the 6-h window holds no entry
+    observations = [o for o in _fresh("P1") if o["parameter"] != "urine_output"]
+    observations.append(obs("P1", "2026-03-04 12:00", "urine_output", 300))
+    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14),
+                observations)
+    [assessment] = assess_next_doses(data, AT)
+    urine = support_in_progress(data, AT, {"P1": LABEL})["P1"].of_kind("urine")[0]
+    assert urine.value is None
+    assert urine.note == "none charted in the last 4 h"
+    row = ward_rows(data, [assessment], {LABEL.id: LABEL}, AT, ZONE).iloc[0]
+    assert "urine: none charted in the last 4 h" in row["Support"]
+    assert "0.00" not in row["Support"]
+
+
+def test_a_til_patients_support_urine_is_the_6_hour_rate_not_the_8_hour_total():
+    til = load_protocol("til-2024")
+    data = ward([patient("P1", protocol="til-2024")],
+                course("P1", "2026-03-04 05:00", given=2, doses=6), _fresh("P1"))
+    urine = support_in_progress(data, AT, {"P1": til})["P1"].of_kind("urine")[0]
+    assert urine.hours == 6

@@ -642,11 +642,12 @@ def evaluate_ward(ward: WardData, at: pd.Timestamp | None = None,
         .reset_index(drop=True)
 
     # criteria.md section 9.1: a patient with no dose due was assessed at T against the last
-    # cycle; only what stands for the cycle or course is said (no dose waits to be held).
+    # cycle; only what stands for the cycle or course is said (no dose waits to be held),
+    # and the early warnings (9.2, 9.3: a KDIGO stage is shown whatever the status).
     no_dose = points.index[~points["dose_due"].to_numpy(bool)]
     if len(no_dose):
         not_standing = findings["point"].isin(no_dose) & ~findings["outcome"].isin(
-            list(STANDING_OUTCOMES)) & findings["criterion"].ne(DOSE_RECORD)
+            [*STANDING_OUTCOMES, "watch"]) & findings["criterion"].ne(DOSE_RECORD)
         findings = findings[~not_standing].reset_index(drop=True)
     status_setting = findings[findings["outcome"].isin(list(STATUS_SEVERITY))]
     worst = status_setting.groupby("point")["severity"].min()

@@ -95,14 +95,26 @@ def rate_thresholds(protocol: Protocol, drug: str) -> tuple[tuple[str, str, floa
 
 
 def urine_hours(protocol: Protocol | None) -> float:
-    """The hours of the protocol's per-kg urine watch window (KDIGO: 6 h)."""
+    """The hours of the protocol's per-kg urine *rate* window (KDIGO watch: 6 h); a per-kg
+    total (TIL's 8-h hold) is another quantity and does not set it."""
     if protocol is not None:
         for criterion in protocol.criteria:
             for grade in criterion.grades:
                 for node in grade.trigger.walk():
-                    if isinstance(node, Window) and node.parameter == URINE and node.per_kg:
+                    if (isinstance(node, Window) and node.parameter == URINE and node.per_kg
+                            and node.aggregate == "rate"):
                         return float(node.hours)
     return DEFAULT_URINE_HOURS
+
+
+def urine_fresh_hours(protocol: Protocol | None) -> float | None:
+    """How fresh the latest urine entry must be for a rate to mean anything: the
+    protocol's tightest required freshness for urine output (None: not required)."""
+    if protocol is None:
+        return None
+    hours = [req.fresh_hours for criterion in protocol.criteria
+             for req in criterion.required if req.parameter == URINE]
+    return min(hours) if hours else None
 
 
 def kdigo_stage(findings: Sequence[Finding], protocol: Protocol | None) -> str | None:
@@ -164,7 +176,8 @@ def support_in_progress(ward: WardData, at: pd.Timestamp,
                                      & (observations["time"] <= at)]
                         .sort_values("time").groupby("patient_id")["value"].first())
     urine = _urine_rates(observations, at, {pid: urine_hours(protocols.get(pid))
-                                            for pid in patients.index}, weights)
+                                            for pid in patients.index}, weights,
+                         {pid: urine_fresh_hours(protocols.get(pid)) for pid in patients.index})
 
     result: dict[str, Support] = {}
     for pid in patients.index:
@@ -222,8 +235,14 @@ def support_in_progress(ward: WardData, at: pd.Timestamp,
 
 
 def _urine_rates(observations: pd.DataFrame, at: pd.Timestamp,
-                 hours: Mapping[str, float], weights: pd.Series) -> dict[str, SupportItem]:
-    """Urine output over (at - W, at] per kg of baseline weight per hour, per patient."""
+                 hours: Mapping[str, float], weights: pd.Series,
+                 fresh: Mapping[str, float | None]) -> dict[str, SupportItem]:
+    """Urine output over (at - W, at] per kg of baseline weight per hour, per patient.
+
+    A record whose latest entry is older than the protocol's freshness for urine gives no
+    rate: each entry is the volume since the one before, so the hours since the last entry
+    hold an unknown volume, and "0.00 mL/kg/h" would read as anuria (missing is never
+    normal)."""
     urine = observations[(observations["parameter"] == URINE) & (observations["time"] <= at)]
     if urine.empty:
         return {}
@@ -246,6 +265,11 @@ def _urine_rates(observations: pd.DataFrame, at: pd.Timestamp,
         if pd.isna(weight) or weight <= 0:
             items[pid] = SupportItem("urine", URINE, None, RATE_PER_KG_UNIT, last[pid],
                                      note="no baseline weight", hours=width)
+            continue
+        limit = fresh.get(pid) or width
+        if at - last[pid] > pd.Timedelta(hours=limit):
+            items[pid] = SupportItem("urine", URINE, None, RATE_PER_KG_UNIT, last[pid],
+                                     note=f"none charted in the last {limit:g} h", hours=width)
             continue
         items[pid] = SupportItem("urine", URINE, total / width / float(weight),
                                  RATE_PER_KG_UNIT, last[pid], note=note, hours=width)

@@ -110,7 +110,10 @@ def support_short(support: Support | None) -> str:
     if oxygen:
         parts.append(" ".join(oxygen))
     for item in support.items:
-        if item.kind not in SHORT_NAMES or item.value is None:
+        if item.kind not in SHORT_NAMES:
+            continue
+        if item.value is None:  # unknown is said, never left out (missing is not normal)
+            parts.append(f"{SHORT_NAMES[item.kind]}: {item.note or 'not charted'}")
             continue
         text = format_quantity(item.parameter, item.value, item.unit)
         if item.kind == "weight_gain" and item.value > 0:
