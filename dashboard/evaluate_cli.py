@@ -32,7 +32,7 @@ from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol, sh
 from dashboard.quantities import display_rule
 from dashboard.settings import WardSettings, validate_timezone
 from dashboard.views.dose_card import headline, stricter_text, validity_text
-from dashboard.views.findings import finding_value
+from dashboard.views.findings import criterion_titles, finding_value
 from dashboard.views.statuses import display_status, status_look
 from dashboard.views.support import support_line
 
@@ -318,14 +318,16 @@ def render_table(assessments, protocol, evaluated_at, course, protocols_used,
         lines.append(f"{'patient':<10} {'cycle':>5} {'dose':>4}  {'scheduled':<16}  status")
     lines.append("-" * 72)
     titles_of: dict[str, dict[str, str]] = {}
+    assessed_with = (extras or {}).get("protocols", {})
     for assessment in assessments:
         if assessment.protocol_id not in titles_of:
-            try:
-                titles_of[assessment.protocol_id] = {
-                    c.id: c.title for c in load_protocol(assessment.protocol_id).criteria}
-            except MonitorUserError:  # a site's file given by path: ids are still shown
-                titles_of[assessment.protocol_id] = {
-                    c.id: c.title for c in protocol.criteria}
+            chosen = assessed_with.get(assessment.protocol_id)
+            if chosen is None:
+                try:
+                    chosen = load_protocol(assessment.protocol_id)
+                except MonitorUserError:  # a site's file given by path (--course)
+                    chosen = protocol
+            titles_of[assessment.protocol_id] = criterion_titles(chosen)
         titles = titles_of[assessment.protocol_id]
         cycle = str(assessment.cycle) if assessment.cycle is not None else "-"
         number = str(assessment.dose_number) if assessment.dose_number is not None else "-"

@@ -54,3 +54,34 @@ def test_a_refused_dose_row_among_read_ones_makes_every_dose_of_the_patient_inco
     for assessment in assess_course(ward):
         if assessment.patient_id == "P001":
             assert "dose_record" in {f.criterion for f in assessment.findings}
+
+
+def test_a_patient_whose_own_row_was_refused_is_listed_incomplete_not_missing(tmp_path):
+    # patients.csv row 3 (P002) has a baseline weight of 'heavy': P002 is refused, and with
+    # them their doses and observations. The ward must still show P002, INCOMPLETE.
+    from dashboard.loading import load_ward
+    from dashboard.protocols import load_protocol
+    from dashboard.views.ward_rows import ward_rows
+    from tests.conftest import FIXTURES
+
+    for name in ("patients.csv", "doses.csv", "observations.csv"):
+        text = (FIXTURES / "good" / "three_csv" / name).read_text()
+        if name == "patients.csv":
+            lines = text.splitlines()
+            fields = lines[2].split(",")
+            fields[5] = "heavy"
+            lines[2] = ",".join(fields)
+            text = "\n".join(lines) + "\n"
+        (tmp_path / name).write_text(text)
+    data = load_ward(tmp_path, "UTC", keep_going=True)
+    assert "P002" not in set(data.patients["patient_id"])
+    at = pd.Timestamp("2026-03-02 18:00", tz="UTC")
+    by_patient = {a.patient_id: a for a in assess_next_doses(data, at)}
+    refused = by_patient["P002"]
+    assert refused.status == "incomplete"
+    assert [(f.criterion, f.outcome) for f in refused.findings] == [
+        ("patient_record", "incomplete")]
+    assert refused.findings[0].detail.startswith("patients.csv, row 3 refused: ")
+    rows = ward_rows(data, list(by_patient.values()),
+                     {"proleukin-label": load_protocol("proleukin-label")}, at, "UTC")
+    assert "P002" in set(rows["patient_id"])

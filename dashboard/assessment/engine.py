@@ -61,6 +61,7 @@ FINDING_COLUMNS = ["point", "criterion", "outcome", "parameter", "value", "code"
                    "time", "rule", "source", "interpretation", "detail", "restart", "system"]
 PATIENT_VALUE_COLUMNS = ("baseline_weight_kg", "baseline_creatinine_mg_dl", "target_sbp_mmhg")
 DOSE_LIMITS = "dose_limits"
+PATIENT_RECORD = "patient_record"
 DOSE_RECORD = "dose_record"
 
 
@@ -791,7 +792,43 @@ def assess_next_doses(ward: WardData, at: pd.Timestamp,
                 patient_id=patient_id, protocol_id=protocol_of[patient_id], cycle=None,
                 dose_number=None, scheduled_time=None, assessed_at=at, recorded_status=None,
                 status="incomplete" if findings else NO_DOSE_DUE, findings=findings))
+    ordered.extend(_refused_patients(ward, at, set(patient_ids)))
     return ordered
+
+
+def _refused_patients(ward: WardData, at: pd.Timestamp, known: set[str]
+                      ) -> list[DoseAssessment]:
+    """A patient whose own row was refused (a lenient load) is not assessed, and their
+    doses and observations are not loaded: they are listed INCOMPLETE with a
+    ``patient_record`` finding, never missing from the ward (criteria.md section 9.7)."""
+    refused = ward.report.refused_rows
+    if refused is None or refused.empty or "table" not in refused.columns:
+        return []
+    own = refused[refused["table"].eq("patients") & refused["patient_id"].notna()]
+    result = []
+    problems = {p.row: p for p in ward.report.problems if p.row is not None}
+    for row in own.itertuples(index=False):
+        patient_id = str(row.patient_id).strip()
+        if not patient_id or patient_id in known:
+            continue
+        known.add(patient_id)
+        problem = problems.get(int(row.source_row)) if pd.notna(row.source_row) else None
+        where = (f"{problem.file}, {problem.row_kind} {problem.row}" if problem is not None
+                 else f"patients, row {row.source_row}")
+        why = (problem.reason + (f" (column {problem.column})" if problem.column else "")
+               if problem is not None else "refused at load")
+        result.append(DoseAssessment(
+            patient_id=patient_id, protocol_id="", cycle=None, dose_number=None,
+            scheduled_time=None, assessed_at=at, recorded_status=None, status="incomplete",
+            findings=[Finding(
+                criterion=PATIENT_RECORD, outcome="incomplete", parameter=None, value=None,
+                unit=None, time=None,
+                rule="the patient's own row read (without it nothing of the patient is)",
+                source=where,
+                detail=(f"{where} refused: {why}. None of this patient's doses and "
+                        "observations are loaded: correct the patient row"),
+                system="treatment")]))
+    return result
 
 
 def assess_course(ward: WardData, protocol: Protocol | None = None) -> list[DoseAssessment]:

@@ -23,6 +23,12 @@ NO_DOSE_DUE = "no_dose_due"
 #: Outcomes that stand for the rest of the cycle or course (criteria.md section 1): a
 #: patient with no dose due still shows them, and the ward sorts by them.
 STANDING_OUTCOMES = ("discontinue", "stop_cycle")
+#: Titles of the findings the engine makes itself, not from a protocol's criteria.
+ENGINE_CRITERIA_TITLES = {
+    "dose_limits": "Dose limits",
+    "dose_record": "Dose record incomplete (a dose row was refused)",
+    "patient_record": "Patient row refused (nothing of the patient is loaded)",
+}
 
 
 class Finding(NamedTuple):

@@ -21,6 +21,7 @@ from dashboard.views.clock import format_age, format_clock, format_until
 from dashboard.views.findings import (
     DECIDING,
     FindingLine,
+    criterion_titles,
     finding_line,
     finding_value,
     ordered,
@@ -139,9 +140,7 @@ def dose_card(assessment: DoseAssessment, protocol: Protocol | None, timezone: s
     the support in progress, how long the verdict holds, another protocol's stricter
     status and the rows refused for this patient (criteria.md section 9)."""
     at = pd.Timestamp(assessment.assessed_at)
-    titles = dict(titles or {})
-    if protocol is not None:
-        titles = {c.id: c.title for c in protocol.criteria} | titles
+    titles = criterion_titles(protocol) | dict(titles or {})
 
     def line(finding):
         return finding_line(finding, titles.get(finding.criterion, finding.criterion),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard.assessment import Finding
+from dashboard.assessment.results import ENGINE_CRITERIA_TITLES
 from dashboard.display import rewrite_utc_stamps
 from dashboard.quantities import display_rule, format_quantity
 from dashboard.views.clock import format_age, format_clock
@@ -56,6 +57,14 @@ class FindingLine:
 
     def basis(self) -> str:
         return f"{self.value} at {self.time}"
+
+
+def criterion_titles(protocol) -> dict[str, str]:
+    """Every criterion's title by id: the engine's own findings, then the protocol's."""
+    titles = dict(ENGINE_CRITERIA_TITLES)
+    if protocol is not None:
+        titles.update({c.id: c.title for c in protocol.criteria})
+    return titles
 
 
 def finding_line(finding: Finding, title: str, timezone: str, at: pd.Timestamp) -> FindingLine:

@@ -23,7 +23,13 @@ from dashboard.schedule import decided_at
 from dashboard.tables import WardData
 from dashboard.views.clock import format_age, format_clock, format_until
 from dashboard.views.dose_card import refused_text, stricter_text, validity_text
-from dashboard.views.findings import DECIDING, parameter_words, top_reasons, watch_words
+from dashboard.views.findings import (
+    DECIDING,
+    criterion_titles,
+    parameter_words,
+    top_reasons,
+    watch_words,
+)
 from dashboard.views.statuses import display_status, status_look, ward_rank
 from dashboard.views.support import support_line, support_short
 
@@ -132,7 +138,7 @@ def ward_rows(ward: WardData, assessments: list[DoseAssessment],
         outcomes = [f.outcome for f in assessment.findings]
         shown = display_status(assessment.status, outcomes)
         look = status_look(shown)
-        titles = {c.id: c.title for c in protocol.criteria} if protocol is not None else {}
+        titles = criterion_titles(protocol)
         rows.append({
             "patient_id": pid,
             "status": assessment.status,
