@@ -28,3 +28,17 @@ def test_label_stale_low_sbp_holds_and_is_incomplete():
     assessment = assess(obs("P1", "2026-03-04 02:00", "sbp", 84), skip=("sbp",))
     assert outcomes(assessment, "hypotension") == {"hold", "incomplete"}
     assert assessment.status == "hold"
+
+
+def test_a_new_patient_with_only_a_low_reading_before_the_interval_holds_not_crashes():
+    # First dose at 2026-03-02 08:00, assessed 07:30: the interval is 23:30-07:30, and the
+    # only reading, SpO2 86 % at 22:30 the evening before, lies before it (no reading of the
+    # parameter in any interval: this once crashed with an IndexError).
+    from dashboard.assessment import assess_next_doses
+    from tests.scenarios import course, patient, utc, ward
+
+    data = ward([patient("P1")], course("P1", "2026-03-02 08:00"),
+                [obs("P1", "2026-03-01 22:30", "spo2", 86)])
+    (assessment,) = assess_next_doses(data, utc("2026-03-02 07:30"))
+    assert outcomes(assessment, "hypoxia") == {"hold", "incomplete"}
+    assert assessment.status == "hold"

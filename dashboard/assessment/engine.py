@@ -456,9 +456,13 @@ def _merge_readings(at_t: Reading, interval: Reading, rows: np.ndarray, use_t: n
     """The basis per row: the reading at T where it meets the trigger, else the interval
     moment that did."""
     other = np.where(use_t, 0, last[rows])
+    from_interval = ~use_t  # only these rows read the interval (it may hold no moment)
 
     def pick(name):
-        return np.where(use_t, getattr(at_t, name)[rows], getattr(interval, name)[other])
+        picked = getattr(at_t, name)[rows].copy()
+        if from_interval.any():
+            picked[from_interval] = getattr(interval, name)[other[from_interval]]
+        return picked
 
     return Reading(met=np.ones(len(rows), bool), parameter=pick("parameter"),
                    value=pick("value"), code=pick("code"), unit=pick("unit"),
