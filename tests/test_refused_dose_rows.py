@@ -85,3 +85,21 @@ def test_a_patient_whose_own_row_was_refused_is_listed_incomplete_not_missing(tm
     rows = ward_rows(data, list(by_patient.values()),
                      {"proleukin-label": load_protocol("proleukin-label")}, at, "UTC")
     assert "P002" in set(rows["patient_id"])
+
+
+def test_a_refused_reading_makes_the_patient_incomplete_never_clear(tmp_path):
+    # | time (New York)  | creatinine                       |
+    # | 2026-03-02 06:00 | 88.4 umol/L (1.0 mg/dL), read    |
+    # | 2026-03-02 13:00 | 5.2 mg/dl/h: a wrong unit, refused (it would hold: > 4.5) |
+    # The older 1.0 must not stand in for the refused 5.2: the verdict is incomplete.
+    for name in ("patients.csv", "doses.csv", "observations.csv"):
+        shutil.copy(FIXTURES / "good" / "three_csv" / name, tmp_path / name)
+    with open(tmp_path / "observations.csv", "a") as handle:
+        handle.write("P001,2026-03-02T13:00:00-05:00,creatinine,5.2,mg/dl/h\n")
+    data = load_ward(tmp_path, WARD_ZONE, keep_going=True)
+    at = pd.Timestamp("2026-03-02 14:00", tz=WARD_ZONE)
+    p001 = next(a for a in assess_next_doses(data, at) if a.patient_id == "P001")
+    assert p001.status != "clear"
+    record = [f for f in p001.findings if f.criterion == "observation_record"]
+    assert [(f.outcome, f.source) for f in record] == [("incomplete", "observations.csv, row 13")]
+    assert "'mg/dl/h' is not a unit of creatinine" in record[0].detail

@@ -63,6 +63,7 @@ PATIENT_VALUE_COLUMNS = ("baseline_weight_kg", "baseline_creatinine_mg_dl", "tar
 DOSE_LIMITS = "dose_limits"
 PATIENT_RECORD = "patient_record"
 DOSE_RECORD = "dose_record"
+OBSERVATION_RECORD = "observation_record"
 
 
 @dataclass
@@ -547,48 +548,66 @@ class _ChecklistSource:
 # --------------------------------------------------------------------------- refused dose rows
 
 
+#: What a refused row of each table makes unknown, and what to check (criteria.md 9.7;
+#: data-contract section 4: the criteria that needed refused rows read incomplete).
+RECORD_FINDINGS = {
+    "doses": (DOSE_RECORD,
+              "every dose row of the patient read (a refused dose row makes the dose count "
+              "unknown)",
+              ". The doses given and held are unknown: check the dose record"),
+    "observations": (OBSERVATION_RECORD,
+                     "every observation row of the patient read (a refused reading may be the "
+                     "one a criterion needs)",
+                     ". A value a criterion needs may be missing: check the chart"),
+}
+
+
 def _dose_record_findings(ward: WardData) -> pd.DataFrame:
-    """One ``dose_record`` finding per refused dose row, by patient (criteria.md section
+    """One finding per refused dose or observation row, by patient (criteria.md section
     9.7): when a load went on past refused rows, a refused dose row makes the patient's dose
-    count unknown, so every assessment of that patient is incomplete and names the row."""
+    count unknown, and a refused reading may be the one a criterion needs (a creatinine of
+    5.2 typed with a wrong unit must not leave an older 1.0 to read clear), so every
+    assessment of that patient is incomplete and names the row."""
     columns = ["patient_id", *FINDING_COLUMNS[1:]]
     report = getattr(ward, "report", None)
     refused = getattr(report, "refused_rows", None)
     if refused is None or refused.empty or "table" not in refused.columns:
         return pd.DataFrame(columns=columns)
-    doses = refused[refused["table"].eq("doses") & refused["patient_id"].notna()]
-    if doses.empty:
-        return pd.DataFrame(columns=columns)
-    # The problem of each refused row, found by its row number; a dose file's problem first
-    # (a per-dose sheet has one file for every table).
-    problems = {}
-    for problem in sorted(report.problems, key=lambda p: "dose" not in str(p.file).lower()):
-        if problem.row is not None:
-            problems.setdefault(int(problem.row), problem)
-    rows = pd.to_numeric(doses["source_row"], errors="coerce")
-    where, why = [], []
-    for row in rows.tolist():
-        problem = problems.get(int(row)) if pd.notna(row) else None
-        if problem is None:
-            where.append(f"doses, row {int(row)}" if pd.notna(row) else "a doses row")
-            why.append("refused at load")
-        else:
-            where.append(f"{problem.file}, {problem.row_kind} {problem.row}")
-            why.append(problem.reason + (f" (column {problem.column})" if problem.column
-                                         else ""))
-    where = np.array(where, dtype=object)
-    return pd.DataFrame({
-        "patient_id": doses["patient_id"].astype(str).str.strip().to_numpy(),
-        "criterion": DOSE_RECORD, "outcome": "incomplete", "parameter": None,
-        "value": np.nan, "code": None, "unit": None, "time": NAT,
-        "rule": "every dose row of the patient read (a refused dose row makes the dose "
-                "count unknown)",
-        "source": where,
-        "interpretation": None,
-        "detail": words.join(where, " refused: ", np.array(why, dtype=object),
-                             ". The doses given and held are unknown: check the dose record"),
-        "restart": None, "system": "treatment",
-    })
+    frames = []
+    for table, (criterion, rule, consequence) in RECORD_FINDINGS.items():
+        rows_of = refused[refused["table"].eq(table) & refused["patient_id"].notna()]
+        if rows_of.empty:
+            continue
+        # The problem of each refused row, found by its row number; that table's file's
+        # problem first (a per-dose sheet has one file for every table).
+        problems = {}
+        for problem in sorted(report.problems,
+                              key=lambda p, t=table: t[:-1] not in str(p.file).lower()):
+            if problem.row is not None:
+                problems.setdefault(int(problem.row), problem)
+        numbers = pd.to_numeric(rows_of["source_row"], errors="coerce") \
+            if "source_row" in rows_of.columns else pd.Series(np.nan, index=rows_of.index)
+        where, why = [], []
+        for row in numbers.tolist():
+            problem = problems.get(int(row)) if pd.notna(row) else None
+            if problem is None:
+                where.append(f"{table}, row {int(row)}" if pd.notna(row) else f"a {table} row")
+                why.append("refused at load")
+            else:
+                where.append(f"{problem.file}, {problem.row_kind} {problem.row}")
+                why.append(problem.reason + (f" (column {problem.column})" if problem.column
+                                             else ""))
+        where = np.array(where, dtype=object)
+        frames.append(pd.DataFrame({
+            "patient_id": rows_of["patient_id"].astype(str).str.strip().to_numpy(),
+            "criterion": criterion, "outcome": "incomplete", "parameter": None,
+            "value": np.nan, "code": None, "unit": None, "time": NAT,
+            "rule": rule, "source": where, "interpretation": None,
+            "detail": words.join(where, " refused: ", np.array(why, dtype=object),
+                                 consequence),
+            "restart": None, "system": "treatment",
+        }))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 # --------------------------------------------------------------------------- entry points
@@ -652,7 +671,8 @@ def evaluate_ward(ward: WardData, at: pd.Timestamp | None = None,
     no_dose = points.index[~points["dose_due"].to_numpy(bool)]
     if len(no_dose):
         not_standing = findings["point"].isin(no_dose) & ~findings["outcome"].isin(
-            [*STANDING_OUTCOMES, "watch"]) & findings["criterion"].ne(DOSE_RECORD)
+            [*STANDING_OUTCOMES, "watch"]) & ~findings["criterion"].isin(
+                [DOSE_RECORD, OBSERVATION_RECORD])
         findings = findings[~not_standing].reset_index(drop=True)
     status_setting = findings[findings["outcome"].isin(list(STATUS_SEVERITY))]
     worst = status_setting.groupby("point")["severity"].min()

@@ -27,6 +27,7 @@ STANDING_OUTCOMES = ("discontinue", "stop_cycle")
 ENGINE_CRITERIA_TITLES = {
     "dose_limits": "Dose limits",
     "dose_record": "Dose record incomplete (a dose row was refused)",
+    "observation_record": "Chart incomplete (an observation row was refused)",
     "patient_record": "Patient row refused (nothing of the patient is loaded)",
 }
 
