@@ -178,7 +178,8 @@ def _number(raw, where: str) -> float:
 
 #: The values of a parameter's ``charted`` key (absent: charted regularly).
 CHARTED_WHEN_IT_HAPPENS = "when_it_happens"
-CHARTED_VALUES = (CHARTED_WHEN_IT_HAPPENS,)
+CHARTED_UNTIL_CHANGED = "until_changed"  # a rate in force until the next entry (infusions)
+CHARTED_VALUES = (CHARTED_WHEN_IT_HAPPENS, CHARTED_UNTIL_CHANGED)
 
 
 def _charted(raw, where: str) -> str | None:

@@ -119,6 +119,30 @@ def test_phenylephrine_maximum_before_the_interval_does_not_count():
     assert outcome(assessment, "vasopressor") == "clear"
 
 
+@pytest.mark.parametrize(("rate_before", "expected"), [(1.2, "hold"), (0.9, "clear")])
+def test_a_rate_charted_before_the_interval_is_in_force_in_it(rate_before, expected):
+    # Dose 6 due 2026-03-04 00:00 but given at 01:00: dose 7's interval starts at 01:00.
+    # | time             | phenylephrine |
+    # | 2026-03-04 00:30 | rate_before   |  <- after dose 6's check, before the interval
+    # | 2026-03-04 06:00 | 0.3           |  <- weaned inside it
+    # The infusion ran at rate_before from 01:00 to 06:00: the maximum in the interval is
+    # rate_before (relative band 1.0-1.5 -> hold), not the 0.3 charted in it.
+    from dashboard.assessment import assess_next_doses
+    from dashboard.protocols import load_protocol
+    from tests.scenarios import course, dose, patient, utc, ward
+
+    doses = course("P1", "2026-03-02 08:00", given=5, doses=14)
+    doses[5] = dose("P1", 1, 6, "2026-03-04 00:00", "given", "2026-03-04 01:00")
+    readings = [obs("P1", "2026-03-04 07:00", name, value) for name, value in (
+        ("sbp", 120), ("heart_rate", 80), ("mental_status", "normal"), ("creatinine", 1.0),
+        ("urine_output", 400), ("weight", 80))]
+    readings += [obs("P1", "2026-03-04 00:30", "phenylephrine", rate_before),
+                 obs("P1", "2026-03-04 06:00", "phenylephrine", 0.3)]
+    (assessment,) = assess_next_doses(ward([patient("P1")], doses, readings),
+                                      utc("2026-03-04 07:30"), load_protocol("cwg-consensus-2014"))
+    assert outcome(assessment, "vasopressor") == expected
+
+
 def test_absolute_phenylephrine_at_an_earlier_dose_stops_the_cycle():
     # 1.6 before dose 6 (due 00:00): absolute at dose 6, so stop for the rest of the cycle
     assessment = cwg(obs("P1", "2026-03-03 22:00", "phenylephrine", 1.6),

@@ -322,6 +322,22 @@ def test_continuing_states(criterion, parameter, code, hours, expected):
     assert outcome(assess(reading, skip=skip), criterion) == expected
 
 
+@pytest.mark.parametrize("psychosis", [
+    # | coma from 2026-03-02 06:00, never resolved (49.5 h at T = 2026-03-04 07:30) |
+    ("2026-03-03 06:00", "2026-03-03 12:00"),  # a psychosis starts and resolves meanwhile
+    ("2026-03-04 00:00", None),                # a psychosis starts later, still running
+])
+def test_a_coma_still_running_is_not_hidden_by_a_later_psychosis(psychosis):
+    start, resolved = psychosis
+    readings = [earlier("2026-03-02 06:00", "event", "coma"),
+                earlier(start, "event", "toxic_psychosis")]
+    if resolved:
+        readings.append(earlier(resolved, "event_resolved", "toxic_psychosis"))
+    assessment = assess(*readings)
+    assert outcome(assessment, "coma_or_psychosis") == "discontinue"
+    assert assessment.status == "discontinue"
+
+
 def test_dialysis_resolved_before_72_hours_does_not_discontinue():
     assessment = assess(earlier("2026-03-01 06:00", "event", "dialysis"),
                         earlier("2026-03-03 06:00", "event_resolved", "dialysis"))  # 48 h

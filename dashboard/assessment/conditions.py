@@ -12,7 +12,7 @@ positions found in :class:`~dashboard.assessment.series.SeriesIndex`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ import pandas as pd
 from dashboard.assessment import words
 from dashboard.assessment.series import NAT, NEG_INF, ObservationStore, SeriesIndex
 from dashboard.protocols import rules
-from dashboard.vocabulary import CHARTED_WHEN_IT_HAPPENS, Vocabulary
+from dashboard.vocabulary import CHARTED_UNTIL_CHANGED, CHARTED_WHEN_IT_HAPPENS, Vocabulary
 
 HOUR_NS = 3_600_000_000_000
 
@@ -359,6 +359,10 @@ class Evaluator:
         series = self.store.series(condition.parameter)
         start = series.start_ge(moments.pc, moments.scope_start(condition.scope))
         end = series.end_le(moments.pc, moments.t)
+        if self.vocabulary[condition.parameter].charted == CHARTED_UNTIL_CHANGED:
+            # A rate charted before the scope began is still running in it (phenylephrine
+            # 1.7 charted at 00:30 and weaned at 06:00 ran at 1.7 after a dose at 01:00).
+            start = np.maximum(np.minimum(start, end) - 1, series.patient_start(moments.pc))
         extreme = series.range_extreme(start, end, condition.kind)
         comparison = condition.comparison
         met = (end > start) & compare(comparison, extreme, None, moments)
@@ -643,6 +647,13 @@ class Evaluator:
                                                        f" in the {condition.scope}"))
 
     def _eval_Continuing(self, condition: rules.Continuing, moments: Moments) -> Reading:
+        if condition.parameter == rules.EVENT_PARAMETER and len(condition.codes) > 1:
+            # Events of different codes run side by side (a coma, then a toxic psychosis
+            # that resolves): each code's episodes are their own, and any that lasted
+            # long enough meets the rule. Interleaved, the later-starting one would hide
+            # a coma still running.
+            return self.evaluate(rules.AnyOf(tuple(
+                replace(condition, codes=(code,)) for code in condition.codes)), moments)
         episodes = self.store.episodes(condition.parameter, condition.codes)
         duration = np.int64(condition.hours * HOUR_NS)
         end_of = episodes.extra["end"]
