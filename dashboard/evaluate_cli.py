@@ -299,7 +299,7 @@ def _finding_line(finding: Finding, timezone: str, titles: dict[str, str]) -> st
     line = f"    {word:<11} {title}: {shown}{when}"
     extra = [f"      rule: {display_rule(finding.rule)}{flag}"]
     if finding.detail:
-        extra.append(f"      {local_text(finding.detail, timezone)}")
+        extra.append(f"      {display_rule(local_text(finding.detail, timezone) or '')}")
     extra.append(f"      source: {finding.source}")
     return "\n".join([line, *extra])
 

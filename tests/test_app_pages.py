@@ -148,7 +148,7 @@ def test_missing_data_reads_incomplete_with_the_parameter_named(small_ward):
     assert "INCOMPLETE</span> dose 3 (C1) due" in card
     assert "CLEAR" not in card
     text = _texts(at)
-    assert "no mental_status in the last 4 h" in text
+    assert "no mental status in the last 4 h" in text  # words, not the code (9.6)
     ward = _app(**small_ward)
     ward.run()
     table = ward.dataframe(key="ward_table").value.set_index("patient_id")

@@ -244,3 +244,31 @@ def test_a_til_patients_support_urine_is_the_6_hour_rate_not_the_8_hour_total():
                 course("P1", "2026-03-04 05:00", given=2, doses=6), _fresh("P1"))
     urine = support_in_progress(data, AT, {"P1": til})["P1"].of_kind("urine")[0]
     assert urine.hours == 6
+
+
+def test_a_discontinued_course_with_doses_still_listed_says_why_and_no_recheck_lifts_it():
+    # sustained VT at 18:00 UTC; doses 3-14 are still in the table as scheduled
+    observations = [*_fresh("P1"), obs("P1", "2026-03-04 18:00", "rhythm", "vt_sustained")]
+    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14),
+                observations)
+    [assessment] = assess_next_doses(data, AT)
+    assert assessment.status == "discontinue" and assessment.dose_number == 3
+    validity = ward_validity([assessment], {LABEL.id: LABEL}, data.observations, AT)["P1"]
+    card = dose_card(assessment, LABEL, ZONE, validity=validity)
+    assert card.headline.startswith(
+        "DISCONTINUED: no further IL-2 this course — Sustained ventricular tachycardia")
+    assert "sustained VT at 13:00" in card.headline
+    assert card.validity == "Stands for the rest of the course."
+    assert card.recheck is None
+
+
+def test_an_overdue_dose_is_never_said_to_come_after_its_verdict():
+    # dose 3 was due 18:00 UTC (13:00 local), before AT (19:00): overdue
+    data = ward([patient("P1")], course("P1", "2026-03-04 02:00", given=2, doses=14),
+                _fresh("P1"))
+    [assessment] = assess_next_doses(data, AT)
+    assert assessment.scheduled_time < AT
+    validity = ward_validity([assessment], {LABEL.id: LABEL}, data.observations, AT)["P1"]
+    card = dose_card(assessment, LABEL, ZONE, validity=validity)
+    assert "before the dose" not in (card.validity or "")
+    assert card.validity.startswith("The dose was due at 13:00 (overdue)")

@@ -36,7 +36,7 @@ def test_the_card_headline_reads_as_a_nurse_says_it():
     assert card.headline == "HOLD dose 7 (C1) due 16:05, in 2 h 05 min"
     assert card.reasons[0].value == "sbp 84 mmHg"
     assert card.reasons[0].time.startswith("12:05")
-    assert card.restart_unmet == ["Hypotension: latest sbp >= 90 mm[Hg]"]
+    assert card.restart_unmet == ["Hypotension: latest sbp >= 90 mmHg"]  # words (9.6)
     assert "does not make it" in card.support_note
 
 

@@ -17,6 +17,7 @@ from dashboard.assessment.stricter import StricterNote
 from dashboard.assessment.support import Support, kdigo_stage
 from dashboard.assessment.validity import Validity
 from dashboard.protocols import Protocol
+from dashboard.quantities import display_rule
 from dashboard.views.clock import format_age, format_clock, format_until
 from dashboard.views.findings import (
     DECIDING,
@@ -85,18 +86,24 @@ def headline(assessment: DoseAssessment, at: pd.Timestamp, timezone: str,
     outcomes = [f.outcome for f in assessment.findings]
     shown = display_status(assessment.status, outcomes)
     look = status_look(shown)
-    if assessment.dose_number is None or assessment.scheduled_time is None:
-        if shown in STANDING_WORDS:
-            # "DISCONTINUED: no further IL-2 this course — Sustained ventricular
-            # tachycardia, sustained VT at 03:10"
-            finding = next(f for f in ordered(assessment.findings) if f.outcome == shown)
-            title = (titles or {}).get(finding.criterion, finding.criterion)
-            when = (f" at {format_clock(finding.time, timezone, reference=at)}"
-                    if finding.time is not None and not pd.isna(finding.time) else "")
-            scope = STANDING_WORDS[shown]
-            if shown == "stop_cycle" and assessment.cycle is not None:
-                scope += f" (C{assessment.cycle})"
-            return f"{look.word}: {scope} — {title}, {finding_value(finding)}{when}"
+    no_dose = assessment.dose_number is None or assessment.scheduled_time is None
+    if shown in STANDING_WORDS and any(f.outcome == shown for f in assessment.findings):
+        # "DISCONTINUED: no further IL-2 this course — Sustained ventricular tachycardia,
+        # sustained VT at 03:10": the criterion, its value and time (9.1), whether or not
+        # the table still lists doses after it.
+        finding = next(f for f in ordered(assessment.findings) if f.outcome == shown)
+        title = (titles or {}).get(finding.criterion, finding.criterion)
+        when = (f" at {format_clock(finding.time, timezone, reference=at)}"
+                if finding.time is not None and not pd.isna(finding.time) else "")
+        scope = STANDING_WORDS[shown]
+        if shown == "stop_cycle" and assessment.cycle is not None:
+            scope += f" (C{assessment.cycle})"
+        text = f"{look.word}: {scope} — {title}, {finding_value(finding)}{when}"
+        if not no_dose:
+            clock = format_clock(assessment.scheduled_time, timezone, reference=at)
+            text += f" (dose {assessment.dose_number} was due {clock})"
+        return text
+    if no_dose:
         return f"{look.word}: no dose of this course is waiting for a decision"
     clock = format_clock(assessment.scheduled_time, timezone, reference=at)
     return (f"{look.word} dose {assessment.dose_number} (C{assessment.cycle}) due {clock}, "
@@ -108,17 +115,20 @@ def validity_text(validity: Validity | None, shown: str, assessment: DoseAssessm
     """(how long the verdict holds, the recheck before the dose or None)."""
     if validity is None:
         return None, None
+    if shown == "discontinue":  # no recheck can lift it, dose listed or not
+        return "Stands for the rest of the course.", None
+    if shown == "stop_cycle":
+        return "Stands until a dose of a later cycle is scheduled.", None
     if validity.until is None:
-        if shown == "discontinue":
-            return "Stands for the rest of the course.", None
-        if shown == "stop_cycle":
-            return "Stands until a dose of a later cycle is scheduled.", None
-        return "Until a dose is scheduled.", None
+        if assessment.scheduled_time is None:
+            return "Until a dose is scheduled.", None
+        return ("No value this protocol requires can turn stale: reassess when anything new "
+                "is charted.", None)
     clock = format_clock(validity.until, timezone, reference=at)
+    name = parameter_words(validity.recheck) if validity.recheck else ""
     if validity.recheck is None:
-        return f"Valid until the dose at {clock}: every deciding value stays fresh.", None
-    name = parameter_words(validity.recheck)
-    if validity.recheck in validity.never_recorded:
+        recheck = None
+    elif validity.recheck in validity.never_recorded:
         recheck = f"record {name} now (none recorded)"
     elif validity.until <= at:
         recheck = f"recheck {name} now (too old since {clock})"
@@ -126,6 +136,14 @@ def validity_text(validity: Validity | None, shown: str, assessment: DoseAssessm
         recheck = f"recheck {name} by {clock}"
     dose = (format_clock(assessment.scheduled_time, timezone, reference=at)
             if assessment.scheduled_time is not None else "")
+    if assessment.scheduled_time is not None and assessment.scheduled_time <= at:
+        # An overdue dose: no "before the dose" - the dose time has passed.
+        if recheck is None:
+            return (f"The dose was due at {dose} (overdue); the verdict holds until {clock}.",
+                    None)
+        return f"The dose was due at {dose} (overdue): {recheck}.", recheck
+    if recheck is None:
+        return f"Valid until the dose at {clock}: every deciding value stays fresh.", None
     if validity.until <= at:
         return f"Not valid for the dose at {dose}: {recheck}.", recheck
     return f"Valid until {clock}, before the dose at {dose}: {recheck}.", recheck
@@ -154,7 +172,8 @@ def dose_card(assessment: DoseAssessment, protocol: Protocol | None, timezone: s
     watch = [line(f) for f in findings if f.outcome == "watch"]
     shown = display_status(assessment.status, [f.outcome for f in findings])
     valid, recheck = validity_text(validity, shown, assessment, at, timezone)
-    restart = [f"{titles.get(f.criterion, f.criterion)}: {f.restart}" for f in findings
+    restart = [f"{titles.get(f.criterion, f.criterion)}: {display_rule(f.restart)}"
+               for f in findings
                if f.outcome == "hold" and f.restart]
     recorded = assessment.recorded_status
     stage = kdigo_stage(findings, protocol)

@@ -79,7 +79,8 @@ def finding_line(finding: Finding, title: str, timezone: str, at: pd.Timestamp) 
         value=_finding_value(finding), time=when, rule=display_rule(finding.rule),
         source=finding.source,
         interpretation=finding.interpretation,
-        detail=localise_times(finding.detail, timezone, at), restart=finding.restart)
+        detail=display_rule(localise_times(finding.detail, timezone, at) or "") or None,
+        restart=display_rule(finding.restart) if finding.restart else None)
 
 
 def _finding_value(finding: Finding) -> str:
