@@ -171,7 +171,7 @@ def test_watch_findings_are_on_the_card_and_the_ward_row_not_folded():
     assert "watch" not in [n.outcome for n in card.notes]
     row = ward_rows(data, [assessment], {LABEL.id: LABEL}, AT, ZONE).iloc[0]
     assert row["shown"] == CLEAR_WATCH and "CLEAR · WATCH" in row["Status"]
-    assert "watch: creatinine KDIGO stage 2" in row["Reasons"]
+    assert "watch: KDIGO stage 2" in row["Reasons"]  # compact: the support line has the Cr
     assert "Cr 2.40 mg/dL KDIGO stage 2" in row["Support"]
 
 

@@ -102,7 +102,7 @@ def ward_panel() -> None:
             "Status": st.column_config.TextColumn("Status", width=COLUMN_PX["Status"], pinned=True),
             "Bed": st.column_config.TextColumn("Bed", width=COLUMN_PX["Bed"]),
             "Patient": st.column_config.TextColumn(
-                "Patient (click to open)", width=COLUMN_PX["Patient"],
+                "Patient", width=COLUMN_PX["Patient"],
                 help="Click a name to open the patient; Back returns here"),
             "Dose": st.column_config.TextColumn("Dose", width=COLUMN_PX["Dose"]),
             "Next dose due": st.column_config.TextColumn("Due", width=COLUMN_PX["Next dose due"]),

@@ -115,15 +115,18 @@ def ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: finding_rank(f.outcome))
 
 
-def watch_words(findings: list[Finding], stage: str | None = None) -> str:
+def watch_words(findings: list[Finding], stage: str | None = None,
+                compact: bool = False) -> str:
     """The early warnings in a few words: "creatinine KDIGO stage 2, urine output
-    0.25 mL/kg/h" (criteria.md 9.2: visible on the card and the ward row)."""
+    0.25 mL/kg/h" (criteria.md 9.2: visible on the card and the ward row); ``compact``
+    (the ward row, where the support line beside it gives the creatinine): "KDIGO stage 2,
+    urine output 0.25 mL/kg/h"."""
     parts = []
     for finding in findings:
         if finding.outcome != "watch":
             continue
         if finding.parameter == "creatinine" and stage:
-            parts.append(f"creatinine {stage}")
+            parts.append(stage if compact else f"creatinine {stage}")
         else:
             parts.append(_finding_value(finding))
     return ", ".join(parts)

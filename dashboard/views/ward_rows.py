@@ -43,11 +43,11 @@ WARD_COLUMNS = [
 ]
 #: Widths in px of the rounds columns: with the row selector they fit the 905 px a
 #: 1366 px screen leaves beside the sidebar, and WRAPPED_ROW_PX rows wrap their text.
-COLUMN_PX = {"Status": 122, "Bed": 55, "Patient": 135, "Dose": 62, "Next dose due": 100,
-             "Reasons": 175, "Support": 230}
-#: Taller than 4 rem: Streamlit then wraps a cell's text (four lines), so the reason and
-#: the support line read whole instead of being cut off.
-WRAPPED_ROW_PX = 84
+COLUMN_PX = {"Status": 122, "Bed": 57, "Patient": 118, "Dose": 62, "Next dose due": 125,
+             "Reasons": 185, "Support": 210}
+#: Taller than 4 rem: Streamlit then wraps a cell's text (here five lines), so the reason,
+#: the support line and the due time with its recheck read whole instead of being cut off.
+WRAPPED_ROW_PX = 104
 #: The rest, on a wider screen or on request.
 MORE_COLUMNS = [
     "Deciding values", "Valid until", "Stricter elsewhere", "Support in full", "SBP",
@@ -154,7 +154,12 @@ def ward_rows(ward: WardData, assessments: list[DoseAssessment],
             "Indication": _text(patient.get("indication")),
             "Protocol": assessment.protocol_id,
             "Dose": _dose_text(assessment, protocol),
-            "Next dose due": _due_text(assessment, at, timezone),
+            # The due time with what the verdict rests on (9.4): a recheck when one is
+            # needed, else the age of the oldest deciding value.
+            "Next dose due": _due_with_validity(
+                _due_text(assessment, at, timezone),
+                _valid_text(validity.get(pid), assessment, at, timezone),
+                validity.get(pid), at),
             "Reasons": _reason_text(assessment, titles, protocol, refused.get(pid, 0)),
             "Support": support_short(support.get(pid)),
             "Support in full": support_line(support.get(pid)),
@@ -183,13 +188,27 @@ def _reason_text(assessment: DoseAssessment, titles: Mapping[str, str],
     deciding = [f for f in assessment.findings if f.outcome in (*DECIDING, "incomplete")]
     if deciding:
         parts.append(top_reasons(assessment.findings, limit=1, titles=titles))
-    watch = watch_words(assessment.findings, kdigo_stage(assessment.findings, protocol))
+    watch = watch_words(assessment.findings, kdigo_stage(assessment.findings, protocol),
+                        compact=True)
     if watch:
         parts.append(f"watch: {watch}")
     if not parts:
         parts.append(top_reasons(assessment.findings, limit=1, titles=titles)
                      if assessment.findings else "none")
     return " · ".join(parts)
+
+
+def _due_with_validity(due: str, valid: str, validity: Validity | None,
+                       at: pd.Timestamp) -> str:
+    """"15:00 · in 1 h 43 min · data ≤ 9 h old (creatinine)", or the recheck to make."""
+    if valid.startswith(("recheck", "record")):
+        return f"{due} · ⚠ {valid}"
+    if validity is None or validity.deciding_parameter is None \
+            or validity.deciding_time is None:
+        return due
+    hours = (at - validity.deciding_time) / pd.Timedelta(hours=1)
+    age = f"{hours:.0f} h" if hours >= 1 else f"{hours * 60:.0f} min"
+    return f"{due} · data ≤ {age} old ({parameter_words(validity.deciding_parameter)})"
 
 
 def _deciding_text(validity: Validity | None, at: pd.Timestamp) -> str:
