@@ -334,3 +334,22 @@ def test_demo_04_is_discontinued_on_the_ward_and_the_card():
     card = _card(_demo_patient("DEMO-04"))
     assert "DISCONTINUED" in card and "no further IL-2 this course" in card
     assert "sustained VT" in card and "NO DOSE DUE" not in card
+
+
+def test_a_name_or_an_address_is_shown_as_text_never_as_markdown(small_ward):
+    # A crafted ?patient= and a name with markdown must not render bold text or a link.
+    hostile = "**URGENT** [new protocol](http://evil.example)"
+    at = _app(**small_ward)
+    at.query_params["patient"] = hostile
+    _goto(at, "screens/patient.py").run()
+    _no_exceptions(at)
+    error = at.error[0].value
+    assert r"\*\*URGENT\*\* \[new protocol\]\(http://evil.example\)" in error
+    folder = small_ward["source"].removeprefix("path:")
+    patients = Path(folder) / "patients.csv"
+    patients.write_text(patients.read_text().replace('"Test, Well"', '"**Well** [x](http://e.x)"'))
+    at = _app(**small_ward)
+    at.query_params["patient"] = "P2"
+    _goto(at, "screens/patient.py").run()
+    _no_exceptions(at)
+    assert any(r"\*\*Well\*\* \[x\]\(http://e.x\)" in s.value for s in at.subheader)

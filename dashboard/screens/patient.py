@@ -40,7 +40,9 @@ names = {str(r.patient_id): f"{r.bed if isinstance(r.bed, str) else '—'} · "
 
 wanted = st.query_params.get("patient") or st.session_state.get(state.PATIENT)
 if wanted and wanted not in names:
-    st.error(f"There is no patient '{wanted}' in {loaded.label}. Choose one below.")
+    # The id comes from the address bar: shown as text, never as markdown or a link.
+    st.error(f"There is no patient '{common.plain(str(wanted)[:80])}' in "
+             f"{common.plain(loaded.label)}. Choose one below.")
     wanted = None
 
 top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
@@ -61,7 +63,7 @@ if st.query_params.get("patient") != chosen:
     # The address bar is always a link to this patient; set only when it differs, since
     # each change adds a browser history entry and Back would land on this same patient.
     st.query_params["patient"] = chosen
-top_left.subheader(names[chosen], anchor=False)
+top_left.subheader(common.plain(names[chosen]), anchor=False)  # a name is text, not markup
 
 
 def _finding_html(line: FindingLine) -> str:
