@@ -73,7 +73,7 @@ def server_times(folder: Path, runs: int) -> tuple[list[float], list[float], str
         raise SystemExit(f"ward page failed: {at.exception[0].value}")
     table = at.dataframe(key="ward_table").value
     # The most severe patient with a dose waiting: the nurse's case (a card with reasons).
-    waiting = table[table["Next dose due"] != "no dose due"]  # a dose is due: a full card
+    waiting = table[table["Dose"] != "none due"]  # a dose is due: the nurse's full card
     patient = str(waiting["patient_id"].iloc[0])
     ward = []
     for _ in range(runs):
