@@ -18,6 +18,9 @@ from dashboard.settings import validate_timezone
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
 DEFAULT_PORT = 8501
+#: Patient data is served to this machine only unless an address is given on purpose
+#: (README, "Deployment": behind a TLS reverse proxy).
+DEFAULT_ADDRESS = "127.0.0.1"
 
 
 def add_app_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -29,8 +32,9 @@ def add_app_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                         help=f"port to serve on (default {DEFAULT_PORT})")
-    parser.add_argument("--address", metavar="HOST",
-                        help="address to listen on (default: Streamlit's, all interfaces)")
+    parser.add_argument("--address", metavar="HOST", default=DEFAULT_ADDRESS,
+                        help=f"address to listen on (default {DEFAULT_ADDRESS}: this machine "
+                        "only; another address only on purpose, behind a TLS reverse proxy)")
     parser.add_argument("--data", metavar="PATH",
                         help="folder or file the app opens (sets IL2_DATA_SOURCE)")
     parser.add_argument("--timezone", metavar="ZONE",
@@ -41,9 +45,8 @@ def add_app_parser(subparsers: argparse._SubParsersAction) -> None:
 def app_command(args: argparse.Namespace) -> list[str]:
     """The streamlit command line for these arguments."""
     command = [sys.executable, "-m", "streamlit", "run", str(APP),
-               "--server.port", str(args.port), "--server.headless", "true"]
-    if args.address:
-        command += ["--server.address", args.address]
+               "--server.port", str(args.port), "--server.headless", "true",
+               "--server.address", args.address or DEFAULT_ADDRESS]
     return command
 
 
