@@ -15,6 +15,7 @@ so that tests and screen readers can tell what it is.
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 
@@ -223,7 +224,10 @@ def _add_doses(canvas: _Canvas, data: TrendData) -> None:
         canvas.annotations.append({
             "x": mark.x, "xref": "x", "y": 1.0, "yref": "paper", "yanchor": "bottom",
             "yshift": 14, "text": f"{mark.number}{suffix}", "showarrow": False,
-            "font": {"size": 10, "color": colour}, "hovertext": mark.reason or None,
+            "font": {"size": 10, "color": colour},
+            # From the doses file: plotly renders a subset of HTML in hover text (a link
+            # would be live), so the reason is escaped.
+            "hovertext": html.escape(mark.reason) if mark.reason else None,
             "name": f"dose-label|C{mark.cycle}D{mark.number}"})
     canvas.shapes.append({
         "type": "line", "xref": "x", "yref": "paper", "x0": data.now, "x1": data.now,

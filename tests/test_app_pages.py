@@ -355,3 +355,15 @@ def test_a_name_or_an_address_is_shown_as_text_never_as_markdown(small_ward):
     _goto(at, "screens/patient.py").run()
     _no_exceptions(at)
     assert any(r"\*\*Well\*\* \[x\]\(http://e.x\)" in s.value for s in at.subheader)
+
+
+def test_an_error_quoting_a_cell_shows_it_as_text(small_ward):
+    # A refused value is quoted in the message: it must not render as markdown.
+    folder = Path(small_ward["source"].removeprefix("path:"))
+    with open(folder / "observations.csv", "a", encoding="utf-8") as handle:
+        handle.write("P1,2026-03-02T08:00:00+00:00,sbp,**999** [x](http://e.x),mmHg\n")
+    at = _app(**small_ward)
+    at.run()
+    _no_exceptions(at)
+    errors = " ".join(e.value for e in at.error)
+    assert r"\*\*999\*\* \[x\]\(http://e.x\)" in errors

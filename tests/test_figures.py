@@ -181,3 +181,14 @@ def test_urine_after_readmission_is_not_drawn_as_a_rate_over_the_weeks_at_home()
     (urine_trace,) = [t for t in trend_figure(data).data if t.name == "Urine output"]
     drawn = [v for v in urine_trace.y]
     assert sum(1 for v in drawn if v is None or v != v) == 1  # one break: the weeks at home
+
+
+def test_a_held_doses_reason_from_the_file_is_hover_text_never_a_live_link():
+    data = _ward()
+    held = data.doses["status"] == "held"
+    data.doses.loc[held, "reason"] = '<a href="http://evil.example">SBP 84</a> <b>held</b>'
+    figure = trend_figure(patient_trends(data, "P1", load_protocol("proleukin-label"), AT,
+                                         ZONE))
+    hovers = [a.hovertext for a in figure.layout.annotations if a.hovertext]
+    assert hovers == ['&lt;a href=&quot;http://evil.example&quot;&gt;SBP 84&lt;/a&gt; '
+                      '&lt;b&gt;held&lt;/b&gt;']

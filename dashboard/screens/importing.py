@@ -33,7 +33,7 @@ with upload_tab:
         try:
             version = data.keep_upload(data.files_from_uploads(uploads))
         except MonitorUserError as error:
-            st.error(str(error))
+            st.error(common.plain(str(error)))
         else:
             candidate = data.UPLOAD_PREFIX + version
             if st.session_state.get(CANDIDATE) != candidate:
@@ -69,7 +69,7 @@ except DataValidationError as error:
     if not go_on:
         st.stop()
 except MonitorUserError as error:
-    st.error(str(error))
+    st.error(common.plain(str(error)))
     st.stop()
 else:
     go_on = False
@@ -77,7 +77,7 @@ else:
 try:
     _, ward = data.load_source(candidate, timezone, keep_going=go_on)
 except MonitorUserError as error:
-    st.error(str(error))
+    st.error(common.plain(str(error)))
     st.stop()
 
 summary = preview(ward, timezone)
@@ -93,7 +93,7 @@ st.markdown(f"From **{summary.first}** to **{summary.last}** ({timezone}). "
 if summary.merged_duplicates:
     st.caption(f"{summary.merged_duplicates} identical duplicate row(s) merged.")
 for notice in summary.notices:
-    st.caption(f"Note: {notice}")
+    st.caption(f"Note: {common.plain(notice)}")  # names files: text, not markup
 st.dataframe(summary.patients, hide_index=True, width="stretch", key="import_patients")
 if summary.refused:
     st.warning(f"{summary.refused} row(s) refused and not loaded:")

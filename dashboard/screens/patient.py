@@ -28,7 +28,7 @@ try:
     loaded = state.current()
 except MonitorUserError as error:
     common.sidebar(None, None)
-    st.error(f"No ward data to show: {error}")
+    st.error(f"No ward data to show: {common.plain(str(error))}")
     st.page_link(common.IMPORT_PAGE, label="Import or choose data", icon=":material/upload_file:")
     st.stop()
 
@@ -149,7 +149,7 @@ def patient_panel(patient_id: str) -> None:
         assessments = data.next_doses(current, at, assignment)
         protocol = data.protocol(assignment[patient_id])
     except MonitorUserError as error:
-        st.error(f"This patient cannot be assessed: {error}")
+        st.error(f"This patient cannot be assessed: {common.plain(str(error))}")
         return
     assessment = next(a for a in assessments if str(a.patient_id) == patient_id)
     mine = data.subset(current.ward, (patient_id,))
@@ -176,7 +176,7 @@ def patient_panel(patient_id: str) -> None:
             try:
                 history = data.course(current, patient_id, protocol.id)
             except MonitorUserError as error:
-                st.error(f"This patient's course cannot be reviewed: {error}")
+                st.error(f"This patient's course cannot be reviewed: {common.plain(str(error))}")
                 return
             _timeline(history, protocol, current.timezone)
 

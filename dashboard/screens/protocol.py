@@ -21,7 +21,7 @@ st.header("Protocols", anchor=False)
 common.support_note()
 loaded, error = common.ward_and_sidebar()
 if error:
-    st.warning(f"No ward data: {error}")
+    st.warning(f"No ward data: {common.plain(str(error))}")
 
 ids = shipped_protocol_ids()
 choices = [AS_RECORDED, *ids]
@@ -76,22 +76,24 @@ shown_id = st.selectbox("Show the criteria of", ids,
 try:
     protocol = data.protocol(shown_id)
 except MonitorUserError as error:
-    st.error(str(error))
+    st.error(common.plain(str(error)))
     st.stop()
-st.markdown(f"**{protocol.title}** ({protocol.id}, version {protocol.version}). "
-            f"{dosing_text(protocol)}.")
+# A protocol file may be a site's own: its words are shown as text, never as markup.
+plain = common.plain
+st.markdown(f"**{plain(protocol.title)}** ({plain(protocol.id)}, version "
+            f"{plain(protocol.version)}). {plain(dosing_text(protocol))}.")
 if protocol.description:
-    st.caption(protocol.description)
-st.caption(f"Protocol reviewed by {protocol.review.reviewed_by} on "
+    st.caption(plain(protocol.description))
+st.caption(f"Protocol reviewed by {plain(protocol.review.reviewed_by)} on "
            f"{protocol.review.date_reviewed}.")
 composition = composition_text(protocol)
 if composition:
-    st.caption(composition)
+    st.caption(plain(composition))
 if protocol.extends is not None and protocol.extends.interpretation:
     # criteria.md section 6: the combination itself is an interpretation; say so above the
     # criteria, not only in a cell
-    st.warning(f"INTERPRETATION (extends {protocol.extends.base_id}): "
-               f"{protocol.extends.interpretation}")
+    st.warning(f"INTERPRETATION (extends {plain(protocol.extends.base_id)}): "
+               f"{plain(protocol.extends.interpretation)}")
 table = criteria_rows(protocol)
 interpretations = int((table["Interpretation"] != "—").sum())
 if interpretations:
@@ -101,8 +103,8 @@ st.dataframe(table, hide_index=True, width="stretch", key="protocol_criteria",
              column_config={"Links": st.column_config.TextColumn("Links")})
 with st.expander("References"):
     for reference in protocol.references.values():
-        link = f" <{reference.link}>" if reference.link else ""
-        st.markdown(f"- **[{reference.key}]** {reference.citation}{link}")
+        link = f" ({plain(reference.link)})" if reference.link else ""
+        st.markdown(f"- **\\[{plain(reference.key)}\\]** {plain(reference.citation)}{link}")
 
 st.subheader("Compare two protocols on one patient's course", anchor=False)
 if loaded is None:
@@ -122,7 +124,7 @@ try:
     table = compare_courses(data.course(loaded, who, first), data.course(loaded, who, second),
                             f"A: {first}", f"B: {second}", loaded.timezone)
 except MonitorUserError as error:
-    st.error(str(error))
+    st.error(common.plain(str(error)))
     st.stop()
 differ = int((table["Differ"] == "yes").sum()) if len(table) else 0
 st.caption(f"Each dose as of its scheduled time. The two protocols differ at {differ} of "

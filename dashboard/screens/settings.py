@@ -13,7 +13,7 @@ st.header("Ward settings", anchor=False)
 common.support_note()
 loaded, error = common.ward_and_sidebar()
 if error:
-    st.warning(f"The current data cannot be read: {error}")
+    st.warning(f"The current data cannot be read: {common.plain(str(error))}")
 
 st.subheader("Time zone", anchor=False)
 zones = sorted(available_timezones())
@@ -29,7 +29,7 @@ if zone and zone != current_zone:
 
 st.subheader("Data source", anchor=False)
 source = st.session_state[state.SOURCE]
-st.markdown("Now showing: **" + (loaded.label if loaded else source) + "**")
+st.markdown("Now showing: **" + common.plain(loaded.label if loaded else source) + "**")
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 folder = left.text_input("Folder or file on the server", key="settings_path",
                          value=source.removeprefix(data.PATH_PREFIX)
@@ -39,7 +39,7 @@ if right.button("Open", key="settings_open") and folder.strip():
     try:
         data.load_source(candidate, st.session_state[state.TIMEZONE])
     except MonitorUserError as error:
-        st.error(f"Not opened: {error}")
+        st.error(f"Not opened: {common.plain(str(error))}")
         st.page_link(common.IMPORT_PAGE, label="See every problem on the Import page",
                      icon=":material/upload_file:")
     else:

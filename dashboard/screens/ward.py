@@ -59,7 +59,7 @@ def ward_panel() -> None:
         assessments = data.next_doses(loaded, at, state.assignment(loaded))
         protocols = {pid: data.protocol(pid) for pid in {a.protocol_id for a in assessments}}
     except MonitorUserError as error:
-        st.error(f"The ward cannot be shown: {error}")
+        st.error(f"The ward cannot be shown: {common.plain(str(error))}")
         st.page_link(common.IMPORT_PAGE, label="Import or choose other data",
                      icon=":material/upload_file:")
         return
