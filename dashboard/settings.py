@@ -2,13 +2,16 @@
 
 ``IL2_WARD_TIMEZONE`` (IANA name, default the machine's) is the zone in which times typed
 without an offset are read and in which times are shown. ``IL2_DATA_SOURCE`` is the folder
-or file the app opens (default the shipped demo ward).
+or file the app opens (default the shipped demo ward). ``IL2_DATA_ROOT`` is the one folder
+under which a path typed in the app may be read (default the shipped demo's folder): a
+browser user must not make the server read /etc or another ward's files.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dashboard import DEMO_DIR
@@ -38,3 +41,23 @@ def validate_timezone(name: str) -> str:
             f"'{name}' is not a time zone name (use an IANA name such as America/New_York)"
         ) from None
     return name
+
+
+def data_root() -> Path:
+    """The folder under which paths typed in the app may be read (IL2_DATA_ROOT)."""
+    return Path(os.environ.get("IL2_DATA_ROOT") or DEMO_DIR).resolve()
+
+
+def path_in_data_root(text: str, root: Path | None = None) -> Path:
+    """A path typed in the app, resolved (symlinks followed) and inside the data root; a
+    user error otherwise. The message never says whether anything exists outside the
+    root: a refusal must not let a browser probe the server's folders."""
+    root = (root or data_root()).resolve()
+    typed = Path(str(text).strip())
+    resolved = (typed if typed.is_absolute() else root / typed).resolve()
+    if resolved != root and not resolved.is_relative_to(root):
+        raise MonitorUserError(
+            f"'{text}' is not under the data folder this server may read ({root}): choose "
+            "a folder or file under it, or upload the files."
+        )
+    return resolved

@@ -228,7 +228,9 @@ def test_going_on_with_a_bad_upload_lists_the_refused_rows():
     assert at.session_state["source_keep_going"] is True
 
 
-def test_a_good_folder_shows_a_preview_then_is_used(small_ward):
+def test_a_good_folder_shows_a_preview_then_is_used(small_ward, monkeypatch):
+    folder = Path(small_ward["source"].removeprefix("path:"))
+    monkeypatch.setenv("IL2_DATA_ROOT", str(folder.parent))  # the server's data folder
     at = _app()
     _goto(at, "screens/importing.py").run()
     at.text_input(key="import_path").input(small_ward["source"].removeprefix("path:"))
@@ -367,3 +369,19 @@ def test_an_error_quoting_a_cell_shows_it_as_text(small_ward):
     _no_exceptions(at)
     errors = " ".join(e.value for e in at.error)
     assert r"\*\*999\*\* \[x\]\(http://e.x\)" in errors
+
+
+def test_a_path_outside_the_data_root_is_refused_without_saying_what_is_there(
+        small_ward, monkeypatch, tmp_path):
+    folder = Path(small_ward["source"].removeprefix("path:"))
+    monkeypatch.setenv("IL2_DATA_ROOT", str(folder))
+    (folder / "escape").symlink_to("/etc")  # a link inside the root that leaves it
+    for typed in ("/etc", "../../..", "escape", "/no/such/place"):
+        at = _app()
+        _goto(at, "screens/importing.py").run()
+        at.text_input(key="import_path").input(typed)
+        at.button(key="import_check_path").click().run()
+        _no_exceptions(at)
+        (error,) = [e.value for e in at.error]
+        assert "is not under the data folder this server may read" in error
+        assert "passwd" not in error and "does not exist" not in error

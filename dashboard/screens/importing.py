@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.errors import DataValidationError, MonitorUserError
+from dashboard.settings import path_in_data_root
 from dashboard.ui import common, data, state
 from dashboard.views.import_preview import preview, problem_rows
 
@@ -44,7 +45,11 @@ with folder_tab:
                          placeholder="/data/ward-7w")
     if st.button("Check this folder", key="import_check_path"):
         if path.strip():
-            st.session_state[CANDIDATE] = data.PATH_PREFIX + path.strip()
+            try:  # only under the data root (IL2_DATA_ROOT)
+                st.session_state[CANDIDATE] = data.PATH_PREFIX + str(path_in_data_root(path))
+            except MonitorUserError as error:
+                st.error(common.plain(str(error)))
+                st.stop()
             st.session_state[GO_ON] = False
         else:
             st.warning("Type the path of a folder or a file first.")

@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 import streamlit as st
 
 from dashboard.errors import MonitorUserError
+from dashboard.settings import path_in_data_root
 from dashboard.ui import common, data, state
 
 st.header("Ward settings", anchor=False)
@@ -35,8 +36,10 @@ folder = left.text_input("Folder or file on the server", key="settings_path",
                          value=source.removeprefix(data.PATH_PREFIX)
                          if source.startswith(data.PATH_PREFIX) else "")
 if right.button("Open", key="settings_open") and folder.strip():
-    candidate = data.PATH_PREFIX + folder.strip()
     try:
+        # Only under the data root (IL2_DATA_ROOT): a browser must not read the server's
+        # other files.
+        candidate = data.PATH_PREFIX + str(path_in_data_root(folder))
         data.load_source(candidate, st.session_state[state.TIMEZONE])
     except MonitorUserError as error:
         st.error(f"Not opened: {common.plain(str(error))}")
