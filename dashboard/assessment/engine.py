@@ -562,6 +562,18 @@ RECORD_FINDINGS = {
 }
 
 
+def _problems_by_row(report, table: str) -> dict[int, object]:
+    """The problem of each refused row of ``table``, by its row number: that table's
+    file's problem first (a per-dose sheet has one file for every table), so that row 3
+    of patients.csv is never explained by row 3 of observations.csv."""
+    problems: dict[int, object] = {}
+    for problem in sorted(report.problems,
+                          key=lambda p: table[:-1] not in str(p.file).lower()):
+        if problem.row is not None:
+            problems.setdefault(int(problem.row), problem)
+    return problems
+
+
 def _dose_record_findings(ward: WardData) -> pd.DataFrame:
     """One finding per refused dose or observation row, by patient (criteria.md section
     9.7): when a load went on past refused rows, a refused dose row makes the patient's dose
@@ -578,13 +590,7 @@ def _dose_record_findings(ward: WardData) -> pd.DataFrame:
         rows_of = refused[refused["table"].eq(table) & refused["patient_id"].notna()]
         if rows_of.empty:
             continue
-        # The problem of each refused row, found by its row number; that table's file's
-        # problem first (a per-dose sheet has one file for every table).
-        problems = {}
-        for problem in sorted(report.problems,
-                              key=lambda p, t=table: t[:-1] not in str(p.file).lower()):
-            if problem.row is not None:
-                problems.setdefault(int(problem.row), problem)
+        problems = _problems_by_row(report, table)
         numbers = pd.to_numeric(rows_of["source_row"], errors="coerce") \
             if "source_row" in rows_of.columns else pd.Series(np.nan, index=rows_of.index)
         where, why = [], []
@@ -830,7 +836,7 @@ def _refused_patients(ward: WardData, at: pd.Timestamp, known: set[str]
         return []
     own = refused[refused["table"].eq("patients") & refused["patient_id"].notna()]
     result = []
-    problems = {p.row: p for p in ward.report.problems if p.row is not None}
+    problems = _problems_by_row(ward.report, "patients")
     for row in own.itertuples(index=False):
         patient_id = str(row.patient_id).strip()
         if not patient_id or patient_id in known:
