@@ -71,6 +71,11 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def parameter_words(parameter: str | None) -> str:
+    """A parameter as a sentence names it: urine_output -> "urine output"."""
+    return (parameter or "").replace("_", " ")
+
+
 def code_words(parameter: str | None, code: str, vocabulary: Vocabulary | None = None) -> str:
     """A code in words: rhythm vt_sustained -> "sustained VT"; an unknown code as it is."""
     known = _vocabulary(vocabulary).parameters.get(parameter) if parameter else None

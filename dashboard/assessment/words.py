@@ -58,7 +58,7 @@ def codes(parameter: str | None, values: np.ndarray) -> np.ndarray:
 
 def name(parameter: str) -> str:
     """A parameter as a sentence names it: urine_output -> "urine output"."""
-    return str(parameter).replace("_", " ")
+    return formatter.parameter_words(str(parameter))
 
 
 def values_or_codes(values: np.ndarray, codes: np.ndarray) -> np.ndarray:

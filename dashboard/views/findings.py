@@ -15,7 +15,7 @@ import pandas as pd
 from dashboard.assessment import Finding
 from dashboard.assessment.results import ENGINE_CRITERIA_TITLES
 from dashboard.display import rewrite_utc_stamps
-from dashboard.quantities import display_rule, format_quantity
+from dashboard.quantities import display_rule, format_quantity, parameter_words
 from dashboard.views.clock import format_age, format_clock
 from dashboard.views.statuses import finding_look, finding_rank
 
@@ -27,11 +27,6 @@ def format_value(value, unit: str | None, parameter: str | None = None) -> str:
     """'84 mmHg', 'sustained VT', or 'no value' (never blank): the one formatter
     (:mod:`dashboard.quantities`), at the parameter's precision."""
     return format_quantity(parameter, value, unit)
-
-
-def parameter_words(parameter: str | None) -> str:
-    """A parameter as a ward says it in a sentence ("heart rate", "sbp")."""
-    return (parameter or "").replace("_", " ")
 
 
 def localise_times(text: str | None, timezone: str, at: pd.Timestamp) -> str | None:
