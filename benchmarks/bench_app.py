@@ -44,8 +44,14 @@ TARGET_PATIENT_MS = 400
 TARGET_CARD_RATIO = 1.1  # dose card readable / one-chart sub-path page fully drawn
 TARGET_FULL_RATIO = 1.5  # patient page fully drawn / the same yardstick
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
@@ -101,9 +107,22 @@ def free_port() -> int:
 def start(script: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-         "--server.port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            script,
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -131,12 +150,12 @@ def drawn(page, url: str, card: bool) -> tuple[float, float]:
     return readable, time.perf_counter() - started
 
 
-def browser_times(folder: Path, patient: str, runs: int
-                  ) -> tuple[list[float], list[float], list[float], list[float]]:
+def browser_times(
+    folder: Path, patient: str, runs: int
+) -> tuple[list[float], list[float], list[float], list[float]]:
     from playwright.sync_api import sync_playwright
 
-    env = {**os.environ, "IL2_DATA_SOURCE": str(folder),
-           "IL2_WARD_TIMEZONE": demo.WARD_TIMEZONE}
+    env = {**os.environ, "IL2_DATA_SOURCE": str(folder), "IL2_WARD_TIMEZONE": demo.WARD_TIMEZONE}
     app, app_url = start("dashboard/app.py", env)
     minimal, minimal_url = start("benchmarks/minimal_page.py", dict(os.environ))
     multipage, multipage_url = start("benchmarks/minimal_multipage.py", dict(os.environ))
@@ -179,24 +198,34 @@ def main() -> int:
     pms = statistics.median(patient_page) * 1000
     print(f"machine: {describe_machine()}")
     print(f"ward: {folder} ({args.patients} patients)")
-    print(f"ward page rerun (AppTest, server): median {ms:.0f} ms over {args.runs} runs "
-          f"(target <= {TARGET_WARD_MS} ms: {'met' if ms <= TARGET_WARD_MS else 'NOT met'})")
-    print(f"patient page rerun (AppTest, server, {patient}): median {pms:.0f} ms "
-          f"(target <= {TARGET_PATIENT_MS} ms: "
-          f"{'met' if pms <= TARGET_PATIENT_MS else 'NOT met'})")
+    print(
+        f"ward page rerun (AppTest, server): median {ms:.0f} ms over {args.runs} runs "
+        f"(target <= {TARGET_WARD_MS} ms: {'met' if ms <= TARGET_WARD_MS else 'NOT met'})"
+    )
+    print(
+        f"patient page rerun (AppTest, server, {patient}): median {pms:.0f} ms "
+        f"(target <= {TARGET_PATIENT_MS} ms: "
+        f"{'met' if pms <= TARGET_PATIENT_MS else 'NOT met'})"
+    )
     if args.no_browser:
         return 0
     card, full, small, sub_path = browser_times(folder, patient, args.runs)
     card_s, full_s = statistics.median(card), statistics.median(full)
     small_s, sub_s = statistics.median(small), statistics.median(sub_path)
     print(f"browser yardstick, one-chart sub-path page fully drawn: median {sub_s:.2f} s")
-    print(f"browser, dose card readable: median {card_s:.2f} s = {card_s / sub_s:.2f}x "
-          f"({_verdict(card_s / sub_s, TARGET_CARD_RATIO)})")
-    print(f"browser, patient page fully drawn: median {full_s:.2f} s = {full_s / sub_s:.2f}x "
-          f"({_verdict(full_s / sub_s, TARGET_FULL_RATIO)})")
-    print(f"  context: the one chart at the root of its own app: median {small_s:.2f} s; "
-          f"the sub-path page is {sub_s / small_s:.2f}x that (Streamlit's own cost of a "
-          f"deep link)")
+    print(
+        f"browser, dose card readable: median {card_s:.2f} s = {card_s / sub_s:.2f}x "
+        f"({_verdict(card_s / sub_s, TARGET_CARD_RATIO)})"
+    )
+    print(
+        f"browser, patient page fully drawn: median {full_s:.2f} s = {full_s / sub_s:.2f}x "
+        f"({_verdict(full_s / sub_s, TARGET_FULL_RATIO)})"
+    )
+    print(
+        f"  context: the one chart at the root of its own app: median {small_s:.2f} s; "
+        f"the sub-path page is {sub_s / small_s:.2f}x that (Streamlit's own cost of a "
+        f"deep link)"
+    )
     return 0
 
 

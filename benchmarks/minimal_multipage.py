@@ -24,5 +24,6 @@ def chart() -> None:
     st.plotly_chart(minimal_figure())
 
 
-st.navigation([st.Page(home, title="Home", default=True),
-               st.Page(chart, title="Chart", url_path="chart")]).run()
+st.navigation(
+    [st.Page(home, title="Home", default=True), st.Page(chart, title="Chart", url_path="chart")]
+).run()

@@ -24,24 +24,34 @@ from dashboard.ui import common, state  # noqa: E402
 
 PAGES = {
     "ward": st.Page(common.WARD_PAGE, title="Ward", icon=":material/groups:", default=True),
-    "patient": st.Page(common.PATIENT_PAGE, title="Patient", icon=":material/person:",
-                       url_path="patient"),
-    "import": st.Page(common.IMPORT_PAGE, title="Import", icon=":material/upload_file:",
-                      url_path="import"),
-    "protocol": st.Page(common.PROTOCOL_PAGE, title="Protocol", icon=":material/rule:",
-                        url_path="protocol"),
-    "settings": st.Page(common.SETTINGS_PAGE, title="Settings", icon=":material/settings:",
-                        url_path="settings"),
+    "patient": st.Page(
+        common.PATIENT_PAGE, title="Patient", icon=":material/person:", url_path="patient"
+    ),
+    "import": st.Page(
+        common.IMPORT_PAGE, title="Import", icon=":material/upload_file:", url_path="import"
+    ),
+    "protocol": st.Page(
+        common.PROTOCOL_PAGE, title="Protocol", icon=":material/rule:", url_path="protocol"
+    ),
+    "settings": st.Page(
+        common.SETTINGS_PAGE, title="Settings", icon=":material/settings:", url_path="settings"
+    ),
 }
 
 
 def run() -> None:
-    st.set_page_config(page_title="IL-2 toxicity monitor", page_icon=":material/monitoring:",
-                       layout="wide", initial_sidebar_state="expanded")
+    st.set_page_config(
+        page_title="IL-2 toxicity monitor",
+        page_icon=":material/monitoring:",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
     # Streamlit's default top padding (6rem) pushes the dose verdict below the fold at
     # 1366x768, the size of many ward PCs.
-    st.markdown("<style>.block-container{padding-top:3rem;padding-bottom:1rem}</style>",
-                unsafe_allow_html=True)
+    st.markdown(
+        "<style>.block-container{padding-top:3rem;padding-bottom:1rem}</style>",
+        unsafe_allow_html=True,
+    )
     state.init()
     page = st.navigation(list(PAGES.values()))
     page.run()

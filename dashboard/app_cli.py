@@ -30,23 +30,40 @@ def add_app_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Start the Streamlit app. It opens the demo ward (synthetic patients, "
         "times moved to today) unless --data or IL2_DATA_SOURCE names a folder or file.",
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"port to serve on (default {DEFAULT_PORT})")
-    parser.add_argument("--address", metavar="HOST", default=DEFAULT_ADDRESS,
-                        help=f"address to listen on (default {DEFAULT_ADDRESS}: this machine "
-                        "only; another address only on purpose, behind a TLS reverse proxy)")
-    parser.add_argument("--data", metavar="PATH",
-                        help="folder or file the app opens (sets IL2_DATA_SOURCE)")
-    parser.add_argument("--timezone", metavar="ZONE",
-                        help="the ward's IANA time zone (sets IL2_WARD_TIMEZONE)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--address",
+        metavar="HOST",
+        default=DEFAULT_ADDRESS,
+        help=f"address to listen on (default {DEFAULT_ADDRESS}: this machine "
+        "only; another address only on purpose, behind a TLS reverse proxy)",
+    )
+    parser.add_argument(
+        "--data", metavar="PATH", help="folder or file the app opens (sets IL2_DATA_SOURCE)"
+    )
+    parser.add_argument(
+        "--timezone", metavar="ZONE", help="the ward's IANA time zone (sets IL2_WARD_TIMEZONE)"
+    )
     parser.set_defaults(handler=run_app)
 
 
 def app_command(args: argparse.Namespace) -> list[str]:
     """The streamlit command line for these arguments."""
-    command = [sys.executable, "-m", "streamlit", "run", str(APP),
-               "--server.port", str(args.port), "--server.headless", "true",
-               "--server.address", args.address or DEFAULT_ADDRESS]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--server.address",
+        args.address or DEFAULT_ADDRESS,
+    ]
     return command
 
 

@@ -30,8 +30,7 @@ def rewrite_utc_stamps(
     """Rewrite every 'YYYY-MM-DD HH:MM UTC' in an engine text with ``format_moment``."""
     if not text:
         return text
-    return _UTC_STAMP.sub(lambda match: format_moment(pd.Timestamp(match.group(1), tz="UTC")),
-                          text)
+    return _UTC_STAMP.sub(lambda match: format_moment(pd.Timestamp(match.group(1), tz="UTC")), text)
 
 
 def local_text(text: str | None, timezone: str) -> str | None:

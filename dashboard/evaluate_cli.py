@@ -39,9 +39,24 @@ from dashboard.views.support import support_line
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 FORMATS = ("json", "table", "csv")
-CSV_COLUMNS = ["patient_id", "cycle", "dose_number", "scheduled_time", "recorded_status",
-               "status", "criterion", "outcome", "parameter", "value", "unit", "time", "rule",
-               "source", "interpretation", "detail"]
+CSV_COLUMNS = [
+    "patient_id",
+    "cycle",
+    "dose_number",
+    "scheduled_time",
+    "recorded_status",
+    "status",
+    "criterion",
+    "outcome",
+    "parameter",
+    "value",
+    "unit",
+    "time",
+    "rule",
+    "source",
+    "interpretation",
+    "detail",
+]
 
 
 def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
@@ -52,23 +67,41 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
         "now), or every dose of every course as of its scheduled time (--course). Exit 0 when "
         "the input was read (whatever the statuses); 2 with the problems listed when not.",
     )
-    parser.add_argument("path", metavar="PATH",
-                        help="a folder of the three CSVs, a per-dose sheet, a FHIR bundle or an "
-                        "Excel workbook")
-    parser.add_argument("--protocol", metavar="ID_OR_FILE", default=None,
-                        help="a shipped protocol id or a protocol file (default: each patient's "
-                        f"protocol column, empty = {DEFAULT_PROTOCOL_ID})")
-    parser.add_argument("--at", metavar="TIME", default=None,
-                        help="evaluate as of this moment (ISO 8601; without an offset it is read "
-                        "in the ward's time zone). Default: now")
-    parser.add_argument("--course", action="store_true",
-                        help="every dose of every course as of its scheduled_time (a review)")
-    parser.add_argument("--format", choices=FORMATS, default="json",
-                        help="output format (default: json)")
-    parser.add_argument("--timezone", metavar="ZONE", default=None,
-                        help="the ward's IANA time zone: times without an offset are read "
-                        "in it and the table shows times in it (JSON and CSV stay UTC) "
-                        "(default: IL2_WARD_TIMEZONE, else the machine's zone)")
+    parser.add_argument(
+        "path",
+        metavar="PATH",
+        help="a folder of the three CSVs, a per-dose sheet, a FHIR bundle or an Excel workbook",
+    )
+    parser.add_argument(
+        "--protocol",
+        metavar="ID_OR_FILE",
+        default=None,
+        help="a shipped protocol id or a protocol file (default: each patient's "
+        f"protocol column, empty = {DEFAULT_PROTOCOL_ID})",
+    )
+    parser.add_argument(
+        "--at",
+        metavar="TIME",
+        default=None,
+        help="evaluate as of this moment (ISO 8601; without an offset it is read "
+        "in the ward's time zone). Default: now",
+    )
+    parser.add_argument(
+        "--course",
+        action="store_true",
+        help="every dose of every course as of its scheduled_time (a review)",
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default="json", help="output format (default: json)"
+    )
+    parser.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        default=None,
+        help="the ward's IANA time zone: times without an offset are read "
+        "in it and the table shows times in it (JSON and CSV stay UTC) "
+        "(default: IL2_WARD_TIMEZONE, else the machine's zone)",
+    )
     parser.set_defaults(handler=run_evaluate)
     return parser
 
@@ -88,8 +121,11 @@ def parse_at(text: str | None, timezone: str) -> pd.Timestamp:
 def run_evaluate(args: argparse.Namespace) -> int:
     """Assess and print. A user error propagates to the command line's one boundary
     (dashboard.cli.main), which prints it and exits 2."""
-    timezone = (validate_timezone(args.timezone) if getattr(args, "timezone", None)
-                else WardSettings.from_environment().timezone)
+    timezone = (
+        validate_timezone(args.timezone)
+        if getattr(args, "timezone", None)
+        else WardSettings.from_environment().timezone
+    )
     protocol = load_protocol(args.protocol) if args.protocol else None
     at = None if args.course else parse_at(args.at, timezone)
     ward = load_ward(args.path, timezone)
@@ -101,26 +137,52 @@ def run_evaluate(args: argparse.Namespace) -> int:
             ward.observations = ward.observations[ward.observations["time"] <= evaluated_at]
         assessments = assess_course(ward, protocol)
         reviewed = {a.patient_id for a in assessments}
-        without_doses = [str(pid) for pid in ward.patients["patient_id"]
-                         if str(pid) not in reviewed]
+        without_doses = [
+            str(pid) for pid in ward.patients["patient_id"] if str(pid) not in reviewed
+        ]
     else:
         assessments = assess_next_doses(ward, at, protocol)
         evaluated_at = at
         without_doses = []
     shown = protocol or load_protocol(None)
     protocols_used = sorted({a.protocol_id for a in assessments})
-    extras = None if args.course else section9(ward, assessments, evaluated_at,
-                                               with_stricter=args.format == "table",
-                                               protocol=protocol)
+    extras = (
+        None
+        if args.course
+        else section9(
+            ward, assessments, evaluated_at, with_stricter=args.format == "table", protocol=protocol
+        )
+    )
     if args.format == "table":  # for a person: ward-local times
-        output = render_table(assessments, shown, evaluated_at, args.course, protocols_used,
-                              without_doses=without_doses, timezone=timezone, extras=extras)
+        output = render_table(
+            assessments,
+            shown,
+            evaluated_at,
+            args.course,
+            protocols_used,
+            without_doses=without_doses,
+            timezone=timezone,
+            extras=extras,
+        )
     elif args.format == "json":  # for programs: UTC, as the data contract writes it
-        output = render_json(assessments, shown, evaluated_at, args.course, protocols_used,
-                             without_doses=without_doses, extras=extras)
+        output = render_json(
+            assessments,
+            shown,
+            evaluated_at,
+            args.course,
+            protocols_used,
+            without_doses=without_doses,
+            extras=extras,
+        )
     else:
-        output = render_csv(assessments, shown, evaluated_at, args.course, protocols_used,
-                            without_doses=without_doses)
+        output = render_csv(
+            assessments,
+            shown,
+            evaluated_at,
+            args.course,
+            protocols_used,
+            without_doses=without_doses,
+        )
     sys.stdout.write(output)
     return EXIT_OK
 
@@ -128,8 +190,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- section 9
 
 
-def section9(ward, assessments: list[DoseAssessment], at: pd.Timestamp,
-             with_stricter: bool = True, protocol: Protocol | None = None) -> dict:
+def section9(
+    ward,
+    assessments: list[DoseAssessment],
+    at: pd.Timestamp,
+    with_stricter: bool = True,
+    protocol: Protocol | None = None,
+) -> dict:
     """What criteria.md section 9 adds to each patient's verdict: support in progress,
     validity, and (for a person) another shipped protocol's stricter status.
 
@@ -139,15 +206,21 @@ def section9(ward, assessments: list[DoseAssessment], at: pd.Timestamp,
     ids = pd.Index(sorted({str(a.patient_id) for a in assessments}))
     _, protocols = patient_protocols(ward.patients, ids, protocol)
     by_patient = {str(a.patient_id): protocols[a.protocol_id] for a in assessments}
-    support = support_in_progress(ward, at, by_patient,
-                                  {str(a.patient_id): a.findings for a in assessments})
+    support = support_in_progress(
+        ward, at, by_patient, {str(a.patient_id): a.findings for a in assessments}
+    )
     validity = ward_validity(assessments, protocols, ward.observations, at)
     stricter = {}
     if with_stricter:
         others = [load_protocol(pid) for pid in shipped_protocol_ids()]
         stricter = stricter_notes(assessments, assess_other_protocols(ward, at, others))
-    return {"protocols": protocols, "support": support, "validity": validity,
-            "stricter": stricter, "refused": ward.refused_by_patient()}
+    return {
+        "protocols": protocols,
+        "support": support,
+        "validity": validity,
+        "stricter": stricter,
+        "refused": ward.refused_by_patient(),
+    }
 
 
 def support_json(support: Support | None) -> list[dict]:
@@ -156,15 +229,22 @@ def support_json(support: Support | None) -> list[dict]:
         return []
     items = []
     for item in support.items:
-        entry = {"kind": item.kind, "parameter": item.parameter,
-                 "value": _json_value(item.value), "unit": item.unit, "time": _iso(item.time)}
+        entry = {
+            "kind": item.kind,
+            "parameter": item.parameter,
+            "value": _json_value(item.value),
+            "unit": item.unit,
+            "time": _iso(item.time),
+        }
         if item.hours is not None:
             entry["hours"] = _json_value(float(item.hours))
         if item.ratio is not None:
             entry["ratio_to_baseline"] = item.ratio
         if item.threshold:
-            entry["thresholds"] = [{"outcome": o, "op": op, "value": _json_value(v),
-                                    "unit": item.unit} for o, op, v in item.threshold]
+            entry["thresholds"] = [
+                {"outcome": o, "op": op, "value": _json_value(v), "unit": item.unit}
+                for o, op, v in item.threshold
+            ]
         if item.note:
             entry["note"] = item.note
         items.append(entry)
@@ -212,27 +292,48 @@ def finding_json(finding: Finding) -> dict:
 def _dose_json(assessment: DoseAssessment) -> dict | None:
     if assessment.dose_number is None:  # no dose due (the cycle may still be named)
         return None
-    return {"cycle": assessment.cycle, "dose_number": assessment.dose_number,
-            "scheduled_time": _iso(assessment.scheduled_time)}
+    return {
+        "cycle": assessment.cycle,
+        "dose_number": assessment.dose_number,
+        "scheduled_time": _iso(assessment.scheduled_time),
+    }
 
 
-def document(assessments: list[DoseAssessment], protocol: Protocol,
-             evaluated_at: pd.Timestamp, course: bool, protocols_used: list[str],
-             without_doses: list[str] = (), extras: dict | None = None) -> dict:
+def document(
+    assessments: list[DoseAssessment],
+    protocol: Protocol,
+    evaluated_at: pd.Timestamp,
+    course: bool,
+    protocols_used: list[str],
+    without_doses: list[str] = (),
+    extras: dict | None = None,
+) -> dict:
     """The JSON document of data-contract section 5 (with a few extra keys: each patient's
     protocol, and per finding interpretation, detail, restart and system)."""
     patients: dict[str, dict] = {}
     for assessment in assessments:
-        entry = patients.setdefault(assessment.patient_id, {
-            "patient_id": assessment.patient_id, "protocol": assessment.protocol_id})
+        entry = patients.setdefault(
+            assessment.patient_id,
+            {"patient_id": assessment.patient_id, "protocol": assessment.protocol_id},
+        )
         findings = [finding_json(f) for f in assessment.findings]
         if course:
-            entry.setdefault("doses", []).append({
-                **_dose_json(assessment), "recorded_status": assessment.recorded_status,
-                "status": assessment.status, "findings": findings})
+            entry.setdefault("doses", []).append(
+                {
+                    **_dose_json(assessment),
+                    "recorded_status": assessment.recorded_status,
+                    "status": assessment.status,
+                    "findings": findings,
+                }
+            )
         else:
-            entry.update({"next_dose": _dose_json(assessment), "status": assessment.status,
-                          "findings": findings})
+            entry.update(
+                {
+                    "next_dose": _dose_json(assessment),
+                    "status": assessment.status,
+                    "findings": findings,
+                }
+            )
             if extras is not None:
                 pid = str(assessment.patient_id)
                 validity = extras["validity"].get(pid)
@@ -252,33 +353,62 @@ def document(assessments: list[DoseAssessment], protocol: Protocol,
     }
 
 
-def render_json(assessments, protocol, evaluated_at, course, protocols_used,
-                without_doses=(), extras: dict | None = None) -> str:
-    return json.dumps(document(assessments, protocol, evaluated_at, course, protocols_used,
-                               without_doses, extras), indent=2, ensure_ascii=False) + "\n"
+def render_json(
+    assessments,
+    protocol,
+    evaluated_at,
+    course,
+    protocols_used,
+    without_doses=(),
+    extras: dict | None = None,
+) -> str:
+    return (
+        json.dumps(
+            document(
+                assessments, protocol, evaluated_at, course, protocols_used, without_doses, extras
+            ),
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
 
 
 # --------------------------------------------------------------------------- CSV
 
 
-def render_csv(assessments, protocol, evaluated_at, course, protocols_used,
-               without_doses=()) -> str:
+def render_csv(
+    assessments, protocol, evaluated_at, course, protocols_used, without_doses=()
+) -> str:
     """One row per finding; a dose without findings gets one row with its status."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for assessment in assessments:
-        base = {"patient_id": assessment.patient_id, "cycle": assessment.cycle or "",
-                "dose_number": assessment.dose_number or "",
-                "scheduled_time": _iso(assessment.scheduled_time) or "",
-                "recorded_status": assessment.recorded_status or "",
-                "status": assessment.status}
+        base = {
+            "patient_id": assessment.patient_id,
+            "cycle": assessment.cycle or "",
+            "dose_number": assessment.dose_number or "",
+            "scheduled_time": _iso(assessment.scheduled_time) or "",
+            "recorded_status": assessment.recorded_status or "",
+            "status": assessment.status,
+        }
         if not assessment.findings:
             writer.writerow(_safe_row(base))
         for finding in assessment.findings:
             item = finding_json(finding)
-            writer.writerow(_safe_row({**base, **{key: "" if item.get(key) is None else item[key]
-                                                  for key in CSV_COLUMNS if key in item}}))
+            writer.writerow(
+                _safe_row(
+                    {
+                        **base,
+                        **{
+                            key: "" if item.get(key) is None else item[key]
+                            for key in CSV_COLUMNS
+                            if key in item
+                        },
+                    }
+                )
+            )
     return buffer.getvalue()
 
 
@@ -288,9 +418,13 @@ def _safe_row(row: dict) -> dict:
 
 # --------------------------------------------------------------------------- table
 
+
 def _finding_line(finding: Finding, timezone: str, titles: dict[str, str]) -> str:
-    look = status_look(finding.outcome) if finding.outcome not in (
-        "resolved", "watch", "info", "discontinue", "stop_cycle") else None
+    look = (
+        status_look(finding.outcome)
+        if finding.outcome not in ("resolved", "watch", "info", "discontinue", "stop_cycle")
+        else None
+    )
     word = look.word if look is not None else finding.outcome.replace("_", " ").upper()
     shown = finding_value(finding)
     when = f" at {local_time(finding.time, timezone, False)}" if finding.time is not None else ""
@@ -304,16 +438,29 @@ def _finding_line(finding: Finding, timezone: str, titles: dict[str, str]) -> st
     return "\n".join([line, *extra])
 
 
-def render_table(assessments, protocol, evaluated_at, course, protocols_used,
-                 without_doses=(), timezone: str = "UTC", extras: dict | None = None) -> str:
-    lines = [f"Protocol: {protocol.id} ({protocol.title})"
-             + (f"; per patient: {', '.join(protocols_used)}" if protocols_used != [protocol.id]
-                else ""),
-             f"Evaluated at: {local_time(evaluated_at, timezone)} ({_iso(evaluated_at)}); "
-             f"times below in {timezone}", ""]
+def render_table(
+    assessments,
+    protocol,
+    evaluated_at,
+    course,
+    protocols_used,
+    without_doses=(),
+    timezone: str = "UTC",
+    extras: dict | None = None,
+) -> str:
+    lines = [
+        f"Protocol: {protocol.id} ({protocol.title})"
+        + (
+            f"; per patient: {', '.join(protocols_used)}" if protocols_used != [protocol.id] else ""
+        ),
+        f"Evaluated at: {local_time(evaluated_at, timezone)} ({_iso(evaluated_at)}); "
+        f"times below in {timezone}",
+        "",
+    ]
     if course:
-        lines.append(f"{'patient':<10} {'cycle':>5} {'dose':>4}  {'scheduled':<16}  "
-                     f"{'recorded':<9}  status")
+        lines.append(
+            f"{'patient':<10} {'cycle':>5} {'dose':>4}  {'scheduled':<16}  {'recorded':<9}  status"
+        )
     else:
         lines.append(f"{'patient':<10} {'cycle':>5} {'dose':>4}  {'scheduled':<16}  status")
     lines.append("-" * 72)
@@ -331,8 +478,10 @@ def render_table(assessments, protocol, evaluated_at, course, protocols_used,
         titles = titles_of[assessment.protocol_id]
         cycle = str(assessment.cycle) if assessment.cycle is not None else "-"
         number = str(assessment.dose_number) if assessment.dose_number is not None else "-"
-        head = (f"{assessment.patient_id:<10} {cycle:>5} {number:>4}  "
-                f"{local_time(assessment.scheduled_time, timezone, False):<16}  ")
+        head = (
+            f"{assessment.patient_id:<10} {cycle:>5} {number:>4}  "
+            f"{local_time(assessment.scheduled_time, timezone, False):<16}  "
+        )
         if course:
             head += f"{assessment.recorded_status or '-':<9}  "
             head += status_look(assessment.status).word
@@ -343,23 +492,26 @@ def render_table(assessments, protocol, evaluated_at, course, protocols_used,
             if extras is not None:
                 pid = str(assessment.patient_id)
                 if extras["refused"].get(pid):
-                    lines.append(f"    ! {extras['refused'][pid]} row(s) refused for this "
-                                 "patient: the data are partial")
+                    lines.append(
+                        f"    ! {extras['refused'][pid]} row(s) refused for this "
+                        "patient: the data are partial"
+                    )
                 lines.append(f"    support: {support_line(extras['support'].get(pid))}")
-                shown = display_status(assessment.status,
-                                       [f.outcome for f in assessment.findings])
-                valid, _ = validity_text(extras["validity"].get(pid), shown, assessment,
-                                         at, timezone)
+                shown = display_status(assessment.status, [f.outcome for f in assessment.findings])
+                valid, _ = validity_text(
+                    extras["validity"].get(pid), shown, assessment, at, timezone
+                )
                 if valid:
                     lines.append(f"    {valid}")
                 note = stricter_text(extras["stricter"].get(pid), timezone, at)
                 if note:
                     lines.append(f"    stricter elsewhere: {note}")
-        lines.extend(_finding_line(finding, timezone, titles)
-                     for finding in assessment.findings)
+        lines.extend(_finding_line(finding, timezone, titles) for finding in assessment.findings)
     lines.extend(f"{patient_id:<10} no doses recorded" for patient_id in without_doses)
     lines.append("")
-    lines.append("Support for a clinician's decision; it does not make it. Check every finding's "
-                 "value, time, rule and source.")
+    lines.append(
+        "Support for a clinician's decision; it does not make it. Check every finding's "
+        "value, time, rule and source."
+    )
     # Ids, names and reasons come from the input: no escape code reaches the terminal.
     return terminal_safe("\n".join(lines)) + "\n"

@@ -32,8 +32,10 @@ FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
 PANEL_HEIGHT = 150
 MARK_COLOUR = OKABE_ITO["vermillion"]
 SERIES_COLOURS = {
-    "sbp": OKABE_ITO["blue"], "map": OKABE_ITO["sky_blue"],
-    "phenylephrine": OKABE_ITO["blue"], "dopamine": OKABE_ITO["bluish_green"],
+    "sbp": OKABE_ITO["blue"],
+    "map": OKABE_ITO["sky_blue"],
+    "phenylephrine": OKABE_ITO["blue"],
+    "dopamine": OKABE_ITO["bluish_green"],
     "norepinephrine": OKABE_ITO["reddish_purple"],
 }
 DEFAULT_COLOUR = OKABE_ITO["blue"]
@@ -126,8 +128,13 @@ class _Canvas:
         gap = 0.028
         height = (1.0 - gap * (rows - 1)) / rows
         # Row 1 on top; each row's y domain from the top down.
-        self.domains = [(max(0.0, round(1.0 - (i + 1) * height - i * gap, 6)),
-                         min(1.0, round(1.0 - i * (height + gap), 6))) for i in range(rows)]
+        self.domains = [
+            (
+                max(0.0, round(1.0 - (i + 1) * height - i * gap, 6)),
+                min(1.0, round(1.0 - i * (height + gap), 6)),
+            )
+            for i in range(rows)
+        ]
         self.layout: dict = {}
 
     @staticmethod
@@ -141,9 +148,14 @@ class _Canvas:
         return f"y{self.axis(row)}"
 
 
-def _add_thresholds(canvas: _Canvas, row: int, thresholds: list[Threshold],
-                    y_range: tuple[float, float], codes: tuple[str, ...],
-                    name_series: bool) -> None:
+def _add_thresholds(
+    canvas: _Canvas,
+    row: int,
+    thresholds: list[Threshold],
+    y_range: tuple[float, float],
+    codes: tuple[str, ...],
+    name_series: bool,
+) -> None:
     xref, yref = f"{canvas.x(row)} domain", canvas.y(row)
     for t in _unique_thresholds(thresholds):
         look = finding_look(t.outcome)
@@ -151,30 +163,59 @@ def _add_thresholds(canvas: _Canvas, row: int, thresholds: list[Threshold],
         # watch: a dotted line, no band (clutter). A panel of several series (SBP and MAP)
         # gets lines only: a band there would put the MAP readings "in" the SBP hold zone.
         if low < high and t.outcome != "watch" and not name_series:
-            canvas.shapes.append({
-                "type": "rect", "xref": xref, "yref": yref, "x0": 0, "x1": 1, "y0": low,
-                "y1": high, "line": {"width": 0}, "layer": "below",
-                "fillcolor": look.colour,
-                "opacity": BAND_OPACITY.get(t.outcome, DEFAULT_BAND_OPACITY),
-                "name": f"band|{t.series}|{t.criterion}|{t.outcome}"})
+            canvas.shapes.append(
+                {
+                    "type": "rect",
+                    "xref": xref,
+                    "yref": yref,
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": low,
+                    "y1": high,
+                    "line": {"width": 0},
+                    "layer": "below",
+                    "fillcolor": look.colour,
+                    "opacity": BAND_OPACITY.get(t.outcome, DEFAULT_BAND_OPACITY),
+                    "name": f"band|{t.series}|{t.criterion}|{t.outcome}",
+                }
+            )
         inside = [edge for edge in t.edges if y_range[0] < edge < y_range[1]]
         for edge in inside:
-            canvas.shapes.append({
-                "type": "line", "xref": xref, "yref": yref, "x0": 0, "x1": 1, "y0": edge,
-                "y1": edge, "layer": "below",
-                "line": {"color": look.colour, "width": 1.5,
-                         "dash": "dot" if t.outcome == "watch" else "solid"},
-                "name": f"threshold|{t.series}|{t.criterion}|{t.outcome}|{edge:g}"})
+            canvas.shapes.append(
+                {
+                    "type": "line",
+                    "xref": xref,
+                    "yref": yref,
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": edge,
+                    "y1": edge,
+                    "layer": "below",
+                    "line": {
+                        "color": look.colour,
+                        "width": 1.5,
+                        "dash": "dot" if t.outcome == "watch" else "solid",
+                    },
+                    "name": f"threshold|{t.series}|{t.criterion}|{t.outcome}|{edge:g}",
+                }
+            )
         if not codes and inside:
-            canvas.annotations.append({
-                "x": 1.0, "xref": xref, "xanchor": "left", "y": inside[0], "yref": yref,
-                "text": f"{look.word.lower()} {t.series + ' ' if name_series else ''}"
-                        f"{_operator_words(t)}", "showarrow": False,
-                "font": {"size": 10, "color": "#333333"}})
+            canvas.annotations.append(
+                {
+                    "x": 1.0,
+                    "xref": xref,
+                    "xanchor": "left",
+                    "y": inside[0],
+                    "yref": yref,
+                    "text": f"{look.word.lower()} {t.series + ' ' if name_series else ''}"
+                    f"{_operator_words(t)}",
+                    "showarrow": False,
+                    "font": {"size": 10, "color": "#333333"},
+                }
+            )
 
 
-def _add_series(canvas: _Canvas, row: int, series: Series,
-                thresholds: list[Threshold]) -> None:
+def _add_series(canvas: _Canvas, row: int, series: Series, thresholds: list[Threshold]) -> None:
     colour = SERIES_COLOURS.get(series.key, DEFAULT_COLOUR)
     x, y = _with_gaps(series)
     axes = {"xaxis": canvas.x(row), "yaxis": canvas.y(row)}
@@ -183,16 +224,29 @@ def _add_series(canvas: _Canvas, row: int, series: Series,
         hover = "%{x|%a %d %b %H:%M}: %{text}<extra>" + series.label + "</extra>"
     else:
         text = None
-        hover = ("%{x|%a %d %b %H:%M}: %{y:.4g}" + _unit(series) + "<extra>" + series.label
-                 + "</extra>")
+        hover = (
+            "%{x|%a %d %b %H:%M}: %{y:.4g}" + _unit(series) + "<extra>" + series.label + "</extra>"
+        )
     # A rate charted at the end of its period holds over (previous entry, this entry]:
     # "vh"; an infusion rate holds from its entry until the next one: "hv".
     shape = ("vh" if series.key == URINE_RATE else "hv") if series.step else "linear"
-    canvas.traces.append({
-        "type": "scatter", "x": x, "y": y, "text": text, "name": series.label,
-        "mode": "lines+markers", "line": {"color": colour, "width": 1.6, "shape": shape},
-        "marker": {"size": 5, "color": colour}, "connectgaps": False, "hovertemplate": hover,
-        "legendgroup": series.key, "showlegend": series.key in SERIES_COLOURS, **axes})
+    canvas.traces.append(
+        {
+            "type": "scatter",
+            "x": x,
+            "y": y,
+            "text": text,
+            "name": series.label,
+            "mode": "lines+markers",
+            "line": {"color": colour, "width": 1.6, "shape": shape},
+            "marker": {"size": 5, "color": colour},
+            "connectgaps": False,
+            "hovertemplate": hover,
+            "legendgroup": series.key,
+            "showlegend": series.key in SERIES_COLOURS,
+            **axes,
+        }
+    )
     drawn = [t for t in thresholds if t.outcome != "watch"]
     if not drawn or not len(series.y):
         return
@@ -203,39 +257,89 @@ def _add_series(canvas: _Canvas, row: int, series: Series,
         why[hit] = why[hit] + f"{t.criterion} ({t.outcome}) "
         met |= hit
     if met.any():
-        canvas.traces.append({
-            "type": "scatter", "x": series.x[met], "y": series.y[met], "mode": "markers",
-            "name": "meets a criterion", "text": list(why[met]),
-            "marker": {"symbol": "x-thin-open", "size": 12, "color": MARK_COLOUR,
-                       "line": {"width": 2.5, "color": MARK_COLOUR}},
-            "hovertemplate": "%{x|%H:%M}: meets %{text}<extra></extra>",
-            "legendgroup": "meets", "showlegend": False, **axes})
+        canvas.traces.append(
+            {
+                "type": "scatter",
+                "x": series.x[met],
+                "y": series.y[met],
+                "mode": "markers",
+                "name": "meets a criterion",
+                "text": list(why[met]),
+                "marker": {
+                    "symbol": "x-thin-open",
+                    "size": 12,
+                    "color": MARK_COLOUR,
+                    "line": {"width": 2.5, "color": MARK_COLOUR},
+                },
+                "hovertemplate": "%{x|%H:%M}: meets %{text}<extra></extra>",
+                "legendgroup": "meets",
+                "showlegend": False,
+                **axes,
+            }
+        )
 
 
 def _add_doses(canvas: _Canvas, data: TrendData) -> None:
     for mark in data.doses:
         colour, dash, suffix = DOSE_STYLES.get(mark.status, ("#777777", "dot", ""))
-        canvas.shapes.append({
-            "type": "line", "xref": "x", "yref": "paper", "x0": mark.x, "x1": mark.x,
-            "y0": 0, "y1": 1, "line": {"color": colour, "dash": dash, "width": 1.3},
-            "layer": "above", "name": f"dose|C{mark.cycle}D{mark.number}|{mark.status}"})
+        canvas.shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": mark.x,
+                "x1": mark.x,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": colour, "dash": dash, "width": 1.3},
+                "layer": "above",
+                "name": f"dose|C{mark.cycle}D{mark.number}|{mark.status}",
+            }
+        )
         # Annotations, not top-axis ticks: plotly dropped some tick labels of a date axis
         # with array ticks (doses 8-11 of a demo patient went unlabelled).
-        canvas.annotations.append({
-            "x": mark.x, "xref": "x", "y": 1.0, "yref": "paper", "yanchor": "bottom",
-            "yshift": 14, "text": f"{mark.number}{suffix}", "showarrow": False,
-            "font": {"size": 10, "color": colour},
-            # From the doses file: plotly renders a subset of HTML in hover text (a link
-            # would be live), so the reason is escaped.
-            "hovertext": html.escape(mark.reason) if mark.reason else None,
-            "name": f"dose-label|C{mark.cycle}D{mark.number}"})
-    canvas.shapes.append({
-        "type": "line", "xref": "x", "yref": "paper", "x0": data.now, "x1": data.now,
-        "y0": 0, "y1": 1, "line": {"color": "#000000", "dash": "dashdot", "width": 1},
-        "name": "now"})
-    canvas.annotations.append({
-        "x": data.now, "xref": "x", "y": 0, "yref": "paper", "yanchor": "top",
-        "text": "now", "showarrow": False, "font": {"size": 10}})
+        canvas.annotations.append(
+            {
+                "x": mark.x,
+                "xref": "x",
+                "y": 1.0,
+                "yref": "paper",
+                "yanchor": "bottom",
+                "yshift": 14,
+                "text": f"{mark.number}{suffix}",
+                "showarrow": False,
+                "font": {"size": 10, "color": colour},
+                # From the doses file: plotly renders a subset of HTML in hover text (a link
+                # would be live), so the reason is escaped.
+                "hovertext": html.escape(mark.reason) if mark.reason else None,
+                "name": f"dose-label|C{mark.cycle}D{mark.number}",
+            }
+        )
+    canvas.shapes.append(
+        {
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": data.now,
+            "x1": data.now,
+            "y0": 0,
+            "y1": 1,
+            "line": {"color": "#000000", "dash": "dashdot", "width": 1},
+            "name": "now",
+        }
+    )
+    canvas.annotations.append(
+        {
+            "x": data.now,
+            "xref": "x",
+            "y": 0,
+            "yref": "paper",
+            "yanchor": "top",
+            "text": "now",
+            "showarrow": False,
+            "font": {"size": 10},
+        }
+    )
 
 
 def trend_figure(data: TrendData, panels: tuple[Panel, ...] = PANELS) -> go.Figure:
@@ -257,32 +361,66 @@ def trend_figure(data: TrendData, panels: tuple[Panel, ...] = PANELS) -> go.Figu
         yaxis["range"] = list(y_range)
         layout[f"yaxis{canvas.axis(row)}"] = yaxis
         layout[f"xaxis{canvas.axis(row)}"] = {
-            "anchor": canvas.y(row), **({"matches": "x"} if row > 1 else {}),
-            "showticklabels": row == bottom, "showgrid": True, "gridcolor": "#EEEEEE",
-            "type": "date", "range": list(data.window), "tickformat": "%H:%M\n%a %d %b",
-            **({"title": {"text": f"ward time, {data.timezone}"}} if row == bottom else {})}
-        canvas.annotations.append({
-            "x": 0, "xref": "paper", "xanchor": "left", "y": high, "yref": "paper",
-            "yanchor": "bottom", "text": f"<b>{_panel_title(panel, data)}</b>",
-            "showarrow": False, "font": {"size": 12}})
+            "anchor": canvas.y(row),
+            **({"matches": "x"} if row > 1 else {}),
+            "showticklabels": row == bottom,
+            "showgrid": True,
+            "gridcolor": "#EEEEEE",
+            "type": "date",
+            "range": list(data.window),
+            "tickformat": "%H:%M\n%a %d %b",
+            **({"title": {"text": f"ward time, {data.timezone}"}} if row == bottom else {}),
+        }
+        canvas.annotations.append(
+            {
+                "x": 0,
+                "xref": "paper",
+                "xanchor": "left",
+                "y": high,
+                "yref": "paper",
+                "yanchor": "bottom",
+                "text": f"<b>{_panel_title(panel, data)}</b>",
+                "showarrow": False,
+                "font": {"size": 12},
+            }
+        )
         _add_thresholds(canvas, row, thresholds, y_range, codes, len(present) > 1)
         for series in present:
             _add_series(canvas, row, series, [t for t in thresholds if t.series == series.key])
         if not any(len(s.y) for s in present):
-            canvas.annotations.append({
-                "x": 0.5, "xref": f"{canvas.x(row)} domain", "y": 0.5,
-                "yref": f"{canvas.y(row)} domain", "text": "no readings charted",
-                "showarrow": False, "font": {"size": 12, "color": MARK_COLOUR}})
+            canvas.annotations.append(
+                {
+                    "x": 0.5,
+                    "xref": f"{canvas.x(row)} domain",
+                    "y": 0.5,
+                    "yref": f"{canvas.y(row)} domain",
+                    "text": "no readings charted",
+                    "showarrow": False,
+                    "font": {"size": 12, "color": MARK_COLOUR},
+                }
+            )
     _add_doses(canvas, data)
     layout.update(
         # No template: plotly_white alone costs ~40 % of the drawing time in Chromium.
-        height=PANEL_HEIGHT * len(panels) + 80, template="none", paper_bgcolor="#FFFFFF",
+        height=PANEL_HEIGHT * len(panels) + 80,
+        template="none",
+        paper_bgcolor="#FFFFFF",
         plot_bgcolor="#FFFFFF",
-        margin={"l": 60, "r": 120, "t": 60, "b": 50}, font={"family": FONT, "size": 12},
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0,
-                "xanchor": "right", "font": {"size": 10}},
-        hovermode="closest", uirevision=data.patient_id, shapes=canvas.shapes,
-        annotations=canvas.annotations)
+        margin={"l": 60, "r": 120, "t": 60, "b": 50},
+        font={"family": FONT, "size": 12},
+        legend={
+            "orientation": "h",
+            "y": 1.0,
+            "yanchor": "bottom",
+            "x": 1.0,
+            "xanchor": "right",
+            "font": {"size": 10},
+        },
+        hovermode="closest",
+        uirevision=data.patient_id,
+        shapes=canvas.shapes,
+        annotations=canvas.annotations,
+    )
     return go.Figure(data=canvas.traces, layout=layout)
 
 

@@ -35,8 +35,9 @@ def display_unit(unit: str | None, vocabulary: Vocabulary | None = None) -> str:
     return _vocabulary(vocabulary).display_units.get(unit, unit)
 
 
-def decimals(parameter: str | None, unit: str | None = None,
-             vocabulary: Vocabulary | None = None) -> int | None:
+def decimals(
+    parameter: str | None, unit: str | None = None, vocabulary: Vocabulary | None = None
+) -> int | None:
     """The display resolution of ``parameter`` in ``unit`` (its canonical unit when None);
     a derived quantity (mL/kg/h, % gain) has the precision of its unit."""
     vocab = _vocabulary(vocabulary)
@@ -84,17 +85,19 @@ def code_words(parameter: str | None, code: str, vocabulary: Vocabulary | None =
     return str(code).replace("_", " ")
 
 
-def format_number(parameter: str | None, value, unit: str | None = None,
-                  vocabulary: Vocabulary | None = None) -> str:
+def format_number(
+    parameter: str | None, value, unit: str | None = None, vocabulary: Vocabulary | None = None
+) -> str:
     """The number alone, at the parameter's precision ("3.24"); "no value" when missing."""
     if _missing(value):
         return NO_VALUE
     return round_text(float(value), decimals(parameter, unit, vocabulary))
 
 
-def format_quantity(parameter: str | None, value, unit: str | None = None,
-                    vocabulary: Vocabulary | None = None) -> str:
-    """"84 mmHg", "3.24 mg/dL", "sustained VT" or "no value" (never blank).
+def format_quantity(
+    parameter: str | None, value, unit: str | None = None, vocabulary: Vocabulary | None = None
+) -> str:
+    """ "84 mmHg", "3.24 mg/dL", "sustained VT" or "no value" (never blank).
 
     ``unit`` is the UCUM code of ``value`` (default: the parameter's canonical unit); a code
     (a str value) is written in words."""
@@ -113,8 +116,12 @@ def format_quantity(parameter: str | None, value, unit: str | None = None,
     return f"{number}{shown}" if shown == "%" else f"{number} {shown}"
 
 
-def format_quantities(parameter: str | None, values: Iterable, unit: str | None = None,
-                      vocabulary: Vocabulary | None = None) -> list[str]:
+def format_quantities(
+    parameter: str | None,
+    values: Iterable,
+    unit: str | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> list[str]:
     """:func:`format_quantity` over many values of one parameter (one vocabulary look-up;
     for the engine's sentences and the ward's columns)."""
     vocab = _vocabulary(vocabulary)
@@ -134,11 +141,13 @@ def display_rule(rule: str, vocabulary: Vocabulary | None = None) -> str:
     for parameter in vocab.parameters.values():
         for code, words in parameter.words.items():
             words_of.setdefault(code, words)
-    text = _CODE.sub(lambda match: words_of.get(match.group(1),
-                                                match.group(1).replace("_", " ")), rule)
+    text = _CODE.sub(
+        lambda match: words_of.get(match.group(1), match.group(1).replace("_", " ")), rule
+    )
     text = _SNAKE.sub(lambda match: match.group(0).replace("_", " "), text)  # urine output
     for unit in sorted(vocab.display_units, key=len, reverse=True):
         # Whole units only: "Cel" never inside a word, "10*3/uL" never inside another unit.
-        text = re.sub(rf"(?<![\w\[*/]){re.escape(unit)}(?![\w\]/])",
-                      vocab.display_units[unit], text)
+        text = re.sub(
+            rf"(?<![\w\[*/]){re.escape(unit)}(?![\w\]/])", vocab.display_units[unit], text
+        )
     return text

@@ -62,8 +62,9 @@ POINT_COLUMNS = [
 def effective_administered_time(doses: pd.DataFrame) -> pd.Series:
     """Administered time of given doses (scheduled time when it was not charted); else NaT."""
     given = doses["status"].eq("given")
-    administered = doses["administered_time"].where(doses["administered_time"].notna(),
-                                                    doses["scheduled_time"])
+    administered = doses["administered_time"].where(
+        doses["administered_time"].notna(), doses["scheduled_time"]
+    )
     return administered.where(given)
 
 
@@ -75,8 +76,9 @@ def decided_at(doses: pd.DataFrame, at: pd.Timestamp | pd.Series) -> pd.Series:
     return given | not_given
 
 
-def _interval_hours_by_patient(patient_ids: pd.Series,
-                               interval_hours: float | pd.Series | dict) -> pd.Series:
+def _interval_hours_by_patient(
+    patient_ids: pd.Series, interval_hours: float | pd.Series | dict
+) -> pd.Series:
     if isinstance(interval_hours, dict):
         interval_hours = pd.Series(interval_hours)
     if isinstance(interval_hours, pd.Series):
@@ -86,14 +88,16 @@ def _interval_hours_by_patient(patient_ids: pd.Series,
 
 
 def _sorted_doses(doses: pd.DataFrame) -> pd.DataFrame:
-    frame = doses[["patient_id", "cycle", "dose_number", "scheduled_time", "status",
-                   "administered_time"]].copy()
+    frame = doses[
+        ["patient_id", "cycle", "dose_number", "scheduled_time", "status", "administered_time"]
+    ].copy()
     frame["patient_id"] = frame["patient_id"].astype(str)
     frame["cycle"] = frame["cycle"].astype(int)
     frame["dose_number"] = frame["dose_number"].astype(int)
     frame["administered"] = effective_administered_time(frame)
     return frame.sort_values(["patient_id", "cycle", "dose_number"], kind="stable").reset_index(
-        drop=True)
+        drop=True
+    )
 
 
 def _ns(values: pd.Series) -> np.ndarray:
@@ -107,8 +111,9 @@ def _utc(ns: np.ndarray) -> pd.Series:
     return pd.Series(pd.to_datetime(ns, utc=True))
 
 
-def _complete_points(points: pd.DataFrame, doses: pd.DataFrame,
-                     interval_hours: float | pd.Series | dict) -> pd.DataFrame:
+def _complete_points(
+    points: pd.DataFrame, doses: pd.DataFrame, interval_hours: float | pd.Series | dict
+) -> pd.DataFrame:
     """Add interval, cycle start and counts to points (patient_id, cycle, dose_number,
     assessed_at, ...), from the decided doses that come before each point's dose.
 
@@ -157,16 +162,16 @@ def _complete_points(points: pd.DataFrame, doses: pd.DataFrame,
     np.maximum.at(last_given, owner[chosen], d_administered[chosen])
     assessed = _ns(points["assessed_at"])
     points["interval_from_dose"] = last_given != NAT
-    points["interval_start"] = _utc(np.where(last_given != NAT, last_given,
-                                             assessed - hour_ns))
+    points["interval_start"] = _utc(np.where(last_given != NAT, last_given, assessed - hour_ns))
 
     # cycle start: the earliest scheduled or administered time of the cycle, minus the
     # interval (the pre-dose assessment of dose 1 belongs to the cycle)
     all_cycles = doses["cycle"].to_numpy(np.int64)
     all_scheduled = _ns(doses["scheduled_time"])
     all_administered = _ns(doses["administered"])
-    earliest = np.where(all_administered != NAT, np.minimum(all_scheduled, all_administered),
-                        all_scheduled)
+    earliest = np.where(
+        all_administered != NAT, np.minimum(all_scheduled, all_administered), all_scheduled
+    )
     cycle_keys = dose_codes.astype(np.int64) * CYCLE_KEY + all_cycles
     unique_keys, inverse = np.unique(cycle_keys, return_inverse=True)
     firsts = np.full(len(unique_keys), np.iinfo(np.int64).max, dtype=np.int64)
@@ -178,8 +183,11 @@ def _complete_points(points: pd.DataFrame, doses: pd.DataFrame,
     return points
 
 
-def next_doses(doses: pd.DataFrame, at: pd.Timestamp,
-               interval_hours: float | pd.Series | dict = DEFAULT_INTERVAL_HOURS) -> pd.DataFrame:
+def next_doses(
+    doses: pd.DataFrame,
+    at: pd.Timestamp,
+    interval_hours: float | pd.Series | dict = DEFAULT_INTERVAL_HOURS,
+) -> pd.DataFrame:
     """The next dose of each patient at ``at``: one row per patient with a dose left.
 
     Columns are :data:`POINT_COLUMNS`, with ``assessed_at`` = ``at`` and ``is_target`` True.
@@ -189,23 +197,27 @@ def next_doses(doses: pd.DataFrame, at: pd.Timestamp,
     frame = _sorted_doses(doses)
     undecided = frame[~decided_at(frame, at)]
     first = undecided.drop_duplicates("patient_id", keep="first")
-    points = pd.DataFrame({
-        "patient_id": first["patient_id"],
-        "cycle": first["cycle"],
-        "dose_number": first["dose_number"],
-        "scheduled_time": first["scheduled_time"],
-        "recorded_status": first["status"],
-        "assessed_at": at,
-        "is_target": True,
-        "dose_due": True,
-    })
+    points = pd.DataFrame(
+        {
+            "patient_id": first["patient_id"],
+            "cycle": first["cycle"],
+            "dose_number": first["dose_number"],
+            "scheduled_time": first["scheduled_time"],
+            "recorded_status": first["status"],
+            "assessed_at": at,
+            "is_target": True,
+            "dose_due": True,
+        }
+    )
     points = _complete_points(points, frame, interval_hours)
     return points[POINT_COLUMNS]
 
 
-def no_dose_points(doses: pd.DataFrame, at: pd.Timestamp,
-                   interval_hours: float | pd.Series | dict = DEFAULT_INTERVAL_HOURS
-                   ) -> pd.DataFrame:
+def no_dose_points(
+    doses: pd.DataFrame,
+    at: pd.Timestamp,
+    interval_hours: float | pd.Series | dict = DEFAULT_INTERVAL_HOURS,
+) -> pd.DataFrame:
     """One point at ``at`` per patient whose every dose is decided at ``at``: the patient
     assessed against the last cycle (criteria.md section 9.1), ``dose_due`` False.
 
@@ -217,23 +229,27 @@ def no_dose_points(doses: pd.DataFrame, at: pd.Timestamp,
     pending = frame.loc[~decided_at(frame, at), "patient_id"].unique()
     done = frame[~frame["patient_id"].isin(pending)]
     last = done.drop_duplicates("patient_id", keep="last")  # sorted by cycle, dose_number
-    points = pd.DataFrame({
-        "patient_id": last["patient_id"],
-        "cycle": last["cycle"],
-        "dose_number": last["dose_number"] + 1,
-        "scheduled_time": pd.Series(pd.NaT, index=last.index, dtype="datetime64[ns, UTC]"),
-        "recorded_status": None,
-        "assessed_at": at,
-        "is_target": True,
-        "dose_due": False,
-    })
+    points = pd.DataFrame(
+        {
+            "patient_id": last["patient_id"],
+            "cycle": last["cycle"],
+            "dose_number": last["dose_number"] + 1,
+            "scheduled_time": pd.Series(pd.NaT, index=last.index, dtype="datetime64[ns, UTC]"),
+            "recorded_status": None,
+            "assessed_at": at,
+            "is_target": True,
+            "dose_due": False,
+        }
+    )
     points = _complete_points(points, frame, interval_hours)
     return points[POINT_COLUMNS]
 
 
-def course_points(doses: pd.DataFrame,
-                  interval_hours: float | pd.Series | dict = DEFAULT_INTERVAL_HOURS,
-                  before: pd.Timestamp | None = None) -> pd.DataFrame:
+def course_points(
+    doses: pd.DataFrame,
+    interval_hours: float | pd.Series | dict = DEFAULT_INTERVAL_HOURS,
+    before: pd.Timestamp | None = None,
+) -> pd.DataFrame:
     """One point per dose, assessed as of its own scheduled_time (a course review).
 
     With ``before``, only the doses scheduled before that moment (the history that
@@ -244,23 +260,27 @@ def course_points(doses: pd.DataFrame,
         frame_points = frame[frame["scheduled_time"] < pd.Timestamp(before)]
     else:
         frame_points = frame
-    points = pd.DataFrame({
-        "patient_id": frame_points["patient_id"],
-        "cycle": frame_points["cycle"],
-        "dose_number": frame_points["dose_number"],
-        "scheduled_time": frame_points["scheduled_time"],
-        "recorded_status": frame_points["status"],
-        "assessed_at": frame_points["scheduled_time"],
-        "is_target": True,
-        "dose_due": True,
-    })
+    points = pd.DataFrame(
+        {
+            "patient_id": frame_points["patient_id"],
+            "cycle": frame_points["cycle"],
+            "dose_number": frame_points["dose_number"],
+            "scheduled_time": frame_points["scheduled_time"],
+            "recorded_status": frame_points["status"],
+            "assessed_at": frame_points["scheduled_time"],
+            "is_target": True,
+            "dose_due": True,
+        }
+    )
     points = _complete_points(points, frame, interval_hours)
     return points[POINT_COLUMNS]
 
 
-def assessment_points(doses: pd.DataFrame, at: pd.Timestamp | None = None,
-                      interval_hours: float | pd.Series | dict = DEFAULT_INTERVAL_HOURS
-                      ) -> pd.DataFrame:
+def assessment_points(
+    doses: pd.DataFrame,
+    at: pd.Timestamp | None = None,
+    interval_hours: float | pd.Series | dict = DEFAULT_INTERVAL_HOURS,
+) -> pd.DataFrame:
     """The points to assess, with the history each needs.
 
     ``at`` given: each patient's next dose at ``at`` (``is_target`` True), plus every
@@ -278,16 +298,16 @@ def assessment_points(doses: pd.DataFrame, at: pd.Timestamp | None = None,
         target = next_doses(doses, at, interval_hours)
         finished = no_dose_points(doses, at, interval_hours)
         if len(finished):
-            target = pd.concat([target, finished], ignore_index=True) if len(target) \
-                else finished
+            target = pd.concat([target, finished], ignore_index=True) if len(target) else finished
         history = course_points(doses, interval_hours, before=at)
         key = ["patient_id", "cycle", "dose_number"]
         history = history.merge(target[key], on=key, how="left", indicator=True)
         history = history[history["_merge"] == "left_only"].drop(columns="_merge")
         history["is_target"] = False
         points = pd.concat([history, target], ignore_index=True) if len(history) else target
-    points = points.sort_values(["patient_id", "assessed_at", "cycle", "dose_number"],
-                                kind="stable").reset_index(drop=True)
+    points = points.sort_values(
+        ["patient_id", "assessed_at", "cycle", "dose_number"], kind="stable"
+    ).reset_index(drop=True)
     points["is_target"] = points["is_target"].astype(bool)
     points["dose_due"] = points["dose_due"].astype(bool)
     return points

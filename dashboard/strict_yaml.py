@@ -46,8 +46,10 @@ class _StrictLoader(yaml.SafeLoader):
                     continue  # SafeLoader refuses unhashable keys with its own message
                 line = key_node.start_mark.line + 1
                 if key in first_line:
-                    raise YamlFileError(f"{self.file_name}, line {line}: duplicate key {key!r} "
-                                        f"(first at line {first_line[key]})")
+                    raise YamlFileError(
+                        f"{self.file_name}, line {line}: duplicate key {key!r} "
+                        f"(first at line {first_line[key]})"
+                    )
                 first_line[key] = line
         return super().construct_mapping(node, deep=deep)
 
@@ -55,8 +57,10 @@ class _StrictLoader(yaml.SafeLoader):
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError as error:
-            raise YamlFileError(f"{self.file_name}, line {node.start_mark.line + 1}: "
-                                f"'{node.value}' is not a date ({error})") from None
+            raise YamlFileError(
+                f"{self.file_name}, line {node.start_mark.line + 1}: "
+                f"'{node.value}' is not a date ({error})"
+            ) from None
 
     def check_size(self, node: yaml.Node) -> None:
         """Refuse a document whose aliases expand beyond MAX_EXPANDED_NODES (sizes are
@@ -77,10 +81,16 @@ class _StrictLoader(yaml.SafeLoader):
                 raise YamlFileError(
                     f"{self.file_name}, line {current.start_mark.line + 1}: its aliases expand "
                     f"to more than {MAX_EXPANDED_NODES:,} values, far more than a reviewed "
-                    "file holds: write the values out")
+                    "file holds: write the values out"
+                )
 
-    def check_finite(self, node: yaml.Node, path: str = "", seen: frozenset = frozenset(),
-                     checked: set | None = None):
+    def check_finite(
+        self,
+        node: yaml.Node,
+        path: str = "",
+        seen: frozenset = frozenset(),
+        checked: set | None = None,
+    ):
         """Every float scalar under ``node`` is finite; the message names the key path."""
         checked = set() if checked is None else checked
         if id(node) in checked:  # an alias of a node checked already: once is enough
@@ -88,8 +98,10 @@ class _StrictLoader(yaml.SafeLoader):
         checked.add(id(node))
         if isinstance(node, yaml.ScalarNode):
             if node.tag == _FLOAT_TAG and not math.isfinite(self.construct_yaml_float(node)):
-                raise YamlFileError(f"{self.file_name}, line {node.start_mark.line + 1}: "
-                                    f"{path or 'value'}: {node.value} is not a finite number")
+                raise YamlFileError(
+                    f"{self.file_name}, line {node.start_mark.line + 1}: "
+                    f"{path or 'value'}: {node.value} is not a finite number"
+                )
             return
         if id(node) in seen:  # an alias of a node being walked (a recursive structure)
             return
@@ -98,22 +110,24 @@ class _StrictLoader(yaml.SafeLoader):
             for index, item in enumerate(node.value):
                 label = f"{path}[{index}]"
                 if isinstance(item, yaml.MappingNode):  # name list items as the loaders do
-                    ids = [v.value for k, v in item.value
-                           if isinstance(k, yaml.ScalarNode) and k.value == "id"
-                           and isinstance(v, yaml.ScalarNode)]
+                    ids = [
+                        v.value
+                        for k, v in item.value
+                        if isinstance(k, yaml.ScalarNode)
+                        and k.value == "id"
+                        and isinstance(v, yaml.ScalarNode)
+                    ]
                     if ids:
                         label += f" (id {ids[0]})"
                 self.check_finite(item, label, seen, checked)
         elif isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-                self.check_finite(value_node, f"{path}.{key}" if path else str(key), seen,
-                                  checked)
+                self.check_finite(value_node, f"{path}.{key}" if path else str(key), seen, checked)
 
 
 # The constructor table maps tags to functions: register the override, or the base's runs.
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp",
-                              _StrictLoader.construct_yaml_timestamp)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
 
 
 def load_yaml(text: str, file_name: str):
@@ -137,8 +151,10 @@ def load_yaml(text: str, file_name: str):
     except yaml.YAMLError as error:
         raise YamlFileError(f"{file_name}: not valid YAML ({error})") from None
     except RecursionError:
-        raise YamlFileError(f"{file_name}: nested deeper than a reviewed file can be "
-                            "(thousands of levels): not a protocol or vocabulary") from None
+        raise YamlFileError(
+            f"{file_name}: nested deeper than a reviewed file can be "
+            "(thousands of levels): not a protocol or vocabulary"
+        ) from None
     finally:
         loader.dispose()
 

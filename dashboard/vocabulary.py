@@ -116,9 +116,13 @@ def unit_keys(units: pd.Series) -> pd.Series:
 class Vocabulary:
     """All parameters, looked up by name."""
 
-    def __init__(self, parameters: dict[str, Parameter], source: Path,
-                 display_units: dict[str, str] | None = None,
-                 derived_decimals: dict[str, int] | None = None):
+    def __init__(
+        self,
+        parameters: dict[str, Parameter],
+        source: Path,
+        display_units: dict[str, str] | None = None,
+        derived_decimals: dict[str, int] | None = None,
+    ):
         self.parameters = parameters
         self.source = source
         self.display_units = dict(display_units or {})  # UCUM code -> as a ward writes it
@@ -186,8 +190,10 @@ def _charted(raw, where: str) -> str | None:
     if raw is None:
         return None
     if raw not in CHARTED_VALUES:
-        raise ValueError(f"{where}: must be one of {', '.join(CHARTED_VALUES)} "
-                         f"(or absent: charted regularly), not {raw!r}")
+        raise ValueError(
+            f"{where}: must be one of {', '.join(CHARTED_VALUES)} "
+            f"(or absent: charted regularly), not {raw!r}"
+        )
     return raw
 
 
@@ -209,8 +215,9 @@ class _ParameterSpec(BaseModel):
     unit: StrictStr | None = None
     units: dict[StrictStr, _UnitSpec | None] | None = None
     loinc: list[StrictStr] = []
-    plausible: Annotated[list[StrictFloat | StrictInt],
-                         Field(min_length=2, max_length=2)] | None = None
+    plausible: (
+        Annotated[list[StrictFloat | StrictInt], Field(min_length=2, max_length=2)] | None
+    ) = None
     codes: list[StrictStr] = []
     multi_valued: StrictBool = False
     decimals: StrictInt | None = None
@@ -273,8 +280,7 @@ MAX_DECIMALS = 4
 
 def _decimals(raw, where: str) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_DECIMALS:
-        raise ValueError(f"{where}: must be a whole number from 0 to {MAX_DECIMALS}, "
-                         f"not {raw!r}")
+        raise ValueError(f"{where}: must be a whole number from 0 to {MAX_DECIMALS}, not {raw!r}")
     return raw
 
 
@@ -284,16 +290,18 @@ def _display_fields(name: str, spec: dict, source: Path) -> dict:
     fields: dict = {}
     if "decimals" in spec:
         if not spec.get("unit"):
-            raise ValueError(f"{source}: {name}.decimals: a categorical parameter has no "
-                             "precision")
+            raise ValueError(f"{source}: {name}.decimals: a categorical parameter has no precision")
         fields["decimals"] = _decimals(spec["decimals"], f"{source}: {name}.decimals")
     elif spec.get("unit"):
-        raise ValueError(f"{source}: {name}.decimals: missing (every numeric parameter "
-                         "has one display precision)")
+        raise ValueError(
+            f"{source}: {name}.decimals: missing (every numeric parameter "
+            "has one display precision)"
+        )
     if "group" in spec:
         if spec["group"] not in GROUPS:
-            raise ValueError(f"{source}: {name}.group: '{spec['group']}' is not one of "
-                             f"{', '.join(GROUPS)}")
+            raise ValueError(
+                f"{source}: {name}.group: '{spec['group']}' is not one of {', '.join(GROUPS)}"
+            )
         fields["group"] = spec["group"]
     if "words" in spec:
         words = spec["words"]

@@ -35,11 +35,16 @@ NORMAL = {  # parameter: (time, value) of the background's latest reading
 
 
 def background(patient_id: str = "P1", skip: tuple[str, ...] = ()) -> list[dict]:
-    rows = [obs(patient_id, time, name, value) for name, (time, value) in NORMAL.items()
-            if name not in skip]
+    rows = [
+        obs(patient_id, time, name, value)
+        for name, (time, value) in NORMAL.items()
+        if name not in skip
+    ]
     if "creatinine" not in skip:
-        rows += [obs(patient_id, "2026-03-03 06:00", "creatinine", 1.0),
-                 obs(patient_id, "2026-03-04 06:00", "creatinine", 1.0)]
+        rows += [
+            obs(patient_id, "2026-03-03 06:00", "creatinine", 1.0),
+            obs(patient_id, "2026-03-04 06:00", "creatinine", 1.0),
+        ]
     if "urine_output" not in skip:  # 100 mL every hour since the first dose
         rows += hourly(patient_id, "urine_output", 100, "2026-03-02 08:00", "2026-03-04 07:00")
     return rows
@@ -50,24 +55,41 @@ def hourly(patient_id: str, parameter: str, value: float, first: str, last: str)
     return [obs(patient_id, t.strftime("%Y-%m-%d %H:%M"), parameter, value) for t in times]
 
 
-def assess(*extra: dict, protocol: str = "proleukin-label", skip: tuple[str, ...] = (),
-           at: str = AT, given: int = 6, held: tuple[int, ...] = (), doses: list | None = None,
-           **patient_fields) -> DoseAssessment:
+def assess(
+    *extra: dict,
+    protocol: str = "proleukin-label",
+    skip: tuple[str, ...] = (),
+    at: str = AT,
+    given: int = 6,
+    held: tuple[int, ...] = (),
+    doses: list | None = None,
+    **patient_fields,
+) -> DoseAssessment:
     """The next dose of P1 at ``at`` with the background plus ``extra`` observations."""
     if doses is None and protocol == "til-2024":
         # TIL: at most 6 doses; doses 1-5 given, dose 6 due at the same 08:00
         doses = course("P1", "2026-03-02 16:00", given=5, held=held, doses=6)
-    data = ward([patient("P1", **patient_fields)],
-                doses if doses is not None else course("P1", FIRST_DOSE, given=given, held=held),
-                background(skip=skip) + list(extra))
+    data = ward(
+        [patient("P1", **patient_fields)],
+        doses if doses is not None else course("P1", FIRST_DOSE, given=given, held=held),
+        background(skip=skip) + list(extra),
+    )
     (assessment,) = assess_next_doses(data, utc(at), load_protocol(protocol))
     return assessment
 
 
-def review(*extra: dict, protocol: str = "proleukin-label", given: int = 14,
-           doses: list | None = None, skip: tuple[str, ...] = ()) -> list[DoseAssessment]:
-    data = ward([patient("P1")], doses if doses is not None else
-                course("P1", FIRST_DOSE, given=given), background(skip=skip) + list(extra))
+def review(
+    *extra: dict,
+    protocol: str = "proleukin-label",
+    given: int = 14,
+    doses: list | None = None,
+    skip: tuple[str, ...] = (),
+) -> list[DoseAssessment]:
+    data = ward(
+        [patient("P1")],
+        doses if doses is not None else course("P1", FIRST_DOSE, given=given),
+        background(skip=skip) + list(extra),
+    )
     return assess_course(data, load_protocol(protocol))
 
 
@@ -81,5 +103,7 @@ def finding(assessment: DoseAssessment, criterion: str, outcome_name: str | None
     for item in assessment.findings:
         if item.criterion == criterion and (outcome_name is None or item.outcome == outcome_name):
             return item
-    raise AssertionError(f"no {outcome_name or ''} finding for {criterion}: "
-                         f"{[(f.criterion, f.outcome) for f in assessment.findings]}")
+    raise AssertionError(
+        f"no {outcome_name or ''} finding for {criterion}: "
+        f"{[(f.criterion, f.outcome) for f in assessment.findings]}"
+    )

@@ -25,32 +25,63 @@ def utc(text: str | None) -> pd.Timestamp:
     return pd.Timestamp(text, tz="UTC") if text is not None else pd.NaT
 
 
-def patient(patient_id: str = "P1", *, protocol: str = "", weight: float = 80.0,
-            creatinine: float | None = 1.0, target_sbp: float | None = None,
-            name: str | None = None) -> dict:
+def patient(
+    patient_id: str = "P1",
+    *,
+    protocol: str = "",
+    weight: float = 80.0,
+    creatinine: float | None = 1.0,
+    target_sbp: float | None = None,
+    name: str | None = None,
+) -> dict:
     return {
-        "patient_id": patient_id, "name": name or f"Patient {patient_id}", "bed": "1",
-        "indication": "melanoma", "protocol": protocol, "baseline_weight_kg": weight,
+        "patient_id": patient_id,
+        "name": name or f"Patient {patient_id}",
+        "bed": "1",
+        "indication": "melanoma",
+        "protocol": protocol,
+        "baseline_weight_kg": weight,
         "baseline_creatinine_mg_dl": creatinine if creatinine is not None else float("nan"),
         "target_sbp_mmhg": target_sbp if target_sbp is not None else float("nan"),
-        "source": "test", "source_row": 2,
+        "source": "test",
+        "source_row": 2,
     }
 
 
-def dose(patient_id: str, cycle: int, number: int, scheduled: str, status: str = "scheduled",
-         administered: str | None = None) -> dict:
+def dose(
+    patient_id: str,
+    cycle: int,
+    number: int,
+    scheduled: str,
+    status: str = "scheduled",
+    administered: str | None = None,
+) -> dict:
     if status == "given" and administered is None:
         administered = scheduled
     return {
-        "patient_id": patient_id, "cycle": cycle, "dose_number": number,
-        "scheduled_time": utc(scheduled), "status": status,
-        "administered_time": utc(administered), "dose_iu_per_kg": 600000.0, "reason": "",
-        "source": "test", "source_row": 2,
+        "patient_id": patient_id,
+        "cycle": cycle,
+        "dose_number": number,
+        "scheduled_time": utc(scheduled),
+        "status": status,
+        "administered_time": utc(administered),
+        "dose_iu_per_kg": 600000.0,
+        "reason": "",
+        "source": "test",
+        "source_row": 2,
     }
 
 
-def course(patient_id: str, first: str, *, given: int = 0, held: tuple[int, ...] = (),
-           doses: int = 14, cycle: int = 1, every_hours: float = 8) -> list[dict]:
+def course(
+    patient_id: str,
+    first: str,
+    *,
+    given: int = 0,
+    held: tuple[int, ...] = (),
+    doses: int = 14,
+    cycle: int = 1,
+    every_hours: float = 8,
+) -> list[dict]:
     """A cycle of ``doses`` doses every ``every_hours`` from ``first``: the first ``given``
     are given on time (except the numbers in ``held``, which are held); the rest scheduled."""
     start = utc(first)
@@ -71,13 +102,30 @@ def obs(patient_id: str, time: str, parameter: str, value) -> dict:
     vocabulary = load_vocabulary()
     spec = vocabulary[parameter]
     if spec.is_numeric:
-        return {"patient_id": patient_id, "time": utc(time), "parameter": parameter,
-                "value": float(value), "code": None, "unit": spec.unit,
-                "recorded_value": str(value), "recorded_unit": spec.unit, "source": "test",
-                "source_row": 2}
-    return {"patient_id": patient_id, "time": utc(time), "parameter": parameter,
-            "value": float("nan"), "code": str(value), "unit": "", "recorded_value": str(value),
-            "recorded_unit": "", "source": "test", "source_row": 2}
+        return {
+            "patient_id": patient_id,
+            "time": utc(time),
+            "parameter": parameter,
+            "value": float(value),
+            "code": None,
+            "unit": spec.unit,
+            "recorded_value": str(value),
+            "recorded_unit": spec.unit,
+            "source": "test",
+            "source_row": 2,
+        }
+    return {
+        "patient_id": patient_id,
+        "time": utc(time),
+        "parameter": parameter,
+        "value": float("nan"),
+        "code": str(value),
+        "unit": "",
+        "recorded_value": str(value),
+        "recorded_unit": "",
+        "source": "test",
+        "source_row": 2,
+    }
 
 
 def ward(patients: list[dict], doses: list[dict], observations: list[dict] = ()) -> WardData:

@@ -17,8 +17,13 @@ from tests.app_wards import write_ward
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 FIXTURES = Path(__file__).parent / "fixtures"
-PAGES = ["screens/ward.py", "screens/patient.py", "screens/importing.py", "screens/protocol.py",
-         "screens/settings.py"]
+PAGES = [
+    "screens/ward.py",
+    "screens/patient.py",
+    "screens/importing.py",
+    "screens/protocol.py",
+    "screens/settings.py",
+]
 SUPPORT = "supports the clinical decision"
 
 
@@ -86,8 +91,16 @@ def test_ward_lists_every_demo_patient_most_severe_first():
     assert len(table) == 9
     # The words of criteria.md 9.1 and 9.2: a clear verdict with an early warning sorts
     # above a plain clear.
-    ranks = ["DISCONTINUED", "CYCLE STOPPED", "CYCLE COMPLETE", "HOLD", "INCOMPLETE",
-             "CLEAR · WATCH", "CLEAR", "NO DOSE DUE"]
+    ranks = [
+        "DISCONTINUED",
+        "CYCLE STOPPED",
+        "CYCLE COMPLETE",
+        "HOLD",
+        "INCOMPLETE",
+        "CLEAR · WATCH",
+        "CLEAR",
+        "NO DOSE DUE",
+    ]
     ended = {STATUS_LOOKS["discontinue"].icon: 0, STATUS_LOOKS["stop_cycle"].icon: 1}
 
     def rank(status: str, reasons: str) -> int:
@@ -117,8 +130,7 @@ def test_selecting_a_ward_row_opens_that_patient(small_ward):
     at.run()
     table = at.dataframe(key="ward_table").value
     row = list(table["patient_id"]).index("P1")
-    at.session_state["ward_table"] = {"selection": {"rows": [row], "columns": [],
-                                                    "cells": []}}
+    at.session_state["ward_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     at.run()
     _no_exceptions(at)
     assert "Test, Missing (P1)" in _texts(at)
@@ -203,7 +215,8 @@ def test_a_bad_upload_lists_every_problem_and_loads_nothing():
     at = _app(timezone="America/New_York")
     _goto(at, "screens/importing.py").run()
     at.file_uploader(key="import_files").set_value(
-        [(p.name, p.read_bytes(), "text/csv") for p in sorted(folder.glob("*.csv"))]).run()
+        [(p.name, p.read_bytes(), "text/csv") for p in sorted(folder.glob("*.csv"))]
+    ).run()
     _no_exceptions(at)
     problems = _table(at, "Reason")
     assert len(problems) == len(expected.value.problems) >= 1
@@ -218,7 +231,8 @@ def test_going_on_with_a_bad_upload_lists_the_refused_rows():
     at = _app(timezone="America/New_York")
     _goto(at, "screens/importing.py").run()
     at.file_uploader(key="import_files").set_value(
-        [(p.name, p.read_bytes(), "text/csv") for p in sorted(folder.glob("*.csv"))]).run()
+        [(p.name, p.read_bytes(), "text/csv") for p in sorted(folder.glob("*.csv"))]
+    ).run()
     at.checkbox(key="import_go_on_box").check().run()
     _no_exceptions(at)
     assert len(at.dataframe[-1].value) >= 1
@@ -286,8 +300,9 @@ def test_patient_tabs_trends_checklist_and_timeline(small_ward):
     checklist = _table(at, "Values checked")
     mental = checklist[checklist["Criterion"].str.contains("(mental_status)", regex=False)]
     assert "INCOMPLETE" in mental["State"].iloc[0]
-    assert len(checklist) == 1 + len(__import__("dashboard.protocols", fromlist=["x"])
-                                     .load_protocol("proleukin-label").criteria)
+    assert len(checklist) == 1 + len(
+        __import__("dashboard.protocols", fromlist=["x"]).load_protocol("proleukin-label").criteria
+    )
     at.session_state["patient_tabs"] = "Course timeline: dose × criterion"
     at.run()
     _no_exceptions(at)
@@ -372,7 +387,8 @@ def test_an_error_quoting_a_cell_shows_it_as_text(small_ward):
 
 
 def test_a_path_outside_the_data_root_is_refused_without_saying_what_is_there(
-        small_ward, monkeypatch, tmp_path):
+    small_ward, monkeypatch, tmp_path
+):
     folder = Path(small_ward["source"].removeprefix("path:"))
     monkeypatch.setenv("IL2_DATA_ROOT", str(folder))
     (folder / "escape").symlink_to("/etc")  # a link inside the root that leaves it

@@ -23,8 +23,14 @@ from dashboard.views.ward_rows import COLUMN_PX, WRAPPED_ROW_PX
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 STARTUP_SECONDS = 60
 HEADER_PX = 35  # st.dataframe's header row
@@ -61,10 +67,24 @@ def app_url(tmp_path_factory) -> Iterator[str]:
     env = {key: value for key, value in os.environ.items() if key != "IL2_DATA_SOURCE"}
     with open(log, "w", encoding="utf-8") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-             "--server.headless", "true", "--server.port", str(port),
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "dashboard/app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process, STARTUP_SECONDS)
@@ -81,11 +101,13 @@ def app_url(tmp_path_factory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium "
-                    "(`apt-get install chromium`) to run the browser test; "
-                    "`playwright install` is not used.", pytrace=False)
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
-            "args": CHROMIUM_ARGS}
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's Chromium "
+            "(`apt-get install chromium`) to run the browser test; "
+            "`playwright install` is not used.",
+            pytrace=False,
+        )
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
@@ -98,8 +120,10 @@ def patient_cell_centre(page, row: int) -> tuple[float, float]:
     cells have no boxes of their own, so the point comes from the column widths)."""
     box = page.locator("[data-testid='stDataFrame']").first.bounding_box()
     before = ROW_SELECTOR_PX + COLUMN_PX["Status"] + COLUMN_PX["Bed"]
-    return (box["x"] + before + COLUMN_PX["Patient"] / 2,
-            box["y"] + HEADER_PX + WRAPPED_ROW_PX * row + WRAPPED_ROW_PX / 2)
+    return (
+        box["x"] + before + COLUMN_PX["Patient"] / 2,
+        box["y"] + HEADER_PX + WRAPPED_ROW_PX * row + WRAPPED_ROW_PX / 2,
+    )
 
 
 def test_ward_then_patient_in_a_real_browser(page, app_url, output_path):

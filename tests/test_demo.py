@@ -72,8 +72,10 @@ class Chart:
     """One patient's parameter over time, looked up quickly (tests walk every dose)."""
 
     def __init__(self, observations: pd.DataFrame):
-        self.series_of = {key: rows.sort_values("time", kind="stable")
-                          for key, rows in observations.groupby(["patient_id", "parameter"])}
+        self.series_of = {
+            key: rows.sort_values("time", kind="stable")
+            for key, rows in observations.groupby(["patient_id", "parameter"])
+        }
         self.empty = observations.iloc[0:0]
 
     def series(self, patient_id: str, parameter: str) -> pd.DataFrame:
@@ -101,6 +103,7 @@ def patient_with(patients, **columns):
 
 # --- reproducible files ------------------------------------------------------------------
 
+
 def test_regenerating_the_demo_reproduces_the_shipped_files_byte_for_byte(tmp_path):
     written = write_demo_ward(tmp_path)
 
@@ -109,7 +112,8 @@ def test_regenerating_the_demo_reproduces_the_shipped_files_byte_for_byte(tmp_pa
     assert {p.name for p in written} >= set(FILE_NAMES)
     for relative in shipped:
         assert (tmp_path / relative).read_bytes() == (DEMO_DIR / relative).read_bytes(), (
-            f"{relative} differs from data/demo: run `python -m dashboard.demo --out data/demo`")
+            f"{relative} differs from data/demo: run `python -m dashboard.demo --out data/demo`"
+        )
 
 
 def test_the_demo_ships_one_per_dose_sheet_and_one_fhir_bundle_that_load():
@@ -139,11 +143,15 @@ def test_files_are_utf8_with_unix_line_endings_and_the_contracts_headers():
 def test_times_are_written_in_iso_8601_with_the_wards_utc_offset():
     iso_with_offset = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
     doses = pd.read_csv(DEMO_DIR / "doses.csv", dtype=str, keep_default_na=False)
-    observations = pd.read_csv(DEMO_DIR / "observations.csv", dtype=str,
-                               keep_default_na=False)
+    observations = pd.read_csv(DEMO_DIR / "observations.csv", dtype=str, keep_default_na=False)
 
-    times = pd.concat([doses["scheduled_time"], observations["time"],
-                       doses.loc[doses["administered_time"] != "", "administered_time"]])
+    times = pd.concat(
+        [
+            doses["scheduled_time"],
+            observations["time"],
+            doses.loc[doses["administered_time"] != "", "administered_time"],
+        ]
+    )
     assert times.str.match(iso_with_offset).all()
     assert doses["scheduled_time"].iloc[0] == "2026-03-02T08:00:00-05:00"  # New York, winter
     assert (doses.loc[doses["status"] != "given", "administered_time"] == "").all()
@@ -172,6 +180,7 @@ def test_the_shipped_demo_loads_without_a_single_problem():
 
 
 # --- the tables ---------------------------------------------------------------------------
+
 
 def test_frames_have_the_contracts_input_columns_and_timezone_aware_times(ward):
     patients, doses, observations = ward
@@ -228,8 +237,9 @@ def test_categorical_values_are_codes_of_their_parameter(observations):
 
 def test_numbers_are_written_with_fixed_decimals(observations):
     def decimals(parameter, unit):
-        values = observations.loc[(observations["parameter"] == parameter)
-                                  & (observations["unit"] == unit), "value"]
+        values = observations.loc[
+            (observations["parameter"] == parameter) & (observations["unit"] == unit), "value"
+        ]
         return set(values.str.split(".").str[1].fillna("").str.len())
 
     assert decimals("sbp", "mm[Hg]") == {0}
@@ -244,8 +254,7 @@ def test_one_time_and_parameter_never_has_two_values(observations):
     assert not single_valued.duplicated(["patient_id", "time", "parameter"]).any()
 
 
-def test_observations_stop_at_the_anchor_and_later_doses_are_still_scheduled(doses,
-                                                                           observations):
+def test_observations_stop_at_the_anchor_and_later_doses_are_still_scheduled(doses, observations):
     assert observations["time"].max() <= DEMO_ANCHOR
     after_anchor = doses["scheduled_time"] > DEMO_ANCHOR
     assert (doses.loc[after_anchor, "status"] == "scheduled").all()
@@ -254,6 +263,7 @@ def test_observations_stop_at_the_anchor_and_later_doses_are_still_scheduled(dos
 
 
 # --- the course of high-dose IL-2 ------------------------------------------------------------
+
 
 def test_doses_are_600000_iu_per_kg_every_8_hours(doses):
     assert (doses["dose_iu_per_kg"] == 600_000).all()
@@ -284,20 +294,22 @@ def test_held_doses_keep_their_time_have_no_administered_time_and_say_why(doses)
 
 
 def test_a_pre_dose_check_with_neuro_and_rhythm_comes_10_to_40_minutes_before_each_dose(
-        doses, chart):
+    doses, chart
+):
     decided = doses[doses["status"].isin(["given", "held"])]
     for dose in decided.itertuples():
-        for parameter in ("sbp", "heart_rate", "temperature", "spo2", "rhythm",
-                          "mental_status"):
+        for parameter in ("sbp", "heart_rate", "temperature", "spo2", "rhythm", "mental_status"):
             check = chart.latest_before(dose.patient_id, parameter, dose.scheduled_time)
             assert check is not None
             assert 10 * MINUTE <= dose.scheduled_time - check["time"] <= 40 * MINUTE, (
-                dose.patient_id, dose.dose_number, parameter)
+                dose.patient_id,
+                dose.dose_number,
+                parameter,
+            )
 
 
 def test_vital_signs_are_charted_at_least_every_4_hours(observations):
-    for patient_id, rows in observations[observations["parameter"] == "sbp"].groupby(
-            "patient_id"):
+    for patient_id, rows in observations[observations["parameter"] == "sbp"].groupby("patient_id"):
         gaps = rows["time"].sort_values().diff().dropna()
         # The cycle-2 patient was home between cycles: only gaps within a stay count.
         in_hospital = gaps[gaps < 2 * pd.Timedelta(days=1)]
@@ -308,16 +320,19 @@ def test_fever_of_38_3_to_39_8_follows_each_dose_by_2_to_4_hours(doses, chart):
     given = doses[doses["status"] == "given"]
     for dose in given.itertuples():
         temperatures = chart.series(dose.patient_id, "temperature")
-        after = temperatures[(temperatures["time"] >= dose.administered_time + 2 * HOUR)
-                             & (temperatures["time"] <= dose.administered_time + 4 * HOUR)]
+        after = temperatures[
+            (temperatures["time"] >= dose.administered_time + 2 * HOUR)
+            & (temperatures["time"] <= dose.administered_time + 4 * HOUR)
+        ]
         assert len(after) >= 1
         # 38.3-39.8 °C, give or take the rounding of a value charted in °F (0.03 °C).
         assert 38.27 <= after["number"].max() <= 39.83, (dose.patient_id, dose.dose_number)
 
 
 def test_capillary_leak_needs_fluid_boluses_and_sometimes_phenylephrine(observations):
-    boluses = observations[(observations["parameter"] == "event")
-                           & (observations["value"] == "fluid_bolus")]
+    boluses = observations[
+        (observations["parameter"] == "event") & (observations["value"] == "fluid_bolus")
+    ]
     phenylephrine = observations[observations["parameter"] == "phenylephrine"]
 
     assert boluses["patient_id"].nunique() >= 4
@@ -329,8 +344,9 @@ def test_capillary_leak_needs_fluid_boluses_and_sometimes_phenylephrine(observat
 
 
 def test_each_bolus_follows_a_low_blood_pressure(observations, chart):
-    boluses = observations[(observations["parameter"] == "event")
-                           & (observations["value"] == "fluid_bolus")]
+    boluses = observations[
+        (observations["parameter"] == "event") & (observations["value"] == "fluid_bolus")
+    ]
     for bolus in boluses.itertuples():
         sbp = chart.latest_before(bolus.patient_id, "sbp", bolus.time)
         assert bolus.time - sbp["time"] <= 30 * MINUTE
@@ -386,8 +402,10 @@ def test_recorded_holds_agree_with_what_was_charted_before_the_dose(doses, patie
         low_sbp = re.match(r"SBP (\d+)", dose.reason)
         if low_sbp:
             readings = chart.series(dose.patient_id, "sbp")
-            in_interval = readings[(readings["time"] <= dose.scheduled_time)
-                                   & (readings["time"] > dose.scheduled_time - 24 * HOUR)]
+            in_interval = readings[
+                (readings["time"] <= dose.scheduled_time)
+                & (readings["time"] > dose.scheduled_time - 24 * HOUR)
+            ]
             assert float(low_sbp.group(1)) in set(in_interval["number"]), dose.reason
         if dose.reason.startswith("creatinine"):
             lab = chart.latest_before(dose.patient_id, "creatinine", dose.scheduled_time)
@@ -398,6 +416,7 @@ def test_recorded_holds_agree_with_what_was_charted_before_the_dose(doses, patie
 
 
 # --- the special patients ------------------------------------------------------------------
+
 
 def test_one_patient_is_in_cycle_2_with_cycle_1_two_weeks_earlier_charted_in_full(doses, chart):
     in_cycle_2 = doses.loc[doses["cycle"] == 2, "patient_id"].unique()
@@ -415,10 +434,12 @@ def test_one_patient_is_in_cycle_2_with_cycle_1_two_weeks_earlier_charted_in_ful
     assert cycle_2["number"].max() > cycle_1["number"].max()  # cumulative kidney toxicity
 
 
-def test_one_course_is_discontinued_after_sustained_vt_with_the_reason_recorded(doses,
-                                                                                observations):
-    vt = observations[(observations["parameter"] == "rhythm")
-                      & (observations["value"] == "vt_sustained")]
+def test_one_course_is_discontinued_after_sustained_vt_with_the_reason_recorded(
+    doses, observations
+):
+    vt = observations[
+        (observations["parameter"] == "rhythm") & (observations["value"] == "vt_sustained")
+    ]
     assert vt["patient_id"].nunique() == 1
     patient_id, vt_time = vt["patient_id"].iloc[0], vt["time"].iloc[0]
     own = doses[doses["patient_id"] == patient_id]
@@ -460,20 +481,23 @@ def test_one_patient_is_charted_in_us_units_converted_correctly(patients, observ
     first_weight = chart.series(patient_id, "weight").iloc[0]
     first_creatinine = chart.series(patient_id, "creatinine").iloc[0]
     assert first_weight["number"] == pytest.approx(
-        patients.loc[patient_id, "baseline_weight_kg"], rel=0.02)
-    assert float(first_weight["value"]) == pytest.approx(first_weight["number"] / 0.45359237,
-                                                         abs=0.051)
+        patients.loc[patient_id, "baseline_weight_kg"], rel=0.02
+    )
+    assert float(first_weight["value"]) == pytest.approx(
+        first_weight["number"] / 0.45359237, abs=0.051
+    )
     assert first_creatinine["number"] == pytest.approx(
-        patients.loc[patient_id, "baseline_creatinine_mg_dl"], rel=0.12)
+        patients.loc[patient_id, "baseline_creatinine_mg_dl"], rel=0.12
+    )
     assert float(first_creatinine["value"]) == pytest.approx(
-        first_creatinine["number"] * 88.4, abs=0.51)
+        first_creatinine["number"] * 88.4, abs=0.51
+    )
     temperatures = chart.series(patient_id, "temperature")
     assert temperatures["number"].between(35.5, 40).all()
     assert temperatures["value"].astype(float).between(95.9, 104).all()
 
 
-def test_one_til_patient_on_the_til_protocol_with_a_target_and_at_most_6_doses(patients,
-                                                                              doses):
+def test_one_til_patient_on_the_til_protocol_with_a_target_and_at_most_6_doses(patients, doses):
     patient_id = patient_with(patients, indication="til")
 
     assert patients.loc[patient_id, "protocol"] == "til-2024"
@@ -501,19 +525,23 @@ def test_most_cycles_are_mid_course_at_the_anchor(doses):
 
 # --- shifting the story to the real clock --------------------------------------------------
 
+
 def test_shift_ward_moves_every_time_by_the_same_whole_number_of_hours(ward):
     patients, doses, observations = ward
     now = DEMO_ANCHOR + pd.Timedelta(days=3, hours=5, minutes=17)
 
     shifted_patients, shifted_doses, shifted_observations = shift_ward(
-        patients, doses, observations, DEMO_ANCHOR, now)
+        patients, doses, observations, DEMO_ANCHOR, now
+    )
 
     delta = pd.Timedelta(hours=3 * 24 + 5)  # 17 minutes round down to the hour
     assert (shifted_observations["time"] - observations["time"] == delta).all()
     assert (shifted_doses["scheduled_time"] - doses["scheduled_time"] == delta).all()
     given = doses["administered_time"].notna()
-    assert (shifted_doses.loc[given, "administered_time"]
-            - doses.loc[given, "administered_time"] == delta).all()
+    assert (
+        shifted_doses.loc[given, "administered_time"] - doses.loc[given, "administered_time"]
+        == delta
+    ).all()
     assert shifted_doses.loc[~given, "administered_time"].isna().all()
     pd.testing.assert_frame_equal(shifted_patients, patients)
     assert shifted_observations.drop(columns="time").equals(observations.drop(columns="time"))
@@ -521,11 +549,12 @@ def test_shift_ward_moves_every_time_by_the_same_whole_number_of_hours(ward):
 
 def test_shift_ward_rounds_to_the_nearest_hour_and_can_go_back_in_time(ward):
     _, doses, observations = ward
-    for offset, expected in [(pd.Timedelta(minutes=29), pd.Timedelta(0)),
-                             (pd.Timedelta(minutes=31), HOUR),
-                             (-pd.Timedelta(days=10, minutes=40), -pd.Timedelta(days=10, hours=1))]:
-        _, _, shifted = shift_ward(ward[0], doses, observations, DEMO_ANCHOR,
-                                   DEMO_ANCHOR + offset)
+    for offset, expected in [
+        (pd.Timedelta(minutes=29), pd.Timedelta(0)),
+        (pd.Timedelta(minutes=31), HOUR),
+        (-pd.Timedelta(days=10, minutes=40), -pd.Timedelta(days=10, hours=1)),
+    ]:
+        _, _, shifted = shift_ward(ward[0], doses, observations, DEMO_ANCHOR, DEMO_ANCHOR + offset)
         assert (shifted["time"] - observations["time"] == expected).all()
 
 
@@ -537,8 +566,7 @@ def test_shift_ward_is_pure_and_refuses_naive_times(ward):
 
     assert observations["time"].equals(before)
     with pytest.raises(ValueError, match="timezone-aware"):
-        shift_ward(patients, doses, observations, pd.Timestamp("2026-03-04 14:30"),
-                   DEMO_ANCHOR)
+        shift_ward(patients, doses, observations, pd.Timestamp("2026-03-04 14:30"), DEMO_ANCHOR)
 
 
 def test_shift_ward_works_on_utc_times_as_the_loaders_keep_them(ward):
@@ -553,6 +581,7 @@ def test_shift_ward_works_on_utc_times_as_the_loaders_keep_them(ward):
 
 # --- the scaled ward for benchmarks --------------------------------------------------------
 
+
 def test_a_patients_data_do_not_depend_on_the_size_of_the_ward(ward):
     _, doses, observations = ward
     _, bigger_doses, bigger_observations = build_demo_ward(12)
@@ -560,8 +589,9 @@ def test_a_patients_data_do_not_depend_on_the_size_of_the_ward(ward):
     demo_ids = set(observations["patient_id"])
     same = bigger_observations[bigger_observations["patient_id"].isin(demo_ids)]
     pd.testing.assert_frame_equal(same.reset_index(drop=True), observations)
-    assert bigger_doses[bigger_doses["patient_id"].isin(demo_ids)].reset_index(
-        drop=True).equals(doses)
+    assert (
+        bigger_doses[bigger_doses["patient_id"].isin(demo_ids)].reset_index(drop=True).equals(doses)
+    )
 
 
 def test_the_documented_patient_count_gives_a_million_observation_rows():

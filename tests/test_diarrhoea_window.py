@@ -23,8 +23,10 @@ def test_diarrhoea_is_a_parameter_charted_when_it_happens():
 
 def test_an_unknown_charted_value_is_refused_naming_the_key():
     with pytest.raises(ValueError, match=r"diarrhea\.charted"):
-        _parse({"parameters": {"diarrhea": {"unit": "mL", "decimals": 0,
-                                            "charted": "sometimes"}}}, "f.yaml")
+        _parse(
+            {"parameters": {"diarrhea": {"unit": "mL", "decimals": 0, "charted": "sometimes"}}},
+            "f.yaml",
+        )
 
 
 @pytest.mark.parametrize("protocol", ["cwg-consensus-2014", "community-2015"])
@@ -40,18 +42,22 @@ def test_two_8_hour_periods_over_1000_ml_stop_the_cycle_with_an_entry_before_the
     # | 2026-02-28 10:00 | 0 mL     |  charted days before the first dose: still counts
     # | 2026-03-03 20:00 | 1100 mL  |  the 8 h from 16 h to 8 h before T
     # | 2026-03-04 04:00 | 1200 mL  |  the last 8 h
-    assessment = assess(obs("P1", "2026-02-28 10:00", "diarrhea", 0),
-                        obs("P1", "2026-03-03 20:00", "diarrhea", 1100),
-                        obs("P1", "2026-03-04 04:00", "diarrhea", 1200),
-                        protocol="cwg-consensus-2014")
+    assessment = assess(
+        obs("P1", "2026-02-28 10:00", "diarrhea", 0),
+        obs("P1", "2026-03-03 20:00", "diarrhea", 1100),
+        obs("P1", "2026-03-04 04:00", "diarrhea", 1200),
+        protocol="cwg-consensus-2014",
+    )
     assert outcome(assessment, "diarrhea") == "stop_cycle"
 
 
 def test_community_three_relative_criteria_count_diarrhoea():
-    assessment = assess(obs("P1", "2026-03-04 04:00", "diarrhea", 1200),
-                        obs("P1", "2026-03-04 06:30", "bilirubin", 8),
-                        obs("P1", "2026-03-04 06:30", "bicarbonate", 17),
-                        protocol="community-2015")
+    assessment = assess(
+        obs("P1", "2026-03-04 04:00", "diarrhea", 1200),
+        obs("P1", "2026-03-04 06:30", "bilirubin", 8),
+        obs("P1", "2026-03-04 06:30", "bicarbonate", 17),
+        protocol="community-2015",
+    )
     item = finding(assessment, "three_relative_criteria", "stop_cycle")
     assert "diarrhea" in item.detail
     assert assessment.status == "stop_cycle"
@@ -60,8 +66,12 @@ def test_community_three_relative_criteria_count_diarrhoea():
 def test_no_observation_of_anything_before_the_window_is_insufficient_history():
     # the patient's first observation of any parameter is at 2026-03-04 04:00, after the
     # 8-h window's start (2026-03-03 23:30): the window cannot be established
-    data = ward([patient("P1")], course("P1", "2026-03-02 08:00", given=6),
-                [obs("P1", "2026-03-04 04:00", "diarrhea", 1200)])
-    (assessment,) = assess_next_doses(data, utc("2026-03-04 07:30"),
-                                      load_protocol("cwg-consensus-2014"))
+    data = ward(
+        [patient("P1")],
+        course("P1", "2026-03-02 08:00", given=6),
+        [obs("P1", "2026-03-04 04:00", "diarrhea", 1200)],
+    )
+    (assessment,) = assess_next_doses(
+        data, utc("2026-03-04 07:30"), load_protocol("cwg-consensus-2014")
+    )
     assert outcome(assessment, "diarrhea") == "info"

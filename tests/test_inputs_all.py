@@ -11,8 +11,11 @@ from dashboard.cli import main
 from tests.conftest import FIXTURES, WARD_ZONE
 
 DEMO = DATA_DIR / "demo"
-GOOD_INPUTS = [DEMO, *sorted((DEMO / "single-patient").iterdir()),
-               *sorted((FIXTURES / "good").iterdir())]
+GOOD_INPUTS = [
+    DEMO,
+    *sorted((DEMO / "single-patient").iterdir()),
+    *sorted((FIXTURES / "good").iterdir()),
+]
 BAD_INPUTS = sorted((FIXTURES / "bad").iterdir())
 
 

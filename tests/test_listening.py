@@ -30,10 +30,9 @@ def listening_addresses(port: int) -> set[str]:
             address, hex_port = local.split(":")
             if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
                 if len(address) == 8:
-                    found.add(socket.inet_ntop(socket.AF_INET,
-                                               bytes.fromhex(address)[::-1]))
+                    found.add(socket.inet_ntop(socket.AF_INET, bytes.fromhex(address)[::-1]))
                 else:
-                    words = [bytes.fromhex(address[i:i + 8])[::-1] for i in range(0, 32, 8)]
+                    words = [bytes.fromhex(address[i : i + 8])[::-1] for i in range(0, 32, 8)]
                     found.add(socket.inet_ntop(socket.AF_INET6, b"".join(words)))
     return found
 
@@ -41,15 +40,17 @@ def listening_addresses(port: int) -> set[str]:
 def test_started_as_the_readme_says_it_listens_on_loopback_only():
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "dashboard", "app", "--port", str(port)], cwd=ROOT,
+        [sys.executable, "-m", "dashboard", "app", "--port", str(port)],
+        cwd=ROOT,
         env={k: v for k, v in os.environ.items() if k != "IL2_DATA_SOURCE"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                            timeout=2):
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
                     break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.3)

@@ -33,8 +33,9 @@ def test_the_good_set_becomes_the_canonical_tables(good_ward):
     first = good_ward.patients.set_index("patient_id").loc["P001"]
     assert first["name"] == "Test, Alpha"
     assert first["baseline_weight_kg"] == 82.5
-    assert math.isnan(good_ward.patients.set_index("patient_id").loc["P002",
-                                                                       "baseline_creatinine_mg_dl"])
+    assert math.isnan(
+        good_ward.patients.set_index("patient_id").loc["P002", "baseline_creatinine_mg_dl"]
+    )
 
 
 def test_values_are_converted_to_canonical_units_and_keep_what_was_typed(good_ward):
@@ -42,7 +43,10 @@ def test_values_are_converted_to_canonical_units_and_keep_what_was_typed(good_wa
     temperature = obs[obs.parameter == "temperature"].iloc[0]
     assert temperature["value"] == pytest.approx(38.5)  # 101.3 °F
     assert (temperature["unit"], temperature["recorded_value"], temperature["recorded_unit"]) == (
-        "Cel", "101.3", "°F")
+        "Cel",
+        "101.3",
+        "°F",
+    )
     creatinine = obs[obs.parameter == "creatinine"].iloc[0]
     assert creatinine["value"] == pytest.approx(212 / 88.4)  # µmol/L -> mg/dL
     assert creatinine["unit"] == "mg/dL"
@@ -86,45 +90,56 @@ def test_doses_keep_their_status_reason_and_the_contract_default_dose(good_ward)
 ROW_PROBLEMS = {
     "csv_misspelt_parameter": [
         "observations.csv, row 10, column parameter: 'creatinin' is not a known parameter; "
-        "did you mean 'creatinine'?"],
+        "did you mean 'creatinine'?"
+    ],
     "csv_wrong_unit": [
         "observations.csv, row 10, column unit: 'mg/dl/h' is not a unit of creatinine "
-        "(accepted: mg/dL, umol/L)"],
+        "(accepted: mg/dL, umol/L)"
+    ],
     "csv_out_of_range": [
         "observations.csv, row 2, column value: sbp 900 mmHg is outside the plausible range "
-        "30–300 mm[Hg] (a typing error?)"],
+        "30–300 mm[Hg] (a typing error?)"
+    ],
     "csv_conflicting_duplicate": [
         "observations.csv, row 4, column value: sbp 84 mm[Hg] conflicts with a different value "
         "at the same time in row 5",
         "observations.csv, row 5, column value: sbp 48 mmHg conflicts with a different value "
-        "at the same time in row 4"],
+        "at the same time in row 4",
+    ],
     "csv_unknown_patient": [
-        "observations.csv, row 13, column patient_id: patient 'P003' is not in patients.csv"],
+        "observations.csv, row 13, column patient_id: patient 'P003' is not in patients.csv"
+    ],
     "csv_bad_time": [
         "observations.csv, row 9, column time: '02/03/2026 13:00' is not a date and time of day "
-        "(expected ISO 8601, e.g. 2026-03-02T14:05 or 2026-03-02T14:05:00-05:00)"],
+        "(expected ISO 8601, e.g. 2026-03-02T14:05 or 2026-03-02T14:05:00-05:00)"
+    ],
     "csv_nonexistent_local_time": [
         "observations.csv, row 11, column time: '2026-03-08 02:30' does not exist or is "
-        "ambiguous in America/New_York (a daylight-saving change): write it with its UTC offset"],
+        "ambiguous in America/New_York (a daylight-saving change): write it with its UTC offset"
+    ],
     "csv_missing_unit": [
-        "observations.csv, row 9, column unit: a unit is required for urine_output "
-        "(accepted: mL)"],
+        "observations.csv, row 9, column unit: a unit is required for urine_output (accepted: mL)"
+    ],
     "csv_bad_code": [
         "observations.csv, row 12, column value: 'irregular' is not a code of rhythm (codes: "
-        "sinus, sinus_tachycardia, afib, svt, bradycardia_treated, vt_sustained, uncontrolled)"],
+        "sinus, sinus_tachycardia, afib, svt, bradycardia_treated, vt_sustained, uncontrolled)"
+    ],
     "csv_not_a_number": [
-        "observations.csv, row 2, column value: '11B' is not a number (a sbp value)"],
+        "observations.csv, row 2, column value: '11B' is not a number (a sbp value)"
+    ],
     "csv_given_without_time": [
-        "doses.csv, row 5, column administered_time: a given dose needs its administered_time"],
+        "doses.csv, row 5, column administered_time: a given dose needs its administered_time"
+    ],
     "csv_wrong_field_count": [
-        "observations.csv, row 9: has 6 fields; the header has 5 (a stray comma, or a missing "
-        "one?)"],
+        "observations.csv, row 9: has 6 fields; the header has 5 (a stray comma, or a missing one?)"
+    ],
     "csv_missing_weight": [
         "patients.csv, row 2, column baseline_weight_kg: a value is required",
         "doses.csv, column patient_id: 3 dose row(s) of patient 'P001' not loaded: "
         "the patient's own row in patients.csv was refused",
         "observations.csv, column patient_id: 8 observation row(s) of patient 'P001' not loaded: "
-        "the patient's own row in patients.csv was refused"],
+        "the patient's own row in patients.csv was refused",
+    ],
     "csv_unknown_protocol": [
         "patients.csv, row 3, column protocol: 'cwg-2014' is not a known protocol (known: "
         "community-2015, cwg-consensus-2014, proleukin-label, til-2024); did you mean "
@@ -132,7 +147,8 @@ ROW_PROBLEMS = {
         "doses.csv, column patient_id: 1 dose row(s) of patient 'P002' not loaded: "
         "the patient's own row in patients.csv was refused",
         "observations.csv, column patient_id: 3 observation row(s) of patient 'P002' not "
-        "loaded: the patient's own row in patients.csv was refused"],
+        "loaded: the patient's own row in patients.csv was refused",
+    ],
     "csv_unknown_column": [
         "patients.csv, row 1, column baseline_creatinine: is not a column of patients; did you "
         "mean 'baseline_creatinine_mg_dl'?",
@@ -143,21 +159,24 @@ ROW_PROBLEMS = {
         "observations.csv, column patient_id: 3 observation row(s) of patient 'P002' not loaded: "
         "the patient's own row in patients.csv was refused",
         "observations.csv, column patient_id: 8 observation row(s) of patient 'P001' not loaded: "
-        "the patient's own row in patients.csv was refused"],
+        "the patient's own row in patients.csv was refused",
+    ],
     # Issue 9: the hostile-input corpus.
     "csv_stray_quote": [
         'observations.csv, row 5: has a double quote (") that is not closed on its line: a '
-        "stray quote? (a value may not span lines)"],
+        "stray quote? (a value may not span lines)"
+    ],
     "csv_dose_renumbered": [
         "doses.csv, row 4, column dose_number: dose number 999 is not the next of its cycle: "
         "cycle 1's doses are numbered 1, 2, 3… without gaps, and this one (scheduled "
-        "2026-03-03 05:00 UTC) would be dose 3"],
+        "2026-03-03 05:00 UTC) would be dose 3"
+    ],
     "csv_dose_year_typo": [
         "doses.csv, row 4, column scheduled_time: scheduled 2062-03-03 05:00 UTC, more than "
         "72 h after dose 2 of cycle 1 (2026-03-02 21:00 UTC, row 3): a typing error? (doses "
-        "of one cycle follow each other within 72 h)"],
-    "csv_inf_dose_number": [
-        "doses.csv, row 4, column dose_number: 'inf' is not a number"],
+        "of one cycle follow each other within 72 h)"
+    ],
+    "csv_inf_dose_number": ["doses.csv, row 4, column dose_number: 'inf' is not a number"],
 }
 
 # Files that cannot be read at all: one sentence, naming the file.
@@ -222,9 +241,9 @@ def test_going_on_loads_the_valid_rows_and_keeps_the_refused_ones_in_the_report(
     ward = load_ward(FIXTURES / "bad" / "csv_out_of_range", WARD_ZONE, keep_going=True)
     assert ward.counts()["observations"] == 9  # 10 good readings, the typing error refused
     refused = ward.report.refused_rows
-    assert list(refused[["table", "parameter", "value", "source_row"]].itertuples(index=False,
-                                                                                  name=None)) == [
-        ("observations", "sbp", "900", 2)]
+    assert list(
+        refused[["table", "parameter", "value", "source_row"]].itertuples(index=False, name=None)
+    ) == [("observations", "sbp", "900", 2)]
     assert [str(p) for p in ward.report.problems] == ROW_PROBLEMS["csv_out_of_range"]
 
 
@@ -277,8 +296,9 @@ def test_a_per_dose_sheet_with_patients_csv_beside_it_is_not_taken_for_the_three
 def test_an_observations_file_with_only_its_header_loads_no_observations(tmp_path):
     for p in GOOD.iterdir():
         (tmp_path / p.name).write_bytes(p.read_bytes())
-    (tmp_path / "observations.csv").write_text("patient_id,time,parameter,value,unit\n",
-                                               encoding="utf-8")
+    (tmp_path / "observations.csv").write_text(
+        "patient_id,time,parameter,value,unit\n", encoding="utf-8"
+    )
     ward = load_ward(tmp_path, WARD_ZONE)
     assert ward.counts() == {"patients": 2, "doses": 4, "observations": 0}
 
@@ -287,28 +307,35 @@ def _ward_with_observations(tmp_path, rows: list[str]):
     for p in GOOD.iterdir():
         (tmp_path / p.name).write_bytes(p.read_bytes())
     (tmp_path / "observations.csv").write_text(
-        "\n".join(["patient_id,time,parameter,value,unit", *rows]) + "\n", encoding="utf-8")
+        "\n".join(["patient_id,time,parameter,value,unit", *rows]) + "\n", encoding="utf-8"
+    )
     return tmp_path
 
 
 def test_an_event_charted_twice_among_others_at_one_time_is_one_event(tmp_path):
     # Two seizures at one time would count as "two or more seizures in the course".
-    folder = _ward_with_observations(tmp_path, [
-        "P001,2026-03-02T12:05:00-05:00,event,seizure,",
-        "P001,2026-03-02T12:05:00-05:00,event,coma,",
-        "P001,2026-03-02T12:05:00-05:00,event,seizure,",
-    ])
+    folder = _ward_with_observations(
+        tmp_path,
+        [
+            "P001,2026-03-02T12:05:00-05:00,event,seizure,",
+            "P001,2026-03-02T12:05:00-05:00,event,coma,",
+            "P001,2026-03-02T12:05:00-05:00,event,seizure,",
+        ],
+    )
     ward = load_ward(folder, WARD_ZONE)
     assert sorted(ward.observations["code"]) == ["coma", "seizure"]
     assert ward.report.merged_duplicates == 1
 
 
 def test_a_reading_repeated_around_a_different_one_is_a_clash_of_all_three(tmp_path):
-    folder = _ward_with_observations(tmp_path, [
-        "P001,2026-03-02T12:05:00-05:00,sbp,84,mmHg",
-        "P001,2026-03-02T12:05:00-05:00,sbp,94,mmHg",
-        "P001,2026-03-02T12:05:00-05:00,sbp,84,mmHg",
-    ])
+    folder = _ward_with_observations(
+        tmp_path,
+        [
+            "P001,2026-03-02T12:05:00-05:00,sbp,84,mmHg",
+            "P001,2026-03-02T12:05:00-05:00,sbp,94,mmHg",
+            "P001,2026-03-02T12:05:00-05:00,sbp,84,mmHg",
+        ],
+    )
     with pytest.raises(DataValidationError) as raised:
         load_ward(folder, WARD_ZONE)
     assert [str(p) for p in raised.value.problems] == [
@@ -320,10 +347,13 @@ def test_a_reading_repeated_around_a_different_one_is_a_clash_of_all_three(tmp_p
 
 
 def test_the_same_reading_in_two_units_is_one_reading(tmp_path):
-    folder = _ward_with_observations(tmp_path, [
-        "P002,2026-03-02T06:00:00-05:00,creatinine,1.5,mg/dL",
-        "P002,2026-03-02T06:00:00-05:00,creatinine,132.6,umol/L",  # 132.6 / 88.4 = 1.5
-    ])
+    folder = _ward_with_observations(
+        tmp_path,
+        [
+            "P002,2026-03-02T06:00:00-05:00,creatinine,1.5,mg/dL",
+            "P002,2026-03-02T06:00:00-05:00,creatinine,132.6,umol/L",  # 132.6 / 88.4 = 1.5
+        ],
+    )
     ward = load_ward(folder, WARD_ZONE)
     assert len(ward.observations) == 1
     assert ward.report.merged_duplicates == 1
@@ -331,18 +361,24 @@ def test_the_same_reading_in_two_units_is_one_reading(tmp_path):
 
 def test_one_reading_typed_in_two_units_is_merged_within_the_precision_typed(tmp_path):
     # 212 umol/L = 2.3982 mg/dL: typed as 2.398 mg/dL it is the same reading; 2.5 is not.
-    folder = _ward_with_observations(tmp_path, [
-        "P002,2026-03-02T06:00:00-05:00,creatinine,212,umol/L",
-        "P002,2026-03-02T06:00:00-05:00,creatinine,2.398,mg/dL",
-    ])
+    folder = _ward_with_observations(
+        tmp_path,
+        [
+            "P002,2026-03-02T06:00:00-05:00,creatinine,212,umol/L",
+            "P002,2026-03-02T06:00:00-05:00,creatinine,2.398,mg/dL",
+        ],
+    )
     ward = load_ward(folder, WARD_ZONE)
     assert len(ward.observations) == 1
     assert ward.observations["recorded_value"].tolist() == ["212"]  # the first row is kept
     assert ward.report.merged_duplicates == 1
-    folder = _ward_with_observations(tmp_path, [
-        "P002,2026-03-02T06:00:00-05:00,creatinine,212,umol/L",
-        "P002,2026-03-02T06:00:00-05:00,creatinine,2.5,mg/dL",
-    ])
+    folder = _ward_with_observations(
+        tmp_path,
+        [
+            "P002,2026-03-02T06:00:00-05:00,creatinine,212,umol/L",
+            "P002,2026-03-02T06:00:00-05:00,creatinine,2.5,mg/dL",
+        ],
+    )
     with pytest.raises(DataValidationError) as caught:
         load_ward(folder, WARD_ZONE)
     assert [p.reason for p in caught.value.problems] == [

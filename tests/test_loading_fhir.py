@@ -405,12 +405,13 @@ def test_a_misspelt_extension_url_is_refused_not_dropped():
     # protocol default of 90: a hold would read clear.
     misspelt = a_patient("P1", **{"target-sbp-mmHg": 95})
     elsewhere = a_patient("P2")
-    elsewhere["extension"].append({"url": "https://example.org/fhir/target-sbp-mmhg",
-                                   "valueDecimal": 95})
+    elsewhere["extension"].append(
+        {"url": "https://example.org/fhir/target-sbp-mmhg", "valueDecimal": 95}
+    )
     problems = problems_of(bundle(misspelt, elsewhere, a_reading()))
     assert problems[2:] == [  # the refused patient's reading: its patient is not loaded
-        "ward.json, entry 3, column Observation.subject.reference: patient 'P1' is not in "
-        "ward.json"]
+        "ward.json, entry 3, column Observation.subject.reference: patient 'P1' is not in ward.json"
+    ]
     assert problems[:2] == [
         f"ward.json, entry 1, column Patient.extension[1].url: '{EXT}target-sbp-mmHg' is not "
         f"an extension this monitor reads (its extensions are {EXT}<bed|indication|protocol|"
@@ -426,34 +427,41 @@ def test_a_misspelt_extension_url_is_refused_not_dropped():
 def test_a_medicine_that_only_mentions_aldesleukin_is_not_a_dose():
     premedication = a_dose("completed", "2026-03-02T07:30:00Z")
     premedication["medicationCodeableConcept"] = {
-        "text": "Ondansetron 8 mg, premedication for aldesleukin"}
+        "text": "Ondansetron 8 mg, premedication for aldesleukin"
+    }
     assert problems_of(bundle(a_patient(), a_reading(), premedication)) == [
         "ward.json, entry 3, column MedicationAdministration.medication[x]: the medicine reads "
         "'Ondansetron 8 mg, premedication for aldesleukin': it mentions aldesleukin but is not "
         "named as it, so the monitor cannot tell whether this is an aldesleukin dose (name "
-        "aldesleukin first, or code it as ATC L03AC01)"]
+        "aldesleukin first, or code it as ATC L03AC01)"
+    ]
     other = a_dose("completed", "2026-03-02T07:30:00Z")
     other["medicationCodeableConcept"] = {"text": "Ondansetron 8 mg"}
     loaded = load_ward(bundle(a_patient(), a_reading(), other), "UTC")
     assert loaded.counts()["doses"] == 0
-    assert any("1 MedicationAdministration(s) of medicines other than aldesleukin" in n
-               for n in loaded.report.notices)
+    assert any(
+        "1 MedicationAdministration(s) of medicines other than aldesleukin" in n
+        for n in loaded.report.notices
+    )
 
 
 def test_a_coded_aldesleukin_dose_without_text_is_a_dose_and_an_unknown_code_a_problem():
     coded = a_dose("completed", "2026-03-02T07:30:00Z")
     coded["medicationCodeableConcept"] = {
-        "coding": [{"system": "http://www.whocc.no/atc", "code": "L03AC01"}]}
+        "coding": [{"system": "http://www.whocc.no/atc", "code": "L03AC01"}]
+    }
     loaded = load_ward(bundle(a_patient(), a_reading(), coded), "UTC")
     assert loaded.doses["status"].tolist() == ["given"]
     rxnorm = a_dose("completed", "2026-03-02T07:30:00Z")
     rxnorm["medicationCodeableConcept"] = {
-        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "12345"}]}
+        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "12345"}]
+    }
     assert problems_of(bundle(a_patient(), a_reading(), rxnorm)) == [
         "ward.json, entry 3, column MedicationAdministration.medication[x]: the medicine has no "
         "name and its coding (http://www.nlm.nih.gov/research/umls/rxnorm|12345) is not one "
         "the monitor knows as aldesleukin: name it in medicationCodeableConcept.text, or code "
-        "it as ATC L03AC01"]
+        "it as ATC L03AC01"
+    ]
 
 
 def test_spo2_coded_as_the_fhir_oxygen_saturation_profile_requires_is_spo2():
@@ -465,41 +473,64 @@ def test_spo2_coded_as_the_fhir_oxygen_saturation_profile_requires_is_spo2():
 @pytest.mark.parametrize(
     ("resource", "expected"),
     [
-        ({**a_patient(), "name": ["Alpha"]},
-         "entry 1, column Patient.name[0]: must be a HumanName object, not the text 'Alpha'"),
-        ({**a_patient(), "extension": {"url": EXT + "bed"}},
-         "entry 1, column Patient.extension: must be a JSON array, not an object"),
-        (an_observation(loinc("8480-6"), valueQuantity="120 mmHg"),
-         "entry 2, column Observation.valueQuantity: must be a JSON object, not the text "
-         "'120 mmHg'"),
-        (an_observation(loinc("8480-6"), valueQuantity={"value": [120], "unit": "mmHg"}),
-         "entry 2, column Observation.valueQuantity.value: must be a single value, not a list"),
-        (an_observation({"coding": "8480-6"}, **quantity(120, "mmHg")),
-         "entry 2, column Observation.code.coding: must be a JSON array, not the text "
-         "'8480-6'"),
-        ({**a_dose("completed", "2026-03-02T07:30:00Z"), "subject": "Patient/P1"},
-         "entry 2, column MedicationAdministration.subject: must be a JSON object, not the "
-         "text 'Patient/P1'"),
+        (
+            {**a_patient(), "name": ["Alpha"]},
+            "entry 1, column Patient.name[0]: must be a HumanName object, not the text 'Alpha'",
+        ),
+        (
+            {**a_patient(), "extension": {"url": EXT + "bed"}},
+            "entry 1, column Patient.extension: must be a JSON array, not an object",
+        ),
+        (
+            an_observation(loinc("8480-6"), valueQuantity="120 mmHg"),
+            "entry 2, column Observation.valueQuantity: must be a JSON object, not the text "
+            "'120 mmHg'",
+        ),
+        (
+            an_observation(loinc("8480-6"), valueQuantity={"value": [120], "unit": "mmHg"}),
+            "entry 2, column Observation.valueQuantity.value: must be a single value, not a list",
+        ),
+        (
+            an_observation({"coding": "8480-6"}, **quantity(120, "mmHg")),
+            "entry 2, column Observation.code.coding: must be a JSON array, not the text '8480-6'",
+        ),
+        (
+            {**a_dose("completed", "2026-03-02T07:30:00Z"), "subject": "Patient/P1"},
+            "entry 2, column MedicationAdministration.subject: must be a JSON object, not the "
+            "text 'Patient/P1'",
+        ),
     ],
 )
 def test_an_element_of_the_wrong_type_is_a_problem_of_its_entry(resource, expected):
-    resources = [resource, a_reading()] if resource["resourceType"] == "Patient" \
+    resources = (
+        [resource, a_reading()]
+        if resource["resourceType"] == "Patient"
         else [a_patient(), resource]
+    )
     assert f"ward.json, {expected}" in problems_of(bundle(*resources))
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("fhir_misspelt_extension.json",
-     f"fhir_misspelt_extension.json, entry 1, column Patient.extension[1].url: '{EXT}"
-     "target-sbp-mmHg' is not an extension this monitor reads"),
-    ("fhir_premedication.json",
-     "fhir_premedication.json, entry 3, column MedicationAdministration.medication[x]: the "
-     "medicine reads 'Ondansetron 8 mg, premedication for aldesleukin': it mentions "
-     "aldesleukin but is not named as it"),
-    ("fhir_wrong_types.json",
-     "fhir_wrong_types.json, entry 2, column Observation.valueQuantity: must be a JSON "
-     "object, not the text '120 mmHg'"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "fhir_misspelt_extension.json",
+            f"fhir_misspelt_extension.json, entry 1, column Patient.extension[1].url: '{EXT}"
+            "target-sbp-mmHg' is not an extension this monitor reads",
+        ),
+        (
+            "fhir_premedication.json",
+            "fhir_premedication.json, entry 3, column MedicationAdministration.medication[x]: the "
+            "medicine reads 'Ondansetron 8 mg, premedication for aldesleukin': it mentions "
+            "aldesleukin but is not named as it",
+        ),
+        (
+            "fhir_wrong_types.json",
+            "fhir_wrong_types.json, entry 2, column Observation.valueQuantity: must be a JSON "
+            "object, not the text '120 mmHg'",
+        ),
+    ],
+)
 def test_the_hostile_bundle_fixtures_name_entry_and_element(name, expected):
     with pytest.raises(DataValidationError) as caught:
         load_ward(FIXTURES / "bad" / name, "UTC")

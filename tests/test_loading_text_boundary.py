@@ -16,8 +16,10 @@ HEADER = ",".join(COLUMNS)
 
 
 def observation_lines(count: int) -> list[str]:
-    return [f"P{i % 60},2026-03-02T{(i // 60) % 24:02d}:{i % 60:02d}:00+00:00,sbp,"
-            f"{100 + i % 50},mmHg" for i in range(count)]
+    return [
+        f"P{i % 60},2026-03-02T{(i // 60) % 24:02d}:{i % 60:02d}:00+00:00,sbp,{100 + i % 50},mmHg"
+        for i in range(count)
+    ]
 
 
 def read(lines: list[str], ending: str = "\n"):
@@ -32,8 +34,9 @@ def test_a_stray_quote_opening_a_value_refuses_that_row_only(rows):
     lines[bad] = lines[bad].replace(",sbp,", ',"sbp,')
     frame, problems = read(lines)
     assert [str(p) for p in problems] == [
-        f"observations.csv, row {bad + 2}: has a double quote (\") that is not closed on its "
-        "line: a stray quote? (a value may not span lines)"]
+        f'observations.csv, row {bad + 2}: has a double quote (") that is not closed on its '
+        "line: a stray quote? (a value may not span lines)"
+    ]
     assert len(frame) == rows - 1  # loaded + refused = the rows of the file
     assert frame["source_row"].iloc[-1] == rows + 1  # later rows keep their numbers
     assert bad + 2 not in set(frame["source_row"])
@@ -45,7 +48,12 @@ def test_lines_ended_by_cr_or_crlf_read_like_lf(ending):
     assert problems == []
     assert len(frame) == 300
     assert frame.iloc[-1][COLUMNS].tolist() == [
-        "P59", "2026-03-02T04:59:00+00:00", "sbp", "149", "mmHg"]
+        "P59",
+        "2026-03-02T04:59:00+00:00",
+        "sbp",
+        "149",
+        "mmHg",
+    ]
 
 
 def test_a_value_spanning_two_lines_is_refused_naming_both_lines():
@@ -141,8 +149,10 @@ def test_header_only_files_are_not_an_empty_ward(tmp_path, fixtures):
     for name in ("patients.csv", "doses.csv", "observations.csv"):
         header = (fixtures / "good" / "three_csv" / name).read_text().splitlines()[0]
         (tmp_path / name).write_text(header + "\n")
-    with pytest.raises(InputFileError, match=re.escape(
-            "patients.csv holds no patient (only a header, or nothing to read)")):
+    with pytest.raises(
+        InputFileError,
+        match=re.escape("patients.csv holds no patient (only a header, or nothing to read)"),
+    ):
         load_ward(tmp_path, "UTC")
 
 

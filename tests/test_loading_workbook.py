@@ -221,7 +221,8 @@ def test_a_formula_without_a_stored_result_is_refused_naming_its_cell(tmp_path):
     assert [str(p) for p in caught.value.problems] == [
         "ward.xlsx [observations], row 5, column value: cell D5 holds a formula without a "
         "stored result (the workbook was saved without calculating it): type the value, or "
-        "open and save the workbook in Excel"]
+        "open and save the workbook in Excel"
+    ]
     kept = load_ward(file, "UTC", keep_going=True)
     assert kept.counts()["observations"] == 3  # the three rows without a formula
     assert [p.row for p in kept.report.problems] == [5]
@@ -229,23 +230,27 @@ def test_a_formula_without_a_stored_result_is_refused_naming_its_cell(tmp_path):
 
 def test_an_extra_sheet_with_data_is_refused_by_name(tmp_path):
     extra = [OBSERVATIONS[0], ["P001", dt.datetime(2026, 3, 2, 9), "sbp", 70, "mmHg"]]
-    file = workbook(tmp_path, patients=PATIENTS, doses=DOSES, observations=OBSERVATIONS,
-                    observations2=extra)
+    file = workbook(
+        tmp_path, patients=PATIENTS, doses=DOSES, observations=OBSERVATIONS, observations2=extra
+    )
     assert one_sentence(file) == (
         "ward.xlsx has data in sheet(s) 'observations2' that this monitor would not read (it "
         "reads 'patients', 'doses', 'observations'): move those rows into the sheets it reads, "
-        "or delete the extra sheets.")
-    empty_extra = workbook(tmp_path, patients=PATIENTS, doses=DOSES, observations=OBSERVATIONS,
-                           notes=[])
+        "or delete the extra sheets."
+    )
+    empty_extra = workbook(
+        tmp_path, patients=PATIENTS, doses=DOSES, observations=OBSERVATIONS, notes=[]
+    )
     assert load_ward(empty_extra, "UTC").counts()["observations"] == 3
 
 
 def test_a_second_per_dose_sheet_is_refused_by_name(tmp_path):
-    checklist = [["patient_id", "cycle", "dose_number", "time", "status", "sbp"],
-                 ["P001", 1, 1, dt.datetime(2026, 3, 2, 7, 30), "given", 118]]
+    checklist = [
+        ["patient_id", "cycle", "dose_number", "time", "status", "sbp"],
+        ["P001", 1, 1, dt.datetime(2026, 3, 2, 7, 30), "given", 118],
+    ]
     file = workbook(tmp_path, patients=PATIENTS, checklist=checklist, checklist_2=checklist)
-    assert "data in sheet(s) 'checklist_2' that this monitor would not read" in one_sentence(
-        file)
+    assert "data in sheet(s) 'checklist_2' that this monitor would not read" in one_sentence(file)
 
 
 def test_a_cell_far_outside_the_table_is_refused_before_it_is_read(tmp_path):
@@ -260,7 +265,8 @@ def test_a_cell_far_outside_the_table_is_refused_before_it_is_read(tmp_path):
     assert one_sentence(InputFile("far.xlsx", path.read_bytes())) == (
         "far.xlsx [observations] has a cell as far as XFD1048576, beyond any table this "
         "monitor reads (at most 500 columns and 20,000,000 cells): delete what is there, or "
-        "copy the table to a new sheet.")
+        "copy the table to a new sheet."
+    )
 
 
 def test_a_workbook_that_unpacks_beyond_the_cap_is_refused(tmp_path, monkeypatch):
@@ -277,8 +283,9 @@ def test_a_date_only_cell_is_refused_as_a_time_like_the_same_text_typed(tmp_path
     observations = [OBSERVATIONS[0], ["P001", dt.date(2026, 3, 2), "sbp", 118, "mmHg"]]
     date_cell = workbook(tmp_path, patients=PATIENTS, doses=DOSES, observations=observations)
     observations[1][1] = "2026-03-02"
-    typed = workbook(tmp_path, name="typed.xlsx", patients=PATIENTS, doses=DOSES,
-                     observations=observations)
+    typed = workbook(
+        tmp_path, name="typed.xlsx", patients=PATIENTS, doses=DOSES, observations=observations
+    )
     reasons = []
     for file in (date_cell, typed):
         with pytest.raises(DataValidationError) as caught:

@@ -26,15 +26,18 @@ CWG = load_protocol("cwg-consensus-2014")
 
 
 def _fresh(pid: str, time: str = "2026-03-04 18:30") -> list[dict]:
-    return [obs(pid, time, p, v) for p, v in (("sbp", 118), ("spo2", 97),
-                                              ("mental_status", "normal"),
-                                              ("heart_rate", 88))] + [
+    return [
+        obs(pid, time, p, v)
+        for p, v in (("sbp", 118), ("spo2", 97), ("mental_status", "normal"), ("heart_rate", 88))
+    ] + [
         obs(pid, "2026-03-04 12:00", "urine_output", 300),
         obs(pid, "2026-03-04 18:00", "urine_output", 120),
-        obs(pid, "2026-03-04 08:00", "creatinine", 1.0)]
+        obs(pid, "2026-03-04 08:00", "creatinine", 1.0),
+    ]
 
 
 # --------------------------------------------------------------------------- 9.6 words
+
 
 def test_one_formatter_one_precision_per_parameter():
     # value, parameter, unit -> as a ward writes it
@@ -55,22 +58,26 @@ def test_one_formatter_one_precision_per_parameter():
 
 # --------------------------------------------------------------------------- 9.3 support
 
+
 def test_a_patient_on_phenylephrine_never_looks_like_a_patient_on_nothing():
     # P1 on phenylephrine 1.5 ug/kg/min, 80 kg: urine 96 mL in 6 h = 0.2 mL/kg/h
-    data = ward([patient("P1", weight=80.0)],
-                course("P1", "2026-03-04 05:00", given=2, doses=14),
-                [*_fresh("P1")[:4],
-                 obs("P1", "2026-03-04 12:00", "urine_output", 300),
-                 obs("P1", "2026-03-04 18:00", "urine_output", 96),
-                 obs("P1", "2026-03-04 17:00", "phenylephrine", 1.5),
-                 obs("P1", "2026-03-04 17:00", "o2_device", "nasal_cannula"),
-                 obs("P1", "2026-03-04 17:00", "o2_flow", 2),
-                 obs("P1", "2026-03-04 06:00", "weight", 88.0),
-                 obs("P1", "2026-03-04 08:00", "creatinine", 2.4)])
+    data = ward(
+        [patient("P1", weight=80.0)],
+        course("P1", "2026-03-04 05:00", given=2, doses=14),
+        [
+            *_fresh("P1")[:4],
+            obs("P1", "2026-03-04 12:00", "urine_output", 300),
+            obs("P1", "2026-03-04 18:00", "urine_output", 96),
+            obs("P1", "2026-03-04 17:00", "phenylephrine", 1.5),
+            obs("P1", "2026-03-04 17:00", "o2_device", "nasal_cannula"),
+            obs("P1", "2026-03-04 17:00", "o2_flow", 2),
+            obs("P1", "2026-03-04 06:00", "weight", 88.0),
+            obs("P1", "2026-03-04 08:00", "creatinine", 2.4),
+        ],
+    )
     support = support_in_progress(data, AT, {"P1": CWG})["P1"]
     pressor = support.of_kind("vasopressor")[0]
-    assert (pressor.parameter, pressor.value, pressor.unit) == ("phenylephrine", 1.5,
-                                                                "ug/kg/min")
+    assert (pressor.parameter, pressor.value, pressor.unit) == ("phenylephrine", 1.5, "ug/kg/min")
     assert pressor.time == pd.Timestamp("2026-03-04 17:00", tz="UTC")
     urine = support.of_kind("urine")[0]
     assert abs(urine.value - 96 / 6 / 80) < 1e-9 and urine.unit == "mL/kg/h"
@@ -84,19 +91,22 @@ def test_a_patient_on_phenylephrine_never_looks_like_a_patient_on_nothing():
 
 
 def test_pressor_thresholds_come_from_the_protocol():
-    assert rate_thresholds(CWG, "phenylephrine") == (("stop_cycle", ">", 0.8),
-                                                     ("hold", ">", 0.5))
+    assert rate_thresholds(CWG, "phenylephrine") == (("stop_cycle", ">", 0.8), ("hold", ">", 0.5))
     assert rate_thresholds(LABEL, "phenylephrine") == ()  # the label sets no rate
 
 
 def test_urine_record_shorter_than_the_window_says_so():
-    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14),
-                [obs("P1", "2026-03-04 17:00", "urine_output", 100)])
+    data = ward(
+        [patient("P1")],
+        course("P1", "2026-03-04 05:00", given=2, doses=14),
+        [obs("P1", "2026-03-04 17:00", "urine_output", 100)],
+    )
     urine = support_in_progress(data, AT, {"P1": LABEL})["P1"].of_kind("urine")[0]
     assert urine.note == "record covers 2.0 h of the 6 h"
 
 
 # --------------------------------------------------------------------------- 9.4 validity
+
 
 def test_valid_until_the_first_required_value_turns_stale_and_what_to_recheck():
     # sbp at 16:00 UTC, fresh 4 h -> stale at 20:00 UTC (15:00 local), before the dose
@@ -118,22 +128,21 @@ def test_the_ward_never_shows_a_past_time_as_the_deadline_to_recheck():
     # now (AT): the ward says "recheck now", as the card does, not "recheck by 11:00".
     observations = [o for o in _fresh("P1") if o["parameter"] != "sbp"]
     observations.append(obs("P1", "2026-03-04 12:00", "sbp", 118))
-    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14),
-                observations)
+    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14), observations)
     [assessment] = assess_next_doses(data, AT)
     row = ward_rows(data, [assessment], {LABEL.id: LABEL}, AT, ZONE).iloc[0]
     assert row["Valid until"] == "recheck sbp now (too old since 11:00)"
 
 
 def test_valid_until_the_dose_when_everything_stays_fresh():
-    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14),
-                _fresh("P1"))
+    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14), _fresh("P1"))
     [assessment] = assess_next_doses(data, AT)
     validity = ward_validity([assessment], {LABEL.id: LABEL}, data.observations, AT)["P1"]
     assert validity.until == assessment.scheduled_time and validity.recheck is None
 
 
 # --------------------------------------------------------------------------- 9.1, 9.2
+
 
 def test_clear_with_watch_looks_different_and_sorts_above_clear():
     assert display_status("clear", ["watch"]) == CLEAR_WATCH
@@ -143,25 +152,39 @@ def test_clear_with_watch_looks_different_and_sorts_above_clear():
 
 
 def test_a_stopped_course_is_never_no_dose_due_in_either_engine_shape():
-    vt = Finding("ventricular_tachycardia", "discontinue", "rhythm", "vt_sustained", None,
-                 pd.Timestamp("2026-03-04 08:10", tz="UTC"),
-                 "any rhythm is `vt_sustained` in the course", "[PI-2.4] Proleukin label")
+    vt = Finding(
+        "ventricular_tachycardia",
+        "discontinue",
+        "rhythm",
+        "vt_sustained",
+        None,
+        pd.Timestamp("2026-03-04 08:10", tz="UTC"),
+        "any rhythm is `vt_sustained` in the course",
+        "[PI-2.4] Proleukin label",
+    )
     for status in ("no_dose_due", "discontinue"):  # before and after the engine change
         assessment = DoseAssessment("P4", LABEL.id, 1, None, None, AT, None, status, [vt])
         card = dose_card(assessment, LABEL, ZONE)
         assert card.look.word == "DISCONTINUED"
-        assert card.headline == ("DISCONTINUED: no further IL-2 this course — Sustained "
-                                 "ventricular tachycardia (5 beats or more), sustained VT "
-                                 "at 03:10")
+        assert card.headline == (
+            "DISCONTINUED: no further IL-2 this course — Sustained "
+            "ventricular tachycardia (5 beats or more), sustained VT "
+            "at 03:10"
+        )
         assert ward_rank(status, ["discontinue"]) == status_rank("discontinue")
 
 
 def test_watch_findings_are_on_the_card_and_the_ward_row_not_folded():
-    data = ward([patient("P1", creatinine=1.0)],
-                course("P1", "2026-03-04 05:00", given=2, doses=14),
-                [*_fresh("P1")[:4], obs("P1", "2026-03-04 12:00", "urine_output", 300),
-                 obs("P1", "2026-03-04 18:00", "urine_output", 300),
-                 obs("P1", "2026-03-04 08:00", "creatinine", 2.4)])
+    data = ward(
+        [patient("P1", creatinine=1.0)],
+        course("P1", "2026-03-04 05:00", given=2, doses=14),
+        [
+            *_fresh("P1")[:4],
+            obs("P1", "2026-03-04 12:00", "urine_output", 300),
+            obs("P1", "2026-03-04 18:00", "urine_output", 300),
+            obs("P1", "2026-03-04 08:00", "creatinine", 2.4),
+        ],
+    )
     [assessment] = assess_next_doses(data, AT)
     assert assessment.status == "clear"
     card = dose_card(assessment, LABEL, ZONE)
@@ -177,30 +200,43 @@ def test_watch_findings_are_on_the_card_and_the_ward_row_not_folded():
 
 # --------------------------------------------------------------------------- 9.5
 
+
 def test_another_protocol_stricter_is_noted_and_the_status_stays():
     # phenylephrine 1.0 at T: the label reads no rate, the consensus holds (> 0.5)
-    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14),
-                [*_fresh("P1"), obs("P1", "2026-03-04 18:00", "phenylephrine", 0.6)])
+    data = ward(
+        [patient("P1")],
+        course("P1", "2026-03-04 05:00", given=2, doses=14),
+        [*_fresh("P1"), obs("P1", "2026-03-04 18:00", "phenylephrine", 0.6)],
+    )
     own = assess_next_doses(data, AT, LABEL)
     notes = stricter_notes(own, assess_other_protocols(data, AT, [LABEL, CWG]))
     [note] = notes["P1"]
     assert (note.protocol_id, note.status, note.finding.criterion) == (
-        "cwg-consensus-2014", "hold", "vasopressor")
+        "cwg-consensus-2014",
+        "hold",
+        "vasopressor",
+    )
     card = dose_card(own[0], LABEL, ZONE, stricter=notes["P1"])
     assert card.status == own[0].status != "hold"
-    assert card.stricter == ("cwg-consensus-2014 would say HOLD: Phenylephrine requirement, "
-                             "phenylephrine 0.60 µg/kg/min at 13:00")
+    assert card.stricter == (
+        "cwg-consensus-2014 would say HOLD: Phenylephrine requirement, "
+        "phenylephrine 0.60 µg/kg/min at 13:00"
+    )
 
 
 # --------------------------------------------------------------------------- 9.7
 
+
 def test_patients_with_refused_rows_are_marked():
-    data = ward([patient("P1"), patient("P2")],
-                course("P1", "2026-03-04 05:00", given=2, doses=14)
-                + course("P2", "2026-03-04 05:00", given=2, doses=14),
-                _fresh("P1") + _fresh("P2"))
-    data.report = ImportReport(refused_rows=pd.DataFrame(
-        {"patient_id": ["P2", "P2", ""], "table": ["observations"] * 3}))
+    data = ward(
+        [patient("P1"), patient("P2")],
+        course("P1", "2026-03-04 05:00", given=2, doses=14)
+        + course("P2", "2026-03-04 05:00", given=2, doses=14),
+        _fresh("P1") + _fresh("P2"),
+    )
+    data.report = ImportReport(
+        refused_rows=pd.DataFrame({"patient_id": ["P2", "P2", ""], "table": ["observations"] * 3})
+    )
     assert data.refused_by_patient() == {"P2": 2}
     assessments = assess_next_doses(data, AT)
     rows = ward_rows(data, assessments, {LABEL.id: LABEL}, AT, ZONE).set_index("patient_id")
@@ -215,11 +251,14 @@ def test_a_rule_on_a_screen_reads_in_clinical_words_and_units():
 
     assert display_rule("latest sbp < 90 mm[Hg]") == "latest sbp < 90 mmHg"
     assert display_rule("any rhythm is `vt_sustained` in the course") == (
-        "any rhythm is sustained VT in the course")
+        "any rhythm is sustained VT in the course"
+    )
     assert display_rule("latest platelets between 30 and 50 10*3/uL (inclusive)") == (
-        "latest platelets between 30 and 50 ×10³/µL (inclusive)")
+        "latest platelets between 30 and 50 ×10³/µL (inclusive)"
+    )
     assert display_rule("urine_output total over the last 8 h < 80 mL") == (
-        "urine output total over the last 8 h < 80 mL")
+        "urine output total over the last 8 h < 80 mL"
+    )
 
 
 def test_urine_not_charted_for_hours_is_no_rate_never_anuria():
@@ -227,8 +266,7 @@ def test_urine_not_charted_for_hours_is_no_rate_never_anuria():
     # | 2026-03-04 12:00 | 300 mL       |  <- 7 h before AT: the 6-h window holds no entry
     observations = [o for o in _fresh("P1") if o["parameter"] != "urine_output"]
     observations.append(obs("P1", "2026-03-04 12:00", "urine_output", 300))
-    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14),
-                observations)
+    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14), observations)
     [assessment] = assess_next_doses(data, AT)
     urine = support_in_progress(data, AT, {"P1": LABEL})["P1"].of_kind("urine")[0]
     assert urine.value is None
@@ -240,8 +278,11 @@ def test_urine_not_charted_for_hours_is_no_rate_never_anuria():
 
 def test_a_til_patients_support_urine_is_the_6_hour_rate_not_the_8_hour_total():
     til = load_protocol("til-2024")
-    data = ward([patient("P1", protocol="til-2024")],
-                course("P1", "2026-03-04 05:00", given=2, doses=6), _fresh("P1"))
+    data = ward(
+        [patient("P1", protocol="til-2024")],
+        course("P1", "2026-03-04 05:00", given=2, doses=6),
+        _fresh("P1"),
+    )
     urine = support_in_progress(data, AT, {"P1": til})["P1"].of_kind("urine")[0]
     assert urine.hours == 6
 
@@ -249,14 +290,14 @@ def test_a_til_patients_support_urine_is_the_6_hour_rate_not_the_8_hour_total():
 def test_a_discontinued_course_with_doses_still_listed_says_why_and_no_recheck_lifts_it():
     # sustained VT at 18:00 UTC; doses 3-14 are still in the table as scheduled
     observations = [*_fresh("P1"), obs("P1", "2026-03-04 18:00", "rhythm", "vt_sustained")]
-    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14),
-                observations)
+    data = ward([patient("P1")], course("P1", "2026-03-04 05:00", given=2, doses=14), observations)
     [assessment] = assess_next_doses(data, AT)
     assert assessment.status == "discontinue" and assessment.dose_number == 3
     validity = ward_validity([assessment], {LABEL.id: LABEL}, data.observations, AT)["P1"]
     card = dose_card(assessment, LABEL, ZONE, validity=validity)
     assert card.headline.startswith(
-        "DISCONTINUED: no further IL-2 this course — Sustained ventricular tachycardia")
+        "DISCONTINUED: no further IL-2 this course — Sustained ventricular tachycardia"
+    )
     assert "sustained VT at 13:00" in card.headline
     assert card.validity == "Stands for the rest of the course."
     assert card.recheck is None
@@ -264,8 +305,7 @@ def test_a_discontinued_course_with_doses_still_listed_says_why_and_no_recheck_l
 
 def test_an_overdue_dose_is_never_said_to_come_after_its_verdict():
     # dose 3 was due 18:00 UTC (13:00 local), before AT (19:00): overdue
-    data = ward([patient("P1")], course("P1", "2026-03-04 02:00", given=2, doses=14),
-                _fresh("P1"))
+    data = ward([patient("P1")], course("P1", "2026-03-04 02:00", given=2, doses=14), _fresh("P1"))
     [assessment] = assess_next_doses(data, AT)
     assert assessment.scheduled_time < AT
     validity = ward_validity([assessment], {LABEL.id: LABEL}, data.observations, AT)["P1"]

@@ -12,8 +12,7 @@ from dashboard.protocols import load_protocol, shipped_protocol_ids
 from tests.clinical import assess
 from tests.scenarios import obs
 
-SETTINGS = settings(max_examples=15, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SEVERITY = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 
 
@@ -36,8 +35,10 @@ def test_removing_a_required_parameter_never_yields_clear(case, sbp):
     protocol_id, missing, stale = case
     readings = [obs("P1", "2026-03-04 07:10", "sbp", sbp)] if "sbp" not in missing else []
     if stale:  # a reading 31 h old: older than every freshness limit of the shipped files
-        readings += [obs("P1", "2026-03-03 00:30", name, "normal" if name == "mental_status"
-                         else 100) for name in missing]
+        readings += [
+            obs("P1", "2026-03-03 00:30", name, "normal" if name == "mental_status" else 100)
+            for name in missing
+        ]
     assessment = assess(*readings, protocol=protocol_id, skip=missing)
     assert assessment.status != "clear"
     flagged = {f.parameter for f in assessment.findings if f.outcome == "incomplete"}
@@ -53,34 +54,39 @@ def _more_extreme_never_less_severe(protocol_id, parameter, time, first, second)
 @SETTINGS
 @given(st.floats(40, 140), st.floats(0, 60))
 def test_lower_sbp_is_never_less_severe_label(sbp, drop):
-    _more_extreme_never_less_severe("proleukin-label", "sbp", "2026-03-04 07:15", sbp,
-                                    max(sbp - drop, 30))
+    _more_extreme_never_less_severe(
+        "proleukin-label", "sbp", "2026-03-04 07:15", sbp, max(sbp - drop, 30)
+    )
 
 
 @SETTINGS
 @given(st.floats(0.5, 8), st.floats(0, 5))
 def test_higher_creatinine_is_never_less_severe(creatinine, rise):
     for protocol_id in ("proleukin-label", "cwg-consensus-2014", "til-2024"):
-        _more_extreme_never_less_severe(protocol_id, "creatinine", "2026-03-04 07:00",
-                                        creatinine, min(creatinine + rise, 25))
+        _more_extreme_never_less_severe(
+            protocol_id, "creatinine", "2026-03-04 07:00", creatinine, min(creatinine + rise, 25)
+        )
 
 
 @SETTINGS
 @given(st.floats(60, 170), st.floats(0, 60))
 def test_faster_heart_rate_is_never_less_severe_cwg(rate, rise):
-    _more_extreme_never_less_severe("cwg-consensus-2014", "heart_rate", "2026-03-04 07:15",
-                                    rate, min(rate + rise, 300))
+    _more_extreme_never_less_severe(
+        "cwg-consensus-2014", "heart_rate", "2026-03-04 07:15", rate, min(rate + rise, 300)
+    )
 
 
 @SETTINGS
 @given(st.floats(60, 100), st.floats(0, 20))
 def test_lower_spo2_is_never_less_severe_label(spo2, drop):
-    _more_extreme_never_less_severe("proleukin-label", "spo2", "2026-03-04 07:15", spo2,
-                                    max(spo2 - drop, 40))
+    _more_extreme_never_less_severe(
+        "proleukin-label", "spo2", "2026-03-04 07:15", spo2, max(spo2 - drop, 40)
+    )
 
 
 @SETTINGS
 @given(st.floats(0, 200), st.floats(0, 200))
 def test_fewer_platelets_are_never_less_severe_cwg(platelets, drop):
-    _more_extreme_never_less_severe("cwg-consensus-2014", "platelets", "2026-03-04 06:30",
-                                    platelets, max(platelets - drop, 0))
+    _more_extreme_never_less_severe(
+        "cwg-consensus-2014", "platelets", "2026-03-04 06:30", platelets, max(platelets - drop, 0)
+    )

@@ -20,11 +20,11 @@ def community(*readings, **kwargs):
     return assess(*readings, protocol=COMMUNITY, **kwargs)
 
 
-@pytest.mark.parametrize(("heart_rate", "expected"), [
-    (119, "clear"), (120, "hold"), (130, "hold"), (131, "stop_cycle")])
+@pytest.mark.parametrize(
+    ("heart_rate", "expected"), [(119, "clear"), (120, "hold"), (130, "hold"), (131, "stop_cycle")]
+)
 def test_sinus_tachycardia_band_120_to_130(heart_rate, expected):
-    assert outcome(community(o("07:15", "heart_rate", heart_rate)),
-                   "sinus_tachycardia") == expected
+    assert outcome(community(o("07:15", "heart_rate", heart_rate)), "sinus_tachycardia") == expected
 
 
 @pytest.mark.parametrize("drug", ["phenylephrine", "dopamine", "norepinephrine"])
@@ -33,15 +33,22 @@ def test_any_vasopressor_running_stops_the_cycle(drug):
     assert outcome(community(o("07:00", drug, 0)), "vasopressor") == "clear"
 
 
-@pytest.mark.parametrize(("status", "expected"), [
-    ("normal", "clear"), ("mild", "stop_cycle"), ("moderate", "stop_cycle"),
-    ("severe", "stop_cycle")])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("normal", "clear"),
+        ("mild", "stop_cycle"),
+        ("moderate", "stop_cycle"),
+        ("severe", "stop_cycle"),
+    ],
+)
 def test_any_mental_status_change_stops_the_cycle(status, expected):
     assert outcome(community(o("07:10", "mental_status", status)), "neuro") == expected
 
 
-@pytest.mark.parametrize(("last_hour", "expected"), [
-    (9, "stop_cycle"), (10, "hold"), (20, "hold"), (21, "clear")])
+@pytest.mark.parametrize(
+    ("last_hour", "expected"), [(9, "stop_cycle"), (10, "hold"), (20, "hold"), (21, "clear")]
+)
 def test_urine_output_over_the_last_hour(last_hour, expected):
     # 100 mL/h until 06:00 (8-h total far above 160 mL), then the last hour's volume
     urine = hourly("P1", "urine_output", 100, "2026-03-02 08:00", "2026-03-04 06:00")
@@ -62,20 +69,32 @@ def test_weight_gain_of_15_percent_or_more(weight, expected):
     assert outcome(community(o("06:30", "weight", weight)), "weight_gain") == expected
 
 
-@pytest.mark.parametrize(("name", "parameter", "value", "expected"), [
-    ("creatinine", "creatinine", 2.5, "hold"), ("creatinine", "creatinine", 3.0, "stop_cycle"),
-    ("acidosis", "bicarbonate", 18, "hold"), ("platelets", "platelets", 29, "stop_cycle"),
-    ("platelets", "platelets", 50, "hold"), ("bilirubin", "bilirubin", 7.1, "hold"),
-    ("oxygen", "o2_flow", 3, "hold"), ("oxygen", "o2_flow", 4.1, "stop_cycle"),
-    ("stool_blood", "stool_blood", "positive", "hold"),
-])
+@pytest.mark.parametrize(
+    ("name", "parameter", "value", "expected"),
+    [
+        ("creatinine", "creatinine", 2.5, "hold"),
+        ("creatinine", "creatinine", 3.0, "stop_cycle"),
+        ("acidosis", "bicarbonate", 18, "hold"),
+        ("platelets", "platelets", 29, "stop_cycle"),
+        ("platelets", "platelets", 50, "hold"),
+        ("bilirubin", "bilirubin", 7.1, "hold"),
+        ("oxygen", "o2_flow", 3, "hold"),
+        ("oxygen", "o2_flow", 4.1, "stop_cycle"),
+        ("stool_blood", "stool_blood", "positive", "hold"),
+    ],
+)
 def test_criteria_as_in_the_consensus(name, parameter, value, expected):
     assert outcome(community(o("06:30", parameter, value)), name) == expected
 
 
 def test_diarrhea_and_infection_and_arrhythmia_as_in_the_consensus():
-    assert outcome(community(o("04:00", "diarrhea", 1001),
-                             obs("P1", "2026-03-02 09:00", "diarrhea", 0)), "diarrhea") == "hold"
+    assert (
+        outcome(
+            community(o("04:00", "diarrhea", 1001), obs("P1", "2026-03-02 09:00", "diarrhea", 0)),
+            "diarrhea",
+        )
+        == "hold"
+    )
     assert outcome(community(o("05:00", "event", "sepsis")), "infection") == "stop_cycle"
     assert outcome(community(o("05:00", "rhythm", "afib")), "arrhythmia") == "stop_cycle"
 
@@ -84,8 +103,9 @@ def test_diarrhea_and_infection_and_arrhythmia_as_in_the_consensus():
 
 
 def test_three_relative_criteria_at_one_assessment_stop_the_cycle():
-    assessment = community(o("06:30", "bilirubin", 8), o("06:30", "bicarbonate", 17),
-                           o("06:30", "platelets", 40))
+    assessment = community(
+        o("06:30", "bilirubin", 8), o("06:30", "bicarbonate", 17), o("06:30", "platelets", 40)
+    )
     item = finding(assessment, "three_relative_criteria", "stop_cycle")
     assert assessment.status == "stop_cycle"
     assert item.value == 3
@@ -101,26 +121,33 @@ def test_two_relative_criteria_are_two_holds():
 
 def test_relative_criteria_at_different_doses_are_not_simultaneous():
     # two at dose 5 (resolved since), one at dose 7: not three at one assessment
-    assessment = community(obs("P1", "2026-03-03 15:00", "bilirubin", 8),
-                           obs("P1", "2026-03-03 15:00", "bicarbonate", 17),
-                           obs("P1", "2026-03-03 17:00", "bilirubin", 1),
-                           obs("P1", "2026-03-03 17:00", "bicarbonate", 24),
-                           o("06:30", "platelets", 40))
+    assessment = community(
+        obs("P1", "2026-03-03 15:00", "bilirubin", 8),
+        obs("P1", "2026-03-03 15:00", "bicarbonate", 17),
+        obs("P1", "2026-03-03 17:00", "bilirubin", 1),
+        obs("P1", "2026-03-03 17:00", "bicarbonate", 24),
+        o("06:30", "platelets", 40),
+    )
     assert outcome(assessment, "three_relative_criteria") == "clear"
 
 
 def test_cumulative_mode_counts_relative_criteria_over_the_cycle(tmp_path):
     from dashboard.protocols import PROTOCOL_DIR
+
     text = (PROTOCOL_DIR / "community-2015.yaml").read_text()
     text = text.replace("mode: simultaneous", "mode: cumulative").replace(
-        "id: community-2015", "id: community-2015-cumulative")
+        "id: community-2015", "id: community-2015-cumulative"
+    )
     site = tmp_path / "community-cumulative.yaml"
     site.write_text(text)
-    assessment = assess(obs("P1", "2026-03-03 15:00", "bilirubin", 8),
-                        obs("P1", "2026-03-03 15:00", "bicarbonate", 17),
-                        obs("P1", "2026-03-03 17:00", "bilirubin", 1),
-                        obs("P1", "2026-03-03 17:00", "bicarbonate", 24),
-                        o("06:30", "platelets", 40), protocol=str(site))
+    assessment = assess(
+        obs("P1", "2026-03-03 15:00", "bilirubin", 8),
+        obs("P1", "2026-03-03 15:00", "bicarbonate", 17),
+        obs("P1", "2026-03-03 17:00", "bilirubin", 1),
+        obs("P1", "2026-03-03 17:00", "bicarbonate", 24),
+        o("06:30", "platelets", 40),
+        protocol=str(site),
+    )
     assert outcome(assessment, "three_relative_criteria") == "stop_cycle"
 
 

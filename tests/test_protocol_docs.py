@@ -9,7 +9,8 @@ from dashboard.protocols.docs import THRESHOLDS_DOC, render_thresholds
 
 def test_thresholds_doc_is_up_to_date():
     assert THRESHOLDS_DOC.read_text(encoding="utf-8") == render_thresholds(), (
-        "docs/thresholds.md is stale: run `python -m dashboard.protocols --write-docs`")
+        "docs/thresholds.md is stale: run `python -m dashboard.protocols --write-docs`"
+    )
 
 
 @pytest.mark.parametrize("protocol", shipped_protocols(), ids=lambda p: p.id)
@@ -26,6 +27,7 @@ def test_every_criterion_is_documented_with_its_source(protocol):
 
 def test_protocol_format_doc_exists_and_shows_every_rule_kind():
     from dashboard.protocols.rules import _LEAF_KEYS
+
     text = (THRESHOLDS_DOC.parent / "protocol-format.md").read_text(encoding="utf-8")
     for kind in _LEAF_KEYS:
         assert f"`{kind}`" in text, kind

@@ -64,7 +64,7 @@ def site(extends: str = "", include: str = "", criteria: tuple[str, ...] = ()) -
 def extends(base: str = LABEL, replaces: str = "[]", interpretation: str | None = None) -> str:
     text = f"extends:\n  protocol: {base}\n  replaces: {replaces}\n"
     if interpretation:
-        text += f"  interpretation: \"{interpretation}\"\n"
+        text += f'  interpretation: "{interpretation}"\n'
     return text
 
 
@@ -76,8 +76,9 @@ def test_til_carries_every_label_criterion_it_does_not_replace():
     assert til.extends.base_id == LABEL
     assert til.extends.replaces == ("hypotension", "oliguria", "creatinine")
     carried = [c.id for c in til.criteria if c.origin == label.origin]
-    assert carried == [c for c in label.criterion_ids
-                       if c not in til.extends.replaces and c not in WATCH]
+    assert carried == [
+        c for c in label.criterion_ids if c not in til.extends.replaces and c not in WATCH
+    ]
     # the label rows are the label's, unchanged but for the interpretation that carries them
     assert til.criterion("arrhythmia").grades == label.criterion("arrhythmia").grades
     assert til.criterion("arrhythmia").source == label.criterion("arrhythmia").source
@@ -110,32 +111,46 @@ def test_the_combination_is_an_interpretation_and_says_so():
 def test_the_kdigo_watch_criteria_are_written_once():
     files = sorted(PROTOCOL_DIR.rglob("*.yaml"))
     for criterion_id in WATCH:
-        written = [f.relative_to(PROTOCOL_DIR).as_posix() for f in files
-                   if f"- id: {criterion_id}\n" in f.read_text()]
+        written = [
+            f.relative_to(PROTOCOL_DIR).as_posix()
+            for f in files
+            if f"- id: {criterion_id}\n" in f.read_text()
+        ]
         assert written == ["common/kdigo-watch.yaml"], criterion_id
 
 
-@pytest.mark.parametrize("protocol_id", ["proleukin-label", "cwg-consensus-2014",
-                                         "community-2015", "til-2024"])
+@pytest.mark.parametrize(
+    "protocol_id", ["proleukin-label", "cwg-consensus-2014", "community-2015", "til-2024"]
+)
 def test_every_protocol_carries_the_watch_criteria_from_the_shared_file(protocol_id):
     protocol = load_protocol(protocol_id)
     assert protocol.criterion_ids[-2:] == WATCH
     origins = {c.id: c.origin for c in protocol.criteria}
     assert {origins[c] for c in WATCH} == {"common/kdigo-watch"}
-    assert {o for c, o in origins.items() if c not in WATCH} <= {"proleukin-label 2024.1",
-                                                                 protocol.origin}
+    assert {o for c, o in origins.items() if c not in WATCH} <= {
+        "proleukin-label 2024.1",
+        protocol.origin,
+    }
     assert protocol.references["KDIGO-2012"].short == "KDIGO 2012 AKI definition and staging"
 
 
 def test_the_shared_file_is_not_a_protocol():
     assert shared_file_names() == ["common/kdigo-watch"]
-    assert shipped_protocol_ids() == ["community-2015", "cwg-consensus-2014",
-                                      "proleukin-label", "til-2024"]
+    assert shipped_protocol_ids() == [
+        "community-2015",
+        "cwg-consensus-2014",
+        "proleukin-label",
+        "til-2024",
+    ]
     with pytest.raises(ProtocolError, match="'common/kdigo-watch' is not a known protocol"):
         load_protocol("common/kdigo-watch")
-    with pytest.raises(ProtocolError, match=re.escape(
+    with pytest.raises(
+        ProtocolError,
+        match=re.escape(
             "kdigo-watch.yaml: a shared criteria file, not a protocol: a protocol carries it "
-            "with `include: [common/kdigo-watch]`")):
+            "with `include: [common/kdigo-watch]`"
+        ),
+    ):
         load_protocol(str(PROTOCOL_DIR / "common" / "kdigo-watch.yaml"))
 
 
@@ -160,48 +175,85 @@ def test_a_replacing_criterion_may_cite_the_bases_references():
     assert protocol.criterion_ids[0] == "arrhythmia"  # own criteria first, then the base's
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    # an own criterion the base has, not listed in replaces: explicit is safer
-    (site(extends(), criteria=(criterion("arrhythmia"),)),
-     "site.yaml: criteria[0] (id arrhythmia).id: 'arrhythmia' is a criterion of "
-     "proleukin-label (proleukin-label 2024.1), which this file extends: list it in "
-     "extends.replaces to replace it"),
-    (site(extends(replaces="[hypotension, olguria]")),
-     "site.yaml: extends.replaces[1]: 'olguria' is not a criterion of proleukin-label"),
-    (site(extends(replaces="[oliguria, oliguria]")),
-     "site.yaml: extends.replaces[1]: 'oliguria' is listed twice"),
-    (site(extends(replaces="oliguria")),
-     "site.yaml: extends.replaces: must be a list of criterion ids of proleukin-label"),
-    (site(extends(base="proleukin-lable")),
-     "site.yaml: extends.protocol: 'proleukin-lable' is not a known protocol"),
-    (site(extends().replace("  replaces: []\n", "")), "site.yaml: extends.replaces: missing"),
-    (site(extends() + "  version: '2024.1'\n"), "site.yaml: extends.version: unknown key"),
-    # the base already carries the shared watch criteria
-    (site(extends(), "include: [common/kdigo-watch]\n"),
-     "site.yaml: include: criterion 'creatinine_rising' is already carried from "
-     "proleukin-label (common/kdigo-watch)"),
-    (site(include="include: [common/kdigo-wach]\n", criteria=(criterion("x"),)),
-     "site.yaml: include[0]: 'common/kdigo-wach' is not a shared criteria file"),
-    (site(include="include: [common/kdigo-watch, common/kdigo-watch]\n",
-          criteria=(criterion("x"),)),
-     "site.yaml: include[1]: criterion 'creatinine_rising' of common/kdigo-watch is already "
-     "included"),
-    (site(include="include: [common/kdigo-watch]\n", criteria=(criterion("urine_output_low"),)),
-     "site.yaml: criteria[0] (id urine_output_low).id: 'urine_output_low' is already a "
-     "criterion of common/kdigo-watch, which this file includes"),
-    # a reference key that means something else in the shared file
-    (site(include="include: [common/kdigo-watch]\n", criteria=(criterion("x"),)).replace(
-        "  OWN:", "  KDIGO-2012: {citation: KDIGO 2024, short: KDIGO 2024}\n  OWN:"),
-     "site.yaml: include[0]: reference 'KDIGO-2012' of common/kdigo-watch differs from the "
-     "one of the same key in site.yaml"),
-    # a count rule must not count a criterion that was replaced away
-    (site(extends(), criteria=(criterion("three", trigger="{count_criteria: hold, at_least: 3, "
-                                                          "mode: simultaneous, "
-                                                          "criteria: [oliguria]}"),)).replace(
-        "replaces: []", "replaces: [oliguria]"),
-     "site.yaml: criteria[0] (id three).trigger: count_criteria names unknown criterion "
-     "'oliguria'"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # an own criterion the base has, not listed in replaces: explicit is safer
+        (
+            site(extends(), criteria=(criterion("arrhythmia"),)),
+            "site.yaml: criteria[0] (id arrhythmia).id: 'arrhythmia' is a criterion of "
+            "proleukin-label (proleukin-label 2024.1), which this file extends: list it in "
+            "extends.replaces to replace it",
+        ),
+        (
+            site(extends(replaces="[hypotension, olguria]")),
+            "site.yaml: extends.replaces[1]: 'olguria' is not a criterion of proleukin-label",
+        ),
+        (
+            site(extends(replaces="[oliguria, oliguria]")),
+            "site.yaml: extends.replaces[1]: 'oliguria' is listed twice",
+        ),
+        (
+            site(extends(replaces="oliguria")),
+            "site.yaml: extends.replaces: must be a list of criterion ids of proleukin-label",
+        ),
+        (
+            site(extends(base="proleukin-lable")),
+            "site.yaml: extends.protocol: 'proleukin-lable' is not a known protocol",
+        ),
+        (site(extends().replace("  replaces: []\n", "")), "site.yaml: extends.replaces: missing"),
+        (site(extends() + "  version: '2024.1'\n"), "site.yaml: extends.version: unknown key"),
+        # the base already carries the shared watch criteria
+        (
+            site(extends(), "include: [common/kdigo-watch]\n"),
+            "site.yaml: include: criterion 'creatinine_rising' is already carried from "
+            "proleukin-label (common/kdigo-watch)",
+        ),
+        (
+            site(include="include: [common/kdigo-wach]\n", criteria=(criterion("x"),)),
+            "site.yaml: include[0]: 'common/kdigo-wach' is not a shared criteria file",
+        ),
+        (
+            site(
+                include="include: [common/kdigo-watch, common/kdigo-watch]\n",
+                criteria=(criterion("x"),),
+            ),
+            "site.yaml: include[1]: criterion 'creatinine_rising' of common/kdigo-watch is already "
+            "included",
+        ),
+        (
+            site(
+                include="include: [common/kdigo-watch]\n", criteria=(criterion("urine_output_low"),)
+            ),
+            "site.yaml: criteria[0] (id urine_output_low).id: 'urine_output_low' is already a "
+            "criterion of common/kdigo-watch, which this file includes",
+        ),
+        # a reference key that means something else in the shared file
+        (
+            site(include="include: [common/kdigo-watch]\n", criteria=(criterion("x"),)).replace(
+                "  OWN:", "  KDIGO-2012: {citation: KDIGO 2024, short: KDIGO 2024}\n  OWN:"
+            ),
+            "site.yaml: include[0]: reference 'KDIGO-2012' of common/kdigo-watch differs from the "
+            "one of the same key in site.yaml",
+        ),
+        # a count rule must not count a criterion that was replaced away
+        (
+            site(
+                extends(),
+                criteria=(
+                    criterion(
+                        "three",
+                        trigger="{count_criteria: hold, at_least: 3, "
+                        "mode: simultaneous, "
+                        "criteria: [oliguria]}",
+                    ),
+                ),
+            ).replace("replaces: []", "replaces: [oliguria]"),
+            "site.yaml: criteria[0] (id three).trigger: count_criteria names unknown criterion "
+            "'oliguria'",
+        ),
+    ],
+)
 def test_what_extends_and_include_refuse_names_the_file_and_the_key(text, message):
     with pytest.raises(ProtocolError, match=re.escape(message)):
         parse_protocol_text(text, "site.yaml")
@@ -210,9 +262,13 @@ def test_what_extends_and_include_refuse_names_the_file_and_the_key(text, messag
 def test_protocols_that_extend_each_other_are_refused(tmp_path):
     (tmp_path / "a.yaml").write_text(site(extends(base="b.yaml")).replace("id: site", "id: a"))
     (tmp_path / "b.yaml").write_text(site(extends(base="a.yaml")).replace("id: site", "id: b"))
-    with pytest.raises(ProtocolError, match=re.escape(
+    with pytest.raises(
+        ProtocolError,
+        match=re.escape(
             "b.yaml: extends.protocol: protocols extend each other in a cycle "
-            "(a.yaml -> b.yaml -> a.yaml)")):
+            "(a.yaml -> b.yaml -> a.yaml)"
+        ),
+    ):
         load_protocol(str(tmp_path / "a.yaml"))
     (tmp_path / "c.yaml").write_text(site(extends(base="c.yaml")))
     with pytest.raises(ProtocolError, match=re.escape("cycle (c.yaml -> c.yaml)")):
@@ -221,7 +277,7 @@ def test_protocols_that_extend_each_other_are_refused(tmp_path):
 
 def test_an_error_in_the_base_names_the_base_file(tmp_path):
     base = (PROTOCOL_DIR / f"{LABEL}.yaml").read_text().replace("id: proleukin-label", "id: base")
-    (tmp_path / "base.yaml").write_text(base.replace("unit: \"%\"}", "unit: mmHg}", 1))
+    (tmp_path / "base.yaml").write_text(base.replace('unit: "%"}', "unit: mmHg}", 1))
     (tmp_path / "site.yaml").write_text(site(extends(base="base.yaml")))
     with pytest.raises(ProtocolError, match=r"^base\.yaml: criteria\[2\] \(id hypoxia\)"):
         load_protocol(str(tmp_path / "site.yaml"))
@@ -233,8 +289,9 @@ def test_a_base_edited_on_disk_reaches_the_protocols_that_extend_it(tmp_path):
     (tmp_path / "site.yaml").write_text(site(extends(base="base.yaml")))
     before = load_protocol(str(tmp_path / "site.yaml")).criterion("hypoxia")
     assert before.grades[0].trigger.describe() == "latest spo2 < 90 %"
-    (tmp_path / "base.yaml").write_text(base.replace("op: \"<\", value: 90, unit: \"%\"",
-                                                     "op: \"<\", value: 92, unit: \"%\""))
+    (tmp_path / "base.yaml").write_text(
+        base.replace('op: "<", value: 90, unit: "%"', 'op: "<", value: 92, unit: "%"')
+    )
     stat = (tmp_path / "base.yaml").stat()
     os.utime(tmp_path / "base.yaml", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     after = load_protocol(str(tmp_path / "site.yaml")).criterion("hypoxia")
@@ -258,16 +315,26 @@ def test_the_thresholds_document_shows_the_resolved_protocol_with_origins():
 def test_the_protocol_table_has_an_origin_column_and_says_what_it_extends():
     til = load_protocol("til-2024")
     table = criteria_rows(til).set_index("Criterion")
-    assert table.loc["Atrial fibrillation, SVT or bradycardia requiring treatment "
-                     "(arrhythmia)", "Origin"] == "proleukin-label 2024.1"
-    assert set(table["Origin"]) == {"til-2024 2024.1", "proleukin-label 2024.1",
-                                    "common/kdigo-watch"}
-    assert "Extends Proleukin (aldesleukin) prescribing information (proleukin-label, " \
-           "version 2024.1)" in composition_text(til)
+    assert (
+        table.loc[
+            "Atrial fibrillation, SVT or bradycardia requiring treatment (arrhythmia)", "Origin"
+        ]
+        == "proleukin-label 2024.1"
+    )
+    assert set(table["Origin"]) == {
+        "til-2024 2024.1",
+        "proleukin-label 2024.1",
+        "common/kdigo-watch",
+    }
+    assert (
+        "Extends Proleukin (aldesleukin) prescribing information (proleukin-label, "
+        "version 2024.1)" in composition_text(til)
+    )
     assert "hypotension, oliguria, creatinine" in composition_text(til)
     assert composition_text(load_protocol(LABEL)) == (
         "Includes the shared criteria of common/kdigo-watch. The Origin column says where "
-        "each criterion is written.")
+        "each criterion is written."
+    )
 
 
 def test_the_strict_loader_lists_the_resolved_criteria_with_origins(capsys):
@@ -284,6 +351,13 @@ def test_the_strict_loader_lists_the_resolved_criteria_with_origins(capsys):
 
 def test_the_format_document_explains_extends_include_duplicates_and_origin():
     text = (THRESHOLDS_DOC.parent / "protocol-format.md").read_text(encoding="utf-8")
-    for words in ("`extends`", "`replaces`", "`include`", "common/kdigo-watch",
-                  "duplicate key", "origin", "not a finite number"):
+    for words in (
+        "`extends`",
+        "`replaces`",
+        "`include`",
+        "common/kdigo-watch",
+        "duplicate key",
+        "origin",
+        "not a finite number",
+    ):
         assert words in text, words

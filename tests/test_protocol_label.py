@@ -22,12 +22,15 @@ def earlier(day_time, parameter, value):
 # ------------------------------------------------------------------ hypotension
 
 
-@pytest.mark.parametrize(("sbp", "expected"), [
-    (89, "hold"),   # below 90
-    (89.9, "hold"),
-    (90, "clear"),  # "< 90" is strict
-    (91, "clear"),
-])
+@pytest.mark.parametrize(
+    ("sbp", "expected"),
+    [
+        (89, "hold"),  # below 90
+        (89.9, "hold"),
+        (90, "clear"),  # "< 90" is strict
+        (91, "clear"),
+    ],
+)
 def test_hypotension_latest_sbp_boundary(sbp, expected):
     assessment = assess(o("07:15", "sbp", sbp))
     assert outcome(assessment, "hypotension") == expected
@@ -51,9 +54,12 @@ def test_hypotension_recovered_without_pressor_increase_is_resolved():
 
 def test_hypotension_recovered_on_more_pressor_is_still_a_hold():
     # phenylephrine off at the interval's start, 0.5 at 05:00: requirement increased
-    assessment = assess(earlier("2026-03-03 23:00", "phenylephrine", 0),
-                        o("03:00", "sbp", 85), o("05:00", "phenylephrine", 0.5),
-                        o("07:15", "sbp", 95))
+    assessment = assess(
+        earlier("2026-03-03 23:00", "phenylephrine", 0),
+        o("03:00", "sbp", 85),
+        o("05:00", "phenylephrine", 0.5),
+        o("07:15", "sbp", 95),
+    )
     assert outcome(assessment, "hypotension") == "hold"
 
 
@@ -83,10 +89,16 @@ def test_hypotension_no_sbp_at_all_is_incomplete():
 # ------------------------------------------------------------------ arrhythmia
 
 
-@pytest.mark.parametrize(("rhythm", "expected"), [
-    ("afib", "hold"), ("svt", "hold"), ("bradycardia_treated", "hold"),
-    ("sinus", "clear"), ("sinus_tachycardia", "clear"),
-])
+@pytest.mark.parametrize(
+    ("rhythm", "expected"),
+    [
+        ("afib", "hold"),
+        ("svt", "hold"),
+        ("bradycardia_treated", "hold"),
+        ("sinus", "clear"),
+        ("sinus_tachycardia", "clear"),
+    ],
+)
 def test_arrhythmia_latest_rhythm(rhythm, expected):
     assert outcome(assess(o("07:10", "rhythm", rhythm)), "arrhythmia") == expected
 
@@ -131,17 +143,29 @@ def test_hypoxia_stale_is_incomplete():
 # ------------------------------------------------------------------ mental status
 
 
-@pytest.mark.parametrize(("status", "expected"), [
-    ("moderate", "hold"), ("severe", "hold"), ("mild", "clear"), ("normal", "clear")])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("moderate", "hold"), ("severe", "hold"), ("mild", "clear"), ("normal", "clear")],
+)
 def test_mental_status_latest(status, expected):
     assert outcome(assess(o("07:10", "mental_status", status)), "mental_status") == expected
 
 
 def test_mental_status_must_resolve_completely():
-    assert outcome(assess(o("02:00", "mental_status", "moderate"),
-                          o("07:10", "mental_status", "mild")), "mental_status") == "hold"
-    assert outcome(assess(o("02:00", "mental_status", "moderate"),
-                          o("07:10", "mental_status", "normal")), "mental_status") == "resolved"
+    assert (
+        outcome(
+            assess(o("02:00", "mental_status", "moderate"), o("07:10", "mental_status", "mild")),
+            "mental_status",
+        )
+        == "hold"
+    )
+    assert (
+        outcome(
+            assess(o("02:00", "mental_status", "moderate"), o("07:10", "mental_status", "normal")),
+            "mental_status",
+        )
+        == "resolved"
+    )
 
 
 def test_mental_status_missing_is_incomplete():
@@ -157,8 +181,10 @@ def test_stool_blood_positive_earlier_in_the_cycle_holds():
 
 
 def test_stool_blood_later_negative_restarts():
-    assessment = assess(earlier("2026-03-02 20:00", "stool_blood", "positive"),
-                        earlier("2026-03-03 20:00", "stool_blood", "negative"))
+    assessment = assess(
+        earlier("2026-03-02 20:00", "stool_blood", "positive"),
+        earlier("2026-03-03 20:00", "stool_blood", "negative"),
+    )
     assert outcome(assessment, "stool_blood") == "resolved"
     assert assessment.status == "clear"
 
@@ -170,17 +196,20 @@ def test_stool_blood_negative_is_clear():
 # ------------------------------------------------------------------ creatinine
 
 
-@pytest.mark.parametrize(("readings", "expected"), [
-    ([("creatinine", 4.6)], "hold"),                        # > 4.5
-    ([("creatinine", 4.5)], "clear"),                       # not > 4.5, no qualifier
-    ([("creatinine", 4.0), ("bicarbonate", 17.9)], "hold"),  # >= 4.0 with acidosis
-    ([("creatinine", 4.0), ("bicarbonate", 18)], "clear"),   # bicarbonate < 18 is strict
-    ([("creatinine", 3.99), ("bicarbonate", 15)], "clear"),  # below 4.0
-    ([("creatinine", 4.0), ("potassium", 5.6)], "hold"),     # hyperkalaemia
-    ([("creatinine", 4.0), ("potassium", 5.5)], "clear"),
-    ([("creatinine", 4.0), ("weight", 88)], "hold"),         # 10 % over 80 kg
-    ([("creatinine", 4.0), ("weight", 87.9)], "clear"),
-])
+@pytest.mark.parametrize(
+    ("readings", "expected"),
+    [
+        ([("creatinine", 4.6)], "hold"),  # > 4.5
+        ([("creatinine", 4.5)], "clear"),  # not > 4.5, no qualifier
+        ([("creatinine", 4.0), ("bicarbonate", 17.9)], "hold"),  # >= 4.0 with acidosis
+        ([("creatinine", 4.0), ("bicarbonate", 18)], "clear"),  # bicarbonate < 18 is strict
+        ([("creatinine", 3.99), ("bicarbonate", 15)], "clear"),  # below 4.0
+        ([("creatinine", 4.0), ("potassium", 5.6)], "hold"),  # hyperkalaemia
+        ([("creatinine", 4.0), ("potassium", 5.5)], "clear"),
+        ([("creatinine", 4.0), ("weight", 88)], "hold"),  # 10 % over 80 kg
+        ([("creatinine", 4.0), ("weight", 87.9)], "clear"),
+    ],
+)
 def test_creatinine_thresholds_and_qualifiers(readings, expected):
     assessment = assess(*[o("06:30", name, value) for name, value in readings])
     assert outcome(assessment, "creatinine") == expected
@@ -208,6 +237,7 @@ def test_creatinine_older_than_24_hours_is_incomplete():
 
 def _urine(per_hour, first="2026-03-02 08:00", last="2026-03-04 07:00"):
     from tests.clinical import hourly
+
     return hourly("P1", "urine_output", per_hour, first, last)
 
 
@@ -230,11 +260,13 @@ def test_oliguria_restart_needs_urine_and_creatinine_normalised():
     # 5 mL/h until 02:00 with creatinine rising at 01:00 (oliguria met in the interval);
     # then 50 mL/h from 03:00
     urine = _urine(5, last="2026-03-04 02:00") + _urine(50, first="2026-03-04 03:00")
-    recovered = assess(*urine, o("01:00", "creatinine", 2.0), o("06:30", "creatinine", 1.0),
-                       skip=("urine_output",))
+    recovered = assess(
+        *urine, o("01:00", "creatinine", 2.0), o("06:30", "creatinine", 1.0), skip=("urine_output",)
+    )
     assert outcome(recovered, "oliguria") == "resolved"
-    not_yet = assess(*urine, o("01:00", "creatinine", 2.0), o("06:30", "creatinine", 1.9),
-                     skip=("urine_output",))
+    not_yet = assess(
+        *urine, o("01:00", "creatinine", 2.0), o("06:30", "creatinine", 1.9), skip=("urine_output",)
+    )
     assert outcome(not_yet, "oliguria") == "hold"  # fell only 0.1 from its peak
 
 
@@ -260,8 +292,10 @@ def test_event_holds_until_resolved(code):
     assert outcome(assess(earlier("2026-03-02 12:00", "event", code)), code) == "hold"
     resolved = assess(o("01:00", "event", code), o("06:00", "event_resolved", code))
     assert outcome(resolved, code) == "resolved"
-    long_ago = assess(earlier("2026-03-02 12:00", "event", code),
-                      earlier("2026-03-02 20:00", "event_resolved", code))
+    long_ago = assess(
+        earlier("2026-03-02 12:00", "event", code),
+        earlier("2026-03-02 20:00", "event_resolved", code),
+    )
     assert outcome(long_ago, code) == "clear"
 
 
@@ -281,24 +315,29 @@ def test_hepatic_failure_stops_the_rest_of_the_cycle():
 
 
 def test_hepatic_failure_stays_for_the_cycle_even_if_resolved():
-    doses = review(earlier("2026-03-03 10:00", "event", "hepatic_failure"),
-                   earlier("2026-03-03 20:00", "event_resolved", "hepatic_failure"))
+    doses = review(
+        earlier("2026-03-03 10:00", "event", "hepatic_failure"),
+        earlier("2026-03-03 20:00", "event_resolved", "hepatic_failure"),
+    )
     assert {d.status for d in doses if d.dose_number >= 5} == {"stop_cycle"}
 
 
 # ------------------------------------------------------------------ discontinue
 
 
-@pytest.mark.parametrize(("criterion", "parameter", "code"), [
-    ("ventricular_tachycardia", "rhythm", "vt_sustained"),
-    ("uncontrolled_arrhythmia", "rhythm", "uncontrolled"),
-    ("cardiac_ischemia", "event", "ecg_ischemia"),
-    ("cardiac_ischemia", "event", "chest_pain"),
-    ("cardiac_tamponade", "event", "cardiac_tamponade"),
-    ("bowel_ischemia_or_perforation", "event", "bowel_ischemia"),
-    ("bowel_ischemia_or_perforation", "event", "bowel_perforation"),
-    ("gi_bleeding_surgery", "event", "gi_bleed_surgery"),
-])
+@pytest.mark.parametrize(
+    ("criterion", "parameter", "code"),
+    [
+        ("ventricular_tachycardia", "rhythm", "vt_sustained"),
+        ("uncontrolled_arrhythmia", "rhythm", "uncontrolled"),
+        ("cardiac_ischemia", "event", "ecg_ischemia"),
+        ("cardiac_ischemia", "event", "chest_pain"),
+        ("cardiac_tamponade", "event", "cardiac_tamponade"),
+        ("bowel_ischemia_or_perforation", "event", "bowel_ischemia"),
+        ("bowel_ischemia_or_perforation", "event", "bowel_perforation"),
+        ("gi_bleeding_surgery", "event", "gi_bleed_surgery"),
+    ],
+)
 def test_discontinue_on_a_single_charting_any_time_in_the_course(criterion, parameter, code):
     # charted on day 1, followed by normal readings: still discontinue for the course
     assessment = assess(earlier("2026-03-02 12:00", parameter, code))
@@ -306,31 +345,40 @@ def test_discontinue_on_a_single_charting_any_time_in_the_course(criterion, para
     assert assessment.status == "discontinue"
 
 
-@pytest.mark.parametrize(("criterion", "parameter", "code", "hours", "expected"), [
-    ("prolonged_intubation", "o2_device", "intubated", 72.5, "discontinue"),
-    ("prolonged_intubation", "o2_device", "intubated", 72, "clear"),   # > 72 h is strict
-    ("dialysis", "event", "dialysis", 73, "discontinue"),
-    ("dialysis", "event", "dialysis", 71, "clear"),
-    ("coma_or_psychosis", "event", "coma", 49, "discontinue"),
-    ("coma_or_psychosis", "event", "toxic_psychosis", 48, "clear"),
-])
+@pytest.mark.parametrize(
+    ("criterion", "parameter", "code", "hours", "expected"),
+    [
+        ("prolonged_intubation", "o2_device", "intubated", 72.5, "discontinue"),
+        ("prolonged_intubation", "o2_device", "intubated", 72, "clear"),  # > 72 h is strict
+        ("dialysis", "event", "dialysis", 73, "discontinue"),
+        ("dialysis", "event", "dialysis", 71, "clear"),
+        ("coma_or_psychosis", "event", "coma", 49, "discontinue"),
+        ("coma_or_psychosis", "event", "toxic_psychosis", 48, "clear"),
+    ],
+)
 def test_continuing_states(criterion, parameter, code, hours, expected):
     import pandas as pd
+
     start = pd.Timestamp("2026-03-04 07:30") - pd.Timedelta(hours=hours)
     reading = earlier(start.strftime("%Y-%m-%d %H:%M"), parameter, code)
     skip = ("o2_device",) if parameter == "o2_device" else ()
     assert outcome(assess(reading, skip=skip), criterion) == expected
 
 
-@pytest.mark.parametrize("psychosis", [
-    # | coma from 2026-03-02 06:00, never resolved (49.5 h at T = 2026-03-04 07:30) |
-    ("2026-03-03 06:00", "2026-03-03 12:00"),  # a psychosis starts and resolves meanwhile
-    ("2026-03-04 00:00", None),                # a psychosis starts later, still running
-])
+@pytest.mark.parametrize(
+    "psychosis",
+    [
+        # | coma from 2026-03-02 06:00, never resolved (49.5 h at T = 2026-03-04 07:30) |
+        ("2026-03-03 06:00", "2026-03-03 12:00"),  # a psychosis starts and resolves meanwhile
+        ("2026-03-04 00:00", None),  # a psychosis starts later, still running
+    ],
+)
 def test_a_coma_still_running_is_not_hidden_by_a_later_psychosis(psychosis):
     start, resolved = psychosis
-    readings = [earlier("2026-03-02 06:00", "event", "coma"),
-                earlier(start, "event", "toxic_psychosis")]
+    readings = [
+        earlier("2026-03-02 06:00", "event", "coma"),
+        earlier(start, "event", "toxic_psychosis"),
+    ]
     if resolved:
         readings.append(earlier(resolved, "event_resolved", "toxic_psychosis"))
     assessment = assess(*readings)
@@ -339,21 +387,27 @@ def test_a_coma_still_running_is_not_hidden_by_a_later_psychosis(psychosis):
 
 
 def test_dialysis_resolved_before_72_hours_does_not_discontinue():
-    assessment = assess(earlier("2026-03-01 06:00", "event", "dialysis"),
-                        earlier("2026-03-03 06:00", "event_resolved", "dialysis"))  # 48 h
+    assessment = assess(
+        earlier("2026-03-01 06:00", "event", "dialysis"),
+        earlier("2026-03-03 06:00", "event_resolved", "dialysis"),
+    )  # 48 h
     assert outcome(assessment, "dialysis") == "clear"
 
 
 def test_dialysis_that_lasted_more_than_72_hours_stays_met_after_resolution():
-    assessment = assess(earlier("2026-02-27 06:00", "event", "dialysis"),
-                        earlier("2026-03-03 06:00", "event_resolved", "dialysis"))  # 96 h
+    assessment = assess(
+        earlier("2026-02-27 06:00", "event", "dialysis"),
+        earlier("2026-03-03 06:00", "event_resolved", "dialysis"),
+    )  # 96 h
     assert outcome(assessment, "dialysis") == "discontinue"
 
 
 def test_extubated_before_72_hours_does_not_discontinue():
-    assessment = assess(earlier("2026-03-01 06:00", "o2_device", "intubated"),
-                        earlier("2026-03-03 06:00", "o2_device", "nasal_cannula"),
-                        skip=("o2_device",))
+    assessment = assess(
+        earlier("2026-03-01 06:00", "o2_device", "intubated"),
+        earlier("2026-03-03 06:00", "o2_device", "nasal_cannula"),
+        skip=("o2_device",),
+    )
     assert outcome(assessment, "prolonged_intubation") == "clear"
 
 
@@ -382,16 +436,19 @@ def test_urine_from_a_previous_cycle_does_not_fill_the_window_after_readmission(
 
     cycle_1 = course("P1", "2026-02-16 08:00", given=10, doses=10, cycle=1)
     cycle_2 = course("P1", "2026-03-02 08:00", given=0, doses=14, cycle=2)
-    urine_cycle_1 = series("P1", "urine_output",
-                           [(f"2026-02-19 {hour:02d}:00", 100) for hour in range(0, 12)])
-    urine_now = series("P1", "urine_output",
-                       [(f"2026-03-02 0{hour}:00", 30) for hour in range(4, 8)])
-    vitals = [*series("P1", "sbp", [("2026-03-02 07:30", 118)]),
-              *series("P1", "spo2", [("2026-03-02 07:30", 97)]),
-              *series("P1", "mental_status", [("2026-03-02 07:30", "normal")]),
-              *series("P1", "creatinine", [("2026-02-19 06:00", 1.1), ("2026-03-02 06:00", 1.3)])]
-    ward_data = ward([patient("P1")], [*cycle_1, *cycle_2],
-                     [*urine_cycle_1, *urine_now, *vitals])
+    urine_cycle_1 = series(
+        "P1", "urine_output", [(f"2026-02-19 {hour:02d}:00", 100) for hour in range(0, 12)]
+    )
+    urine_now = series(
+        "P1", "urine_output", [(f"2026-03-02 0{hour}:00", 30) for hour in range(4, 8)]
+    )
+    vitals = [
+        *series("P1", "sbp", [("2026-03-02 07:30", 118)]),
+        *series("P1", "spo2", [("2026-03-02 07:30", 97)]),
+        *series("P1", "mental_status", [("2026-03-02 07:30", "normal")]),
+        *series("P1", "creatinine", [("2026-02-19 06:00", 1.1), ("2026-03-02 06:00", 1.3)]),
+    ]
+    ward_data = ward([patient("P1")], [*cycle_1, *cycle_2], [*urine_cycle_1, *urine_now, *vitals])
     (assessment,) = assess_next_doses(ward_data, utc("2026-03-02 07:45"))
     assert (assessment.cycle, assessment.dose_number) == (2, 1)
     oliguria = [f for f in assessment.findings if f.criterion == "oliguria"]

@@ -37,10 +37,14 @@ def test_til_page_says_it_extends_the_label_and_that_this_is_an_interpretation()
     table = _criteria(at)
     assert len(table) == len(til.criteria)
     origins = dict(zip(table["Criterion"], table["Origin"], strict=True))
-    assert origins["Atrial fibrillation, SVT or bradycardia requiring treatment (arrhythmia)"] \
+    assert (
+        origins["Atrial fibrillation, SVT or bradycardia requiring treatment (arrhythmia)"]
         == "proleukin-label 2024.1"
-    assert origins["Creatinine rising (KDIGO acute kidney injury) (creatinine_rising)"] \
+    )
+    assert (
+        origins["Creatinine rising (KDIGO acute kidney injury) (creatinine_rising)"]
         == "common/kdigo-watch"
+    )
 
 
 def test_label_page_names_the_shared_watch_file():

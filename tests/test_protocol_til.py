@@ -20,8 +20,10 @@ def til(*readings, **kwargs):
     return assess(*readings, protocol=TIL, **kwargs)
 
 
-@pytest.mark.parametrize(("target", "sbp", "expected"), [
-    (100, 99, "hold"), (100, 100, "clear"), (None, 89, "hold"), (None, 90, "clear")])
+@pytest.mark.parametrize(
+    ("target", "sbp", "expected"),
+    [(100, 99, "hold"), (100, 100, "clear"), (None, 89, "hold"), (None, 90, "clear")],
+)
 def test_hypotension_against_the_patients_target(target, sbp, expected):
     assessment = til(o("07:15", "sbp", sbp), target_sbp=target)
     assert outcome(assessment, "hypotension") == expected
@@ -37,11 +39,14 @@ def test_hypotension_missing_sbp_is_incomplete():
     assert outcome(til(skip=("sbp",)), "hypotension") == "incomplete"
 
 
-@pytest.mark.parametrize(("bolus", "expected"), [
-    ("05:15", "stop_cycle"),  # 2 h before the 07:15 reading: "within 2 h" includes 2 h
-    ("05:14", "hold"),        # 2 h 1 min before: only the hypotension hold
-    (None, "hold"),
-])
+@pytest.mark.parametrize(
+    ("bolus", "expected"),
+    [
+        ("05:15", "stop_cycle"),  # 2 h before the 07:15 reading: "within 2 h" includes 2 h
+        ("05:14", "hold"),  # 2 h 1 min before: only the hypotension hold
+        (None, "hold"),
+    ],
+)
 def test_fluid_refractory_hypotension(bolus, expected):
     readings = [o("07:15", "sbp", 85)]
     if bolus:
@@ -89,17 +94,21 @@ def test_every_dose_decided_is_no_dose_due():
 # criteria.md section 6: the drug's own label still applies after TIL. til-2024 carries every
 # label criterion it does not replace, and says that this combination is an interpretation.
 
-@pytest.mark.parametrize(("parameter", "value", "criterion", "expected"), [
-    ("rhythm", "afib", "arrhythmia", "hold"),           # atrial fibrillation
-    ("rhythm", "svt", "arrhythmia", "hold"),
-    ("rhythm", "sinus_tachycardia", "arrhythmia", "clear"),
-    ("spo2", 88, "hypoxia", "hold"),                    # hypoxic
-    ("spo2", 90, "hypoxia", "clear"),                   # "< 90 %": 90 is not hypoxic
-    ("mental_status", "moderate", "mental_status", "hold"),  # confused
-    ("mental_status", "severe", "mental_status", "hold"),
-    ("mental_status", "mild", "mental_status", "clear"),
-    ("rhythm", "vt_sustained", "ventricular_tachycardia", "discontinue"),
-])
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "criterion", "expected"),
+    [
+        ("rhythm", "afib", "arrhythmia", "hold"),  # atrial fibrillation
+        ("rhythm", "svt", "arrhythmia", "hold"),
+        ("rhythm", "sinus_tachycardia", "arrhythmia", "clear"),
+        ("spo2", 88, "hypoxia", "hold"),  # hypoxic
+        ("spo2", 90, "hypoxia", "clear"),  # "< 90 %": 90 is not hypoxic
+        ("mental_status", "moderate", "mental_status", "hold"),  # confused
+        ("mental_status", "severe", "mental_status", "hold"),
+        ("mental_status", "mild", "mental_status", "clear"),
+        ("rhythm", "vt_sustained", "ventricular_tachycardia", "discontinue"),
+    ],
+)
 def test_a_til_patient_is_held_as_the_label_says(parameter, value, criterion, expected):
     assessment = til(o("07:20", parameter, value))
     assert outcome(assessment, criterion) == expected

@@ -28,8 +28,7 @@ def test_a_patient_whose_only_dose_row_was_refused_is_incomplete_not_no_dose_due
     assert "dose_record" not in {f.criterion for f in by_patient["P001"].findings}
 
 
-def test_a_refused_dose_row_among_read_ones_makes_every_dose_of_the_patient_incomplete(
-        tmp_path):
+def test_a_refused_dose_row_among_read_ones_makes_every_dose_of_the_patient_incomplete(tmp_path):
     # | doses.csv row | patient | dose | status | administered_time |
     # | 2             | P001    | 1    | given  | (empty: refused)  |
     # | 3             | P001    | 2    | held   |                   |
@@ -37,8 +36,9 @@ def test_a_refused_dose_row_among_read_ones_makes_every_dose_of_the_patient_inco
     # Dose 1 was given: without its row the count would say none given.
     folder = tmp_path / "ward"
     shutil.copytree(FIXTURES / "good" / "three_csv", folder)
-    doses = (folder / "doses.csv").read_text().replace(
-        "given,2026-03-02T08:12:00-05:00", "given,", 1)
+    doses = (
+        (folder / "doses.csv").read_text().replace("given,2026-03-02T08:12:00-05:00", "given,", 1)
+    )
     (folder / "doses.csv").write_text(doses)
     ward = load_ward(folder, WARD_ZONE, keep_going=True)
     assert list(ward.report.refused_rows["table"]) == ["doses"]
@@ -80,10 +80,16 @@ def test_a_patient_whose_own_row_was_refused_is_listed_incomplete_not_missing(tm
     refused = by_patient["P002"]
     assert refused.status == "incomplete"
     assert [(f.criterion, f.outcome) for f in refused.findings] == [
-        ("patient_record", "incomplete")]
+        ("patient_record", "incomplete")
+    ]
     assert refused.findings[0].detail.startswith("patients.csv, row 3 refused: ")
-    rows = ward_rows(data, list(by_patient.values()),
-                     {"proleukin-label": load_protocol("proleukin-label")}, at, "UTC")
+    rows = ward_rows(
+        data,
+        list(by_patient.values()),
+        {"proleukin-label": load_protocol("proleukin-label")},
+        at,
+        "UTC",
+    )
     assert "P002" in set(rows["patient_id"])
 
 

@@ -33,11 +33,13 @@ def test_next_dose_is_the_first_not_given_or_held():
 
 
 def test_a_dose_given_late_is_not_decided_before_it_was_given():
-    doses = doses_frame([
-        dose("P1", 1, 1, "2026-03-02 08:00", "given"),
-        dose("P1", 1, 2, "2026-03-02 16:00", "given", administered="2026-03-02 18:30"),
-        dose("P1", 1, 3, "2026-03-03 00:00"),
-    ])
+    doses = doses_frame(
+        [
+            dose("P1", 1, 1, "2026-03-02 08:00", "given"),
+            dose("P1", 1, 2, "2026-03-02 16:00", "given", administered="2026-03-02 18:30"),
+            dose("P1", 1, 3, "2026-03-03 00:00"),
+        ]
+    )
     at_17 = one(next_doses(doses, utc("2026-03-02 17:00")), patient_id="P1")
     assert at_17.dose_number == 2  # recorded as given at 18:30: at 17:00 it was still due
     assert at_17.interval_start == utc("2026-03-02 08:00")
@@ -69,8 +71,10 @@ def test_no_dose_given_yet_interval_is_8_hours_before_now():
 
 
 def test_cycle_2_starts_a_fresh_interval_and_counts():
-    doses = doses_frame(course("P1", "2026-03-02 08:00", given=14, held=(5,))
-                        + course("P1", "2026-03-16 08:00", cycle=2, given=1))
+    doses = doses_frame(
+        course("P1", "2026-03-02 08:00", given=14, held=(5,))
+        + course("P1", "2026-03-16 08:00", cycle=2, given=1)
+    )
     nxt = one(next_doses(doses, utc("2026-03-16 10:00")), patient_id="P1")
     assert (nxt.cycle, nxt.dose_number) == (2, 2)
     assert nxt.interval_start == utc("2026-03-16 08:00")
@@ -97,15 +101,20 @@ def test_course_review_assesses_each_dose_at_its_scheduled_time():
 
 
 def test_assessment_points_at_a_moment_include_the_history_of_the_cycle():
-    doses = doses_frame(course("P1", "2026-03-02 08:00", given=3, doses=5)
-                        + course("P2", "2026-03-02 10:00", given=1, doses=3))
+    doses = doses_frame(
+        course("P1", "2026-03-02 08:00", given=3, doses=5)
+        + course("P2", "2026-03-02 10:00", given=1, doses=3)
+    )
     points = assessment_points(doses, at=utc("2026-03-02 23:00"))
     targets = points[points["is_target"]]
     # P1: doses 1, 2 given; dose 3 (due 00:00) is next. P2: dose 2 (due 18:00) overdue.
     assert targets[["patient_id", "dose_number"]].values.tolist() == [["P1", 3], ["P2", 2]]
     history = points[~points["is_target"]]
-    assert history[["patient_id", "dose_number"]].values.tolist() == [["P1", 1], ["P1", 2],
-                                                                     ["P2", 1]]
+    assert history[["patient_id", "dose_number"]].values.tolist() == [
+        ["P1", 1],
+        ["P1", 2],
+        ["P2", 1],
+    ]
     assert set(targets["assessed_at"]) == {utc("2026-03-02 23:00")}
 
 

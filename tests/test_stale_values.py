@@ -16,8 +16,11 @@ def outcomes(assessment, criterion):
 def test_consensus_stale_creatinine_in_the_absolute_band_stops_the_cycle_and_is_incomplete():
     # | time             | creatinine |  30 h before T; freshness 24 h; >= 3.0 stops the cycle
     # | 2026-03-03 01:30 | 3.2 mg/dL  |
-    assessment = assess(obs("P1", "2026-03-03 01:30", "creatinine", 3.2),
-                        protocol="cwg-consensus-2014", skip=("creatinine",))
+    assessment = assess(
+        obs("P1", "2026-03-03 01:30", "creatinine", 3.2),
+        protocol="cwg-consensus-2014",
+        skip=("creatinine",),
+    )
     assert outcomes(assessment, "creatinine") == {"stop_cycle", "incomplete"}
     assert assessment.status == "stop_cycle"
 
@@ -37,8 +40,11 @@ def test_a_new_patient_with_only_a_low_reading_before_the_interval_holds_not_cra
     from dashboard.assessment import assess_next_doses
     from tests.scenarios import course, patient, utc, ward
 
-    data = ward([patient("P1")], course("P1", "2026-03-02 08:00"),
-                [obs("P1", "2026-03-01 22:30", "spo2", 86)])
+    data = ward(
+        [patient("P1")],
+        course("P1", "2026-03-02 08:00"),
+        [obs("P1", "2026-03-01 22:30", "spo2", 86)],
+    )
     (assessment,) = assess_next_doses(data, utc("2026-03-02 07:30"))
     assert outcomes(assessment, "hypoxia") == {"hold", "incomplete"}
     assert assessment.status == "hold"

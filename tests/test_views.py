@@ -26,12 +26,28 @@ def test_time_to_go_and_overdue():
 
 
 def test_the_card_headline_reads_as_a_nurse_says_it():
-    finding = Finding("hypotension", "hold", "sbp", 84.0, "mm[Hg]",
-                      pd.Timestamp("2026-03-04 17:05", tz="UTC"), "latest sbp < 90 mm[Hg]",
-                      "[PI-2.4] Proleukin label", restart="latest sbp >= 90 mm[Hg]")
-    assessment = DoseAssessment("P1", "proleukin-label", 1, 7,
-                                pd.Timestamp("2026-03-04 21:05", tz="UTC"), AT, "scheduled",
-                                "hold", [finding])
+    finding = Finding(
+        "hypotension",
+        "hold",
+        "sbp",
+        84.0,
+        "mm[Hg]",
+        pd.Timestamp("2026-03-04 17:05", tz="UTC"),
+        "latest sbp < 90 mm[Hg]",
+        "[PI-2.4] Proleukin label",
+        restart="latest sbp >= 90 mm[Hg]",
+    )
+    assessment = DoseAssessment(
+        "P1",
+        "proleukin-label",
+        1,
+        7,
+        pd.Timestamp("2026-03-04 21:05", tz="UTC"),
+        AT,
+        "scheduled",
+        "hold",
+        [finding],
+    )
     card = dose_card(assessment, load_protocol("proleukin-label"), ZONE)
     assert card.headline == "HOLD dose 7 (C1) due 16:05, in 2 h 05 min"
     assert card.reasons[0].value == "sbp 84 mmHg"
@@ -44,25 +60,34 @@ def test_every_status_has_its_own_word_and_icon():
     words = [look.word for look in STATUS_LOOKS.values()]
     icons = [look.icon for look in STATUS_LOOKS.values()]
     assert len(set(words)) == len(words) and len(set(icons)) == len(icons)
-    assert status_rank("discontinue") < status_rank("hold") < status_rank("incomplete") \
-        < status_rank("clear") < status_rank("no_dose_due")
+    assert (
+        status_rank("discontinue")
+        < status_rank("hold")
+        < status_rank("incomplete")
+        < status_rank("clear")
+        < status_rank("no_dose_due")
+    )
     assert status_rank("something new") < status_rank("discontinue")  # never sinks
 
 
 def test_ward_rows_worst_first_and_missing_says_so():
     patients = [patient("P1", name="Quiet"), patient("P2", name="Low pressure")]
-    doses = course("P1", "2026-03-04 05:00", given=2, doses=14) + \
-        course("P2", "2026-03-04 05:00", given=2, doses=14)
-    observations = [obs("P2", "2026-03-04 18:30", "sbp", 84),
-                    obs("P2", "2026-03-04 18:30", "mental_status", "normal"),
-                    obs("P2", "2026-03-04 18:00", "urine_output", 200),
-                    obs("P2", "2026-03-04 10:00", "creatinine", 1.2),
-                    obs("P2", "2026-03-04 18:00", "creatinine", 1.5),
-                    obs("P2", "2026-03-04 18:30", "spo2", 97)]
+    doses = course("P1", "2026-03-04 05:00", given=2, doses=14) + course(
+        "P2", "2026-03-04 05:00", given=2, doses=14
+    )
+    observations = [
+        obs("P2", "2026-03-04 18:30", "sbp", 84),
+        obs("P2", "2026-03-04 18:30", "mental_status", "normal"),
+        obs("P2", "2026-03-04 18:00", "urine_output", 200),
+        obs("P2", "2026-03-04 10:00", "creatinine", 1.2),
+        obs("P2", "2026-03-04 18:00", "creatinine", 1.5),
+        obs("P2", "2026-03-04 18:30", "spo2", 97),
+    ]
     data = ward(patients, doses, observations)
     assessments = assess_next_doses(data, AT)
-    rows = ward_rows(data, assessments, {"proleukin-label": load_protocol("proleukin-label")},
-                     AT, ZONE)
+    rows = ward_rows(
+        data, assessments, {"proleukin-label": load_protocol("proleukin-label")}, AT, ZONE
+    )
     assert list(rows["patient_id"]) == ["P2", "P1"]  # hold before incomplete
     p1 = rows.set_index("patient_id").loc["P1"]
     assert "INCOMPLETE" in p1["Status"]
@@ -91,34 +116,51 @@ def test_a_course_ended_by_a_criterion_sorts_above_clear_patients():
     # P2 had sustained VT after dose 2; dose 3 was held and the course ended, so nothing
     # more is scheduled. "No dose due" must not sink the patient below the clear ones on rounds.
     patients = [patient("P1", name="Well"), patient("P2", name="VT, course ended")]
-    doses = course("P1", "2026-03-04 05:00", given=2, doses=14) + \
-        course("P2", "2026-03-03 20:00", given=3, held=(3,), doses=3)
-    fresh = [obs(pid, "2026-03-04 18:30", parameter, value) for pid in ("P1", "P2")
-             for parameter, value in (("sbp", 120), ("mental_status", "normal"),
-                                      ("spo2", 97), ("heart_rate", 88))]
+    doses = course("P1", "2026-03-04 05:00", given=2, doses=14) + course(
+        "P2", "2026-03-03 20:00", given=3, held=(3,), doses=3
+    )
+    fresh = [
+        obs(pid, "2026-03-04 18:30", parameter, value)
+        for pid in ("P1", "P2")
+        for parameter, value in (
+            ("sbp", 120),
+            ("mental_status", "normal"),
+            ("spo2", 97),
+            ("heart_rate", 88),
+        )
+    ]
     observations = [
         *fresh,
         obs("P1", "2026-03-04 18:00", "urine_output", 400),
         obs("P1", "2026-03-04 10:00", "urine_output", 400),
         obs("P1", "2026-03-04 10:00", "creatinine", 1.0),
-        obs("P2", "2026-03-04 09:40", "rhythm", "vt_sustained")]
+        obs("P2", "2026-03-04 09:40", "rhythm", "vt_sustained"),
+    ]
     data = ward(patients, doses, observations)
     assessments = assess_next_doses(data, AT)
     by_patient = {a.patient_id: a for a in assessments}
     assert by_patient["P1"].status == "clear"
     assert by_patient["P2"].status == "discontinue"  # criteria.md section 9.1
     assert "discontinue" in [f.outcome for f in by_patient["P2"].findings]
-    rows = ward_rows(data, assessments, {"proleukin-label": load_protocol("proleukin-label")},
-                     AT, ZONE)
+    rows = ward_rows(
+        data, assessments, {"proleukin-label": load_protocol("proleukin-label")}, AT, ZONE
+    )
     assert list(rows["patient_id"]) == ["P2", "P1"]
     assert "Sustained ventricular tachycardia" in rows.set_index("patient_id").loc["P2", "Reasons"]
 
 
 def test_a_name_a_spreadsheet_would_run_is_shown_as_text_in_the_ward_table():
     # The ward table's own CSV download hands its cells to a spreadsheet.
-    data = ward([patient("P1", name='=HYPERLINK("http://x.example","open")')],
-                course("P1", "2026-03-04 05:00", given=2, doses=14),
-                [obs("P1", "2026-03-04 18:30", "sbp", 120)])
-    rows = ward_rows(data, assess_next_doses(data, AT),
-                     {"proleukin-label": load_protocol("proleukin-label")}, AT, ZONE)
+    data = ward(
+        [patient("P1", name='=HYPERLINK("http://x.example","open")')],
+        course("P1", "2026-03-04 05:00", given=2, doses=14),
+        [obs("P1", "2026-03-04 18:30", "sbp", 120)],
+    )
+    rows = ward_rows(
+        data,
+        assess_next_doses(data, AT),
+        {"proleukin-label": load_protocol("proleukin-label")},
+        AT,
+        ZONE,
+    )
     assert rows.loc[0, "Patient"] == '\'=HYPERLINK("http://x.example","open") (P1)'

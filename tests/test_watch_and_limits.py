@@ -14,14 +14,17 @@ def o(time, parameter, value):
     return obs("P1", f"2026-03-04 {time}", parameter, value)
 
 
-@pytest.mark.parametrize(("latest", "stage"), [
-    (1.29, None),             # rise 0.29 in 48 h, 1.29 x baseline
-    (1.3, "KDIGO stage 1"),   # rise >= 0.3 mg/dL within 48 h
-    (1.5, "KDIGO stage 1"),   # 1.5 x baseline
-    (2.0, "KDIGO stage 2"),
-    (2.9, "KDIGO stage 2"),
-    (3.0, "KDIGO stage 3"),
-])
+@pytest.mark.parametrize(
+    ("latest", "stage"),
+    [
+        (1.29, None),  # rise 0.29 in 48 h, 1.29 x baseline
+        (1.3, "KDIGO stage 1"),  # rise >= 0.3 mg/dL within 48 h
+        (1.5, "KDIGO stage 1"),  # 1.5 x baseline
+        (2.0, "KDIGO stage 2"),
+        (2.9, "KDIGO stage 2"),
+        (3.0, "KDIGO stage 3"),
+    ],
+)
 def test_creatinine_rising_kdigo_stage(latest, stage):
     # baseline 1.0 mg/dL; 1.0 at 2026-03-03 06:00 and 2026-03-04 06:00, then the latest
     assessment = assess(o("07:00", "creatinine", latest), protocol="cwg-consensus-2014")
@@ -58,6 +61,7 @@ def test_urine_output_low_under_half_ml_per_kg_per_hour(per_hour, expected):
 @pytest.mark.parametrize("protocol", shipped_protocol_ids())
 def test_every_protocol_has_the_watch_criteria(protocol):
     from dashboard.protocols import load_protocol
+
     ids = load_protocol(protocol).criterion_ids
     assert "creatinine_rising" in ids and "urine_output_low" in ids
 
@@ -70,9 +74,11 @@ def test_fourteen_doses_given_complete_the_cycle():
 
 
 def test_twenty_eight_doses_in_the_course():
-    doses = (course("P1", "2026-02-01 08:00", given=14)
-             + course("P1", "2026-02-16 08:00", cycle=2, given=14, doses=14)
-             + course("P1", "2026-03-03 08:00", cycle=3, given=0, doses=3))
+    doses = (
+        course("P1", "2026-02-01 08:00", given=14)
+        + course("P1", "2026-02-16 08:00", cycle=2, given=14, doses=14)
+        + course("P1", "2026-03-03 08:00", cycle=3, given=0, doses=3)
+    )
     assessment = assess(doses=doses)
     assert assessment.status == "cycle_complete"
 
@@ -92,6 +98,7 @@ def test_the_urine_watch_does_not_read_a_gap_in_the_chart_as_low_urine():
 
     urine = hourly("P1", "urine_output", 60, "2026-03-02 08:00", "2026-03-04 01:00")
     assessment = assess(*urine, skip=("urine_output",))
-    assert "urine_output_low" not in {f.criterion for f in assessment.findings
-                                      if f.outcome == "watch"}
+    assert "urine_output_low" not in {
+        f.criterion for f in assessment.findings if f.outcome == "watch"
+    }
     assert assessment.status == "incomplete"

@@ -18,31 +18,43 @@ ALL = ["proleukin-label", "cwg-consensus-2014", "community-2015", "til-2024"]
 @pytest.mark.parametrize("protocol", ALL)
 def test_watch_criteria_carry_their_freshness_as_data(protocol):
     loaded = load_protocol(protocol)
-    assert [(r.parameter, r.fresh_hours) for r in loaded.criterion("creatinine_rising").required] \
-        == [("creatinine", 24)]
-    assert [(r.parameter, r.fresh_hours) for r in loaded.criterion("urine_output_low").required] \
-        == [("urine_output", 4)]
+    assert [
+        (r.parameter, r.fresh_hours) for r in loaded.criterion("creatinine_rising").required
+    ] == [("creatinine", 24)]
+    assert [
+        (r.parameter, r.fresh_hours) for r in loaded.criterion("urine_output_low").required
+    ] == [("urine_output", 4)]
 
 
 @pytest.mark.parametrize("protocol", ALL)
-@pytest.mark.parametrize(("time", "expected"), [
-    ("2026-03-03 05:30", "clear"),   # 26 h old: no KDIGO watch
-    ("2026-03-03 07:30", "watch"),   # 24 h old: fresh (the limit is inclusive)
-])
+@pytest.mark.parametrize(
+    ("time", "expected"),
+    [
+        ("2026-03-03 05:30", "clear"),  # 26 h old: no KDIGO watch
+        ("2026-03-03 07:30", "watch"),  # 24 h old: fresh (the limit is inclusive)
+    ],
+)
 def test_kdigo_watch_only_on_a_fresh_creatinine(protocol, time, expected):
     # | time             | creatinine |  baseline 1.0: 2.1 is 2.1 x baseline (KDIGO 2)
     # | 2026-03-02 06:00 | 1.0        |
     # | time             | 2.1        |
-    assessment = assess(obs("P1", "2026-03-02 06:00", "creatinine", 1.0),
-                        obs("P1", time, "creatinine", 2.1),
-                        protocol=protocol, skip=("creatinine",))
+    assessment = assess(
+        obs("P1", "2026-03-02 06:00", "creatinine", 1.0),
+        obs("P1", time, "creatinine", 2.1),
+        protocol=protocol,
+        skip=("creatinine",),
+    )
     assert outcome(assessment, "creatinine_rising") == expected
-    watch_outcomes = {f.outcome for f in assessment.findings
-                      if f.criterion in ("creatinine_rising", "urine_output_low")}
+    watch_outcomes = {
+        f.outcome
+        for f in assessment.findings
+        if f.criterion in ("creatinine_rising", "urine_output_low")
+    }
     assert "incomplete" not in watch_outcomes  # a watch never says incomplete itself
     if expected == "clear":  # the protocol's own creatinine criterion says it instead
-        assert "incomplete" in {f.outcome for f in assessment.findings
-                                if f.parameter == "creatinine"}
+        assert "incomplete" in {
+            f.outcome for f in assessment.findings if f.parameter == "creatinine"
+        }
 
 
 @pytest.mark.parametrize("protocol", ALL)
@@ -52,6 +64,9 @@ def test_low_urine_watch_only_on_fresh_urine(protocol):
     urine = hourly("P1", "urine_output", 20, "2026-03-02 08:00", "2026-03-04 02:00")
     stale = assess(*urine, protocol=protocol, skip=("urine_output",))
     assert outcome(stale, "urine_output_low") == "clear"
-    fresh = assess(*hourly("P1", "urine_output", 20, "2026-03-02 08:00", "2026-03-04 07:00"),
-                   protocol=protocol, skip=("urine_output",))
+    fresh = assess(
+        *hourly("P1", "urine_output", 20, "2026-03-02 08:00", "2026-03-04 07:00"),
+        protocol=protocol,
+        skip=("urine_output",),
+    )
     assert outcome(fresh, "urine_output_low") == "watch"

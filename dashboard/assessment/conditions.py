@@ -62,7 +62,8 @@ class Reading:
     insufficient: np.ndarray  # window without enough history (informational)
     # Words about rows: the values the decision rested on ("creatinine 4.2 mg/dL at ...").
     describe_rows: Callable[[np.ndarray], np.ndarray] = field(
-        repr=False, default=lambda rows: np.full(len(rows), ""))
+        repr=False, default=lambda rows: np.full(len(rows), "")
+    )
     defaulted: np.ndarray | None = None  # threshold taken from the protocol default
     # Whether ``met`` is known: False where the basis cannot say (a window whose latest entry
     # is not fresh). None: known everywhere. A restart is only met where it is known
@@ -102,8 +103,9 @@ def format_time(ns: int) -> str:
     return pd.Timestamp(ns, tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _threshold(comparison: rules.Comparison, moments: Moments
-               ) -> tuple[np.ndarray | float, np.ndarray | None]:
+def _threshold(
+    comparison: rules.Comparison, moments: Moments
+) -> tuple[np.ndarray | float, np.ndarray | None]:
     threshold = comparison.threshold
     if threshold.patient_column is None:
         return threshold.value, None
@@ -135,8 +137,13 @@ def at_least(values, bound) -> np.ndarray:
         return values >= bound - _tolerance(bound)
 
 
-def compare(comparison: rules.Comparison, values: np.ndarray, codes: np.ndarray,
-            moments: Moments | None = None, threshold=None) -> np.ndarray:
+def compare(
+    comparison: rules.Comparison,
+    values: np.ndarray,
+    codes: np.ndarray,
+    moments: Moments | None = None,
+    threshold=None,
+) -> np.ndarray:
     """The comparison applied elementwise, decimal-exact (see :data:`RELATIVE_TOLERANCE`).
     NaN never meets a numeric comparison. Every numeric comparison of a rule goes through
     here or through :func:`exceeds` / :func:`at_least`."""
@@ -170,15 +177,32 @@ class Evaluator:
         spec = self.vocabulary[parameter]
         return spec.unit or ""
 
-    def _leaf(self, moments: Moments, met, parameter, series: SeriesIndex | None, position,
-              has, rule_text: str, *, value=None, time=None, unit=None, note=None,
-              insufficient=None, defaulted=None) -> Reading:
+    def _leaf(
+        self,
+        moments: Moments,
+        met,
+        parameter,
+        series: SeriesIndex | None,
+        position,
+        has,
+        rule_text: str,
+        *,
+        value=None,
+        time=None,
+        unit=None,
+        note=None,
+        insufficient=None,
+        defaulted=None,
+    ) -> Reading:
         n = len(moments)
         if value is None:
             value = series.take(series.values, position, has, np.nan)
         if time is None:
-            time = np.where(has, series.times[np.clip(position, 0, max(series.n - 1, 0))]
-                            if series.n else NAT, NAT)
+            time = np.where(
+                has,
+                series.times[np.clip(position, 0, max(series.n - 1, 0))] if series.n else NAT,
+                NAT,
+            )
         if series is not None and series.n and not self.vocabulary[parameter].is_numeric:
             code = np.where(has, series.codes[np.clip(position, 0, series.n - 1)], None)
         else:
@@ -189,28 +213,45 @@ class Evaluator:
         def describe(rows: np.ndarray) -> np.ndarray:
             # Values and codes as the screens write them (criteria.md section 9.6).
             is_code = np.array([c is not None for c in code[rows].tolist()], dtype=bool)
-            shown = words.quantities(parameter, np.asarray(value, dtype=float)[rows],
-                                     unit_value or None)
+            shown = words.quantities(
+                parameter, np.asarray(value, dtype=float)[rows], unit_value or None
+            )
             if is_code.any():
-                shown = np.where(is_code, words.codes(parameter, np.where(
-                    is_code, code[rows], "").astype(object)), shown)
-            text = words.join(words.name(parameter), " ", shown, " at ",
-                              words.times(np.asarray(time, dtype=np.int64)[rows]))
+                shown = np.where(
+                    is_code,
+                    words.codes(parameter, np.where(is_code, code[rows], "").astype(object)),
+                    shown,
+                )
+            text = words.join(
+                words.name(parameter),
+                " ",
+                shown,
+                " at ",
+                words.times(np.asarray(time, dtype=np.int64)[rows]),
+            )
             if note is not None:
                 extra = words.as_text(note(rows), len(rows))
                 text = np.where(extra != "", words.join(text, " (", extra, ")"), text)
             if defaulted is not None:
-                text = np.where(defaulted[rows], words.join(
-                    text, " (no patient target set: the protocol default applies)"), text)
+                text = np.where(
+                    defaulted[rows],
+                    words.join(text, " (no patient target set: the protocol default applies)"),
+                    text,
+                )
             return np.where(has_array[rows], text, f"no {parameter} recorded")
 
         return Reading(
             met=np.asarray(met, dtype=bool) & np.asarray(has, dtype=bool),
-            parameter=_full(n, parameter), value=np.asarray(value, dtype=float), code=code,
-            unit=_full(n, unit_value), time=np.asarray(time, dtype=np.int64),
+            parameter=_full(n, parameter),
+            value=np.asarray(value, dtype=float),
+            code=code,
+            unit=_full(n, unit_value),
+            time=np.asarray(time, dtype=np.int64),
             rule=_full(n, rule_text),
             insufficient=(np.zeros(n, bool) if insufficient is None else insufficient),
-            describe_rows=describe, defaulted=defaulted)
+            describe_rows=describe,
+            defaulted=defaulted,
+        )
 
     # -- dispatch
     def evaluate(self, condition: rules.Condition, moments: Moments) -> Reading:
@@ -241,14 +282,23 @@ class Evaluator:
                     out[selected] = reading.describe_rows(rows[selected])
             if (~met_rows).any():
                 out[~met_rows] = words.join_distinct(
-                    [r.describe_rows(rows[~met_rows]) for r in readings])
+                    [r.describe_rows(rows[~met_rows]) for r in readings]
+                )
             return out.astype(str)
 
         true, false = _truths(readings)
-        return Reading(met=met, parameter=pick("parameter"), value=pick("value"),
-                       code=pick("code"), unit=pick("unit"), time=pick("time"),
-                       rule=rule_texts, insufficient=insufficient, describe_rows=describe,
-                       known=true.any(axis=0) | false.all(axis=0))
+        return Reading(
+            met=met,
+            parameter=pick("parameter"),
+            value=pick("value"),
+            code=pick("code"),
+            unit=pick("unit"),
+            time=pick("time"),
+            rule=rule_texts,
+            insufficient=insufficient,
+            describe_rows=describe,
+            known=true.any(axis=0) | false.all(axis=0),
+        )
 
     def _eval_AllOf(self, condition: rules.AllOf, moments: Moments) -> Reading:
         readings = [self.evaluate(item, moments) for item in condition.items]
@@ -260,11 +310,18 @@ class Evaluator:
             return words.join_distinct([r.describe_rows(rows) for r in readings])
 
         true, false = _truths(readings)
-        return Reading(met=met, parameter=first.parameter, value=first.value, code=first.code,
-                       unit=first.unit, time=first.time,
-                       rule=_full(len(moments), condition.describe()),
-                       insufficient=insufficient, describe_rows=describe,
-                       known=true.all(axis=0) | false.any(axis=0))
+        return Reading(
+            met=met,
+            parameter=first.parameter,
+            value=first.value,
+            code=first.code,
+            unit=first.unit,
+            time=first.time,
+            rule=_full(len(moments), condition.describe()),
+            insufficient=insufficient,
+            describe_rows=describe,
+            known=true.all(axis=0) | false.any(axis=0),
+        )
 
     def _eval_NoneOf(self, condition: rules.NoneOf, moments: Moments) -> Reading:
         readings = [self.evaluate(item, moments) for item in condition.items]
@@ -275,11 +332,18 @@ class Evaluator:
             return words.join_distinct([r.describe_rows(rows) for r in readings])
 
         true, false = _truths(readings)
-        return Reading(met=met, parameter=first.parameter, value=first.value, code=first.code,
-                       unit=first.unit, time=first.time,
-                       rule=_full(len(moments), condition.describe()),
-                       insufficient=np.zeros(len(moments), bool), describe_rows=describe,
-                       known=false.all(axis=0) | true.any(axis=0))
+        return Reading(
+            met=met,
+            parameter=first.parameter,
+            value=first.value,
+            code=first.code,
+            unit=first.unit,
+            time=first.time,
+            rule=_full(len(moments), condition.describe()),
+            insufficient=np.zeros(len(moments), bool),
+            describe_rows=describe,
+            known=false.all(axis=0) | true.any(axis=0),
+        )
 
     # -- leaves
     def latest(self, series: SeriesIndex, moments: Moments) -> tuple[np.ndarray, np.ndarray]:
@@ -303,8 +367,7 @@ class Evaluator:
         if not condition.comparison.is_codes and condition.comparison.threshold is not None:
             threshold, defaulted = _threshold(condition.comparison, moments)
         if condition.comparison.is_codes:
-            met = has & (series.code_mask(condition.comparison.codes)[safe] if series.n
-                         else False)
+            met = has & (series.code_mask(condition.comparison.codes)[safe] if series.n else False)
         else:
             met = has & compare(condition.comparison, values, codes, moments, threshold)
         note = None
@@ -312,33 +375,49 @@ class Evaluator:
             events = self.store.series("event", (condition.after_event.code,))
             reading_time = np.where(has, series.times[safe] if series.n else NAT, NAT)
             event_position, event_has = events.latest(moments.pc, reading_time)
-            event_time = np.where(event_has, events.times[np.clip(event_position, 0,
-                                                                   max(events.n - 1, 0))]
-                                  if events.n else NAT, NAT)
+            event_time = np.where(
+                event_has,
+                events.times[np.clip(event_position, 0, max(events.n - 1, 0))] if events.n else NAT,
+                NAT,
+            )
             window = np.int64(condition.after_event.hours * HOUR_NS)
             within = event_has & has & (reading_time - event_time <= window)
             met &= within
 
             def note(rows: np.ndarray) -> np.ndarray:
                 code = condition.after_event.code
-                return np.where(event_has[rows],
-                                words.join(code, " at ", words.times(event_time[rows])),
-                                f"no {code} before it")
+                return np.where(
+                    event_has[rows],
+                    words.join(code, " at ", words.times(event_time[rows])),
+                    f"no {code} before it",
+                )
 
-        return self._leaf(moments, met, condition.parameter, series, position, has,
-                          condition.describe(), note=note, defaulted=defaulted)
+        return self._leaf(
+            moments,
+            met,
+            condition.parameter,
+            series,
+            position,
+            has,
+            condition.describe(),
+            note=note,
+            defaulted=defaulted,
+        )
 
-    def _matching_mask(self, series: SeriesIndex, comparison: rules.Comparison,
-                       moments: Moments) -> np.ndarray:
+    def _matching_mask(
+        self, series: SeriesIndex, comparison: rules.Comparison, moments: Moments
+    ) -> np.ndarray:
         if comparison.is_codes:
             return series.code_mask(comparison.codes)
         if comparison.threshold is not None and comparison.threshold.patient_column:
             # per-observation threshold from the observation's patient
             per_patient = np.full(self.store.n_patients, np.nan)
-            per_patient[moments.pc] = moments.patient_values[
-                comparison.threshold.patient_column]
-            threshold = np.where(np.isnan(per_patient[series.patient]),
-                                 comparison.threshold.default, per_patient[series.patient])
+            per_patient[moments.pc] = moments.patient_values[comparison.threshold.patient_column]
+            threshold = np.where(
+                np.isnan(per_patient[series.patient]),
+                comparison.threshold.default,
+                per_patient[series.patient],
+            )
             return compare(comparison, series.values, series.codes, threshold=threshold)
         return compare(comparison, series.values, series.codes, moments)
 
@@ -348,12 +427,16 @@ class Evaluator:
         start = series.start_ge(moments.pc, moments.scope_start(condition.scope))
         end = series.end_le(moments.pc, moments.t)
         # the mask depends on the patient only through a patient threshold: cache otherwise
-        per_patient = (condition.comparison.threshold is not None
-                       and condition.comparison.threshold.patient_column)
-        _, last, found = series.last_matching(mask, start, end,
-                                              key=None if per_patient else condition.comparison)
-        return self._leaf(moments, found, condition.parameter, series, last, found,
-                          condition.describe())
+        per_patient = (
+            condition.comparison.threshold is not None
+            and condition.comparison.threshold.patient_column
+        )
+        _, last, found = series.last_matching(
+            mask, start, end, key=None if per_patient else condition.comparison
+        )
+        return self._leaf(
+            moments, found, condition.parameter, series, last, found, condition.describe()
+        )
 
     def _eval_Extreme(self, condition: rules.Extreme, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
@@ -368,8 +451,11 @@ class Evaluator:
         met = (end > start) & compare(comparison, extreme, None, moments)
         # The basis shown: the last reading in the scope on the triggering side of the
         # bound (a reading that crossed it), else the last reading of the scope.
-        bound = comparison.low if comparison.low is not None else (
-            comparison.threshold.value if comparison.threshold else None)
+        bound = (
+            comparison.low
+            if comparison.low is not None
+            else (comparison.threshold.value if comparison.threshold else None)
+        )
         if bound is not None and condition.kind == "max" and comparison.op in (None, ">", ">="):
             crossing = at_least(series.values, bound)
         elif bound is not None and condition.kind == "min" and comparison.op in ("<", "<="):
@@ -381,11 +467,19 @@ class Evaluator:
         position = np.where(found, last, fallback)
         has = end > start
         word = "maximum" if condition.kind == "max" else "minimum"
-        return self._leaf(moments, met, condition.parameter, series, position, has,
-                          condition.describe(),
-                          note=lambda rows: words.join(f"{word} in the {condition.scope} ",
-                                                       words.quantities(condition.parameter,
-                                                                        extreme[rows])))
+        return self._leaf(
+            moments,
+            met,
+            condition.parameter,
+            series,
+            position,
+            has,
+            condition.describe(),
+            note=lambda rows: words.join(
+                f"{word} in the {condition.scope} ",
+                words.quantities(condition.parameter, extreme[rows]),
+            ),
+        )
 
     def _eval_Window(self, condition: rules.Window, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
@@ -395,8 +489,7 @@ class Evaluator:
         start = series.start_gt(moments.pc, start_time)
         total = series.range_sum(start, end)
         patient_start = series.patient_start(moments.pc)
-        when_it_happens = (self.vocabulary[condition.parameter].charted
-                           == CHARTED_WHEN_IT_HAPPENS)
+        when_it_happens = self.vocabulary[condition.parameter].charted == CHARTED_WHEN_IT_HAPPENS
         if when_it_happens:
             # criteria.md section 2: charted only when it happens (diarrhoea), so the record
             # starts with the patient's first observation of any parameter, every entry
@@ -411,12 +504,15 @@ class Evaluator:
             # after days without one does not hold those days' volume, so earlier cycles
             # do not count.
             history_from = np.maximum(moments.cycle_start, NAT + 1) - np.int64(
-                condition.hours * HOUR_NS)
+                condition.hours * HOUR_NS
+            )
             first = series.start_ge(moments.pc, history_from)
             has_records = series.patient_end(moments.pc) > first
-            first_time = np.where(has_records,
-                                  series.times[np.clip(first, 0, max(series.n - 1, 0))]
-                                  if series.n else NAT, NAT)
+            first_time = np.where(
+                has_records,
+                series.times[np.clip(first, 0, max(series.n - 1, 0))] if series.n else NAT,
+                NAT,
+            )
             # No record of the parameter at all by the window's end: nothing to compare
             # (the criterion's required freshness reports it), never a volume of 0.
             recorded = end > patient_start
@@ -431,9 +527,11 @@ class Evaluator:
         if condition.aggregate == "rate":
             unit += "/h"
         known = recorded & ~insufficient & (~np.isnan(value) if condition.per_kg else True)
-        last_time = np.where(end > patient_start,
-                             series.times[np.clip(end - 1, 0, max(series.n - 1, 0))]
-                             if series.n else NAT, NAT)
+        last_time = np.where(
+            end > patient_start,
+            series.times[np.clip(end - 1, 0, max(series.n - 1, 0))] if series.n else NAT,
+            NAT,
+        )
         fresh = np.ones(len(moments), bool)
         if condition.coverage_hours is not None:
             # The record must reach the window's end: uncharted hours are unknown volume
@@ -453,19 +551,32 @@ class Evaluator:
         def note(rows: np.ndarray) -> np.ndarray:
             return np.where(
                 insufficient[rows],
-                words.join(f"insufficient history: {condition.parameter} records start at "
-                           if not when_it_happens else "insufficient history: the patient's "
-                           "records start at ",
-                           words.times(first_time[rows]),
-                           f", after the start of the {hours} window"),
-                words.join(words.quantities(condition.parameter, total[rows]),
-                           f" in {hours}"))
+                words.join(
+                    f"insufficient history: {condition.parameter} records start at "
+                    if not when_it_happens
+                    else "insufficient history: the patient's records start at ",
+                    words.times(first_time[rows]),
+                    f", after the start of the {hours} window",
+                ),
+                words.join(words.quantities(condition.parameter, total[rows]), f" in {hours}"),
+            )
 
-        reading = self._leaf(moments, met, condition.parameter, series, None,
-                             np.ones(len(moments), bool), condition.describe(),
-                             value=value, time=np.where(last_time == NAT, moments.t, last_time),
-                             unit=unit, note=note, insufficient=insufficient & moments.at_assessment
-                             if moments.at_assessment else np.zeros(len(moments), bool))
+        reading = self._leaf(
+            moments,
+            met,
+            condition.parameter,
+            series,
+            None,
+            np.ones(len(moments), bool),
+            condition.describe(),
+            value=value,
+            time=np.where(last_time == NAT, moments.t, last_time),
+            unit=unit,
+            note=note,
+            insufficient=insufficient & moments.at_assessment
+            if moments.at_assessment
+            else np.zeros(len(moments), bool),
+        )
         reading.known = known
         return reading
 
@@ -479,8 +590,11 @@ class Evaluator:
         previous_time = series.times[before] if series.n else np.full(len(moments), NAT)
         # The entry before must belong to this admission (from the cycle's start): days at
         # home between cycles are not charted, so they are no charting period.
-        has_previous = (has & (position - 1 >= series.patient_start(moments.pc))
-                        & (previous_time >= moments.cycle_start))
+        has_previous = (
+            has
+            & (position - 1 >= series.patient_start(moments.pc))
+            & (previous_time >= moments.cycle_start)
+        )
         hours = np.where(has_previous, (time - previous_time) / HOUR_NS, np.nan)
         fresh = has.copy()
         if condition.fresh_hours is not None:
@@ -492,19 +606,32 @@ class Evaluator:
             rate = np.where(known_rate, volume / np.where(hours > 0, hours, np.nan), np.nan)
         met = known_rate & compare(condition.comparison, rate, None, moments)
         unit = self._unit(condition.parameter)
-        reading = self._leaf(moments, met, condition.parameter, series, position, has,
-                             condition.describe(), value=np.round(rate, 4), unit=unit + "/h",
-                             note=lambda rows: np.where(
-                                 known_rate[rows],
-                                 words.join(words.quantities(condition.parameter,
-                                                             volume[rows]), " in ",
-                                            words.numbers(hours[rows], "{:.3g}"),
-                                            " h since the entry at ",
-                                            words.times(previous_time[rows])),
-                                 np.where(has_previous[rows] | ~has[rows],
-                                          "no rate: the latest entry is not fresh",
-                                          "no rate: no entry before the latest in this "
-                                          "cycle")))
+        reading = self._leaf(
+            moments,
+            met,
+            condition.parameter,
+            series,
+            position,
+            has,
+            condition.describe(),
+            value=np.round(rate, 4),
+            unit=unit + "/h",
+            note=lambda rows: np.where(
+                known_rate[rows],
+                words.join(
+                    words.quantities(condition.parameter, volume[rows]),
+                    " in ",
+                    words.numbers(hours[rows], "{:.3g}"),
+                    " h since the entry at ",
+                    words.times(previous_time[rows]),
+                ),
+                np.where(
+                    has_previous[rows] | ~has[rows],
+                    "no rate: the latest entry is not fresh",
+                    "no rate: no entry before the latest in this cycle",
+                ),
+            ),
+        )
         reading.known = known_rate
         return reading
 
@@ -519,14 +646,25 @@ class Evaluator:
         previous_time = series.times[before] if series.n else np.full(len(moments), NAT)
         met = has_previous & exceeds(latest, previous)
         self._unit(condition.parameter)
-        return self._leaf(moments, met, condition.parameter, series, position, has,
-                          condition.describe(),
-                          note=lambda rows: np.where(
-                              has_previous[rows],
-                              words.join("the one before: ",
-                                         words.quantities(condition.parameter, previous[rows]),
-                                         " at ", words.times(previous_time[rows])),
-                              "no earlier value"))
+        return self._leaf(
+            moments,
+            met,
+            condition.parameter,
+            series,
+            position,
+            has,
+            condition.describe(),
+            note=lambda rows: np.where(
+                has_previous[rows],
+                words.join(
+                    "the one before: ",
+                    words.quantities(condition.parameter, previous[rows]),
+                    " at ",
+                    words.times(previous_time[rows]),
+                ),
+                "no earlier value",
+            ),
+        )
 
     def _baseline(self, parameter: str, moments: Moments) -> np.ndarray:
         column = rules.BASELINE_COLUMNS[parameter]
@@ -536,13 +674,17 @@ class Evaluator:
             series = self.store.series(parameter)
             first = series.patient_start(moments.pc)
             has = series.patient_end(moments.pc) > first
-            first_value = np.where(has, series.values[np.clip(first, 0, max(series.n - 1, 0))]
-                                   if series.n else np.nan, np.nan)
+            first_value = np.where(
+                has,
+                series.values[np.clip(first, 0, max(series.n - 1, 0))] if series.n else np.nan,
+                np.nan,
+            )
             baseline = np.where(np.isnan(baseline), first_value, baseline)
         return baseline
 
-    def _eval_PercentOverBaseline(self, condition: rules.PercentOverBaseline,
-                                  moments: Moments) -> Reading:
+    def _eval_PercentOverBaseline(
+        self, condition: rules.PercentOverBaseline, moments: Moments
+    ) -> Reading:
         series = self.store.series(condition.parameter)
         position, has = self.latest(series, moments)
         latest = series.take(series.values, position, has, np.nan)
@@ -551,14 +693,22 @@ class Evaluator:
             percent = rules.percent_over_baseline(latest, baseline)
         met = compare(condition.comparison, percent, None, moments)
         self._unit(condition.parameter)
-        return self._leaf(moments, met, condition.parameter, series, position, has,
-                          condition.describe(),
-                          note=lambda rows: words.join(
-                              words.quantities(None, percent[rows], "%"), " over baseline ",
-                              words.quantities(condition.parameter, baseline[rows])))
+        return self._leaf(
+            moments,
+            met,
+            condition.parameter,
+            series,
+            position,
+            has,
+            condition.describe(),
+            note=lambda rows: words.join(
+                words.quantities(None, percent[rows], "%"),
+                " over baseline ",
+                words.quantities(condition.parameter, baseline[rows]),
+            ),
+        )
 
-    def _eval_RatioToBaseline(self, condition: rules.RatioToBaseline,
-                              moments: Moments) -> Reading:
+    def _eval_RatioToBaseline(self, condition: rules.RatioToBaseline, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         position, has = self.latest(series, moments)
         latest = series.take(series.values, position, has, np.nan)
@@ -567,11 +717,20 @@ class Evaluator:
             ratio = latest / baseline
         met = compare(condition.comparison, ratio, None, moments)
         self._unit(condition.parameter)
-        return self._leaf(moments, met, condition.parameter, series, position, has,
-                          condition.describe(),
-                          note=lambda rows: words.join(
-                              words.quantities(None, ratio[rows], "{times_baseline}"), " ",
-                              words.quantities(condition.parameter, baseline[rows])))
+        return self._leaf(
+            moments,
+            met,
+            condition.parameter,
+            series,
+            position,
+            has,
+            condition.describe(),
+            note=lambda rows: words.join(
+                words.quantities(None, ratio[rows], "{times_baseline}"),
+                " ",
+                words.quantities(condition.parameter, baseline[rows]),
+            ),
+        )
 
     def _eval_FallFromPeak(self, condition: rules.FallFromPeak, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
@@ -583,12 +742,21 @@ class Evaluator:
         fall = peak - latest
         met = compare(condition.comparison, fall, None, moments)
         self._unit(condition.parameter)
-        return self._leaf(moments, met, condition.parameter, series, position, has,
-                          condition.describe(),
-                          note=lambda rows: words.join(
-                              f"{condition.scope} peak ",
-                              words.quantities(condition.parameter, peak[rows]), ", fall ",
-                              words.quantities(condition.parameter, fall[rows])))
+        return self._leaf(
+            moments,
+            met,
+            condition.parameter,
+            series,
+            position,
+            has,
+            condition.describe(),
+            note=lambda rows: words.join(
+                f"{condition.scope} peak ",
+                words.quantities(condition.parameter, peak[rows]),
+                ", fall ",
+                words.quantities(condition.parameter, fall[rows]),
+            ),
+        )
 
     def _eval_RiseWithin(self, condition: rules.RiseWithin, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
@@ -600,12 +768,21 @@ class Evaluator:
         rise = latest - lowest
         met = compare(condition.comparison, rise, None, moments)
         self._unit(condition.parameter)
-        return self._leaf(moments, met, condition.parameter, series, position, has,
-                          condition.describe(),
-                          note=lambda rows: words.join(
-                              f"lowest in {condition.hours:g} h ",
-                              words.quantities(condition.parameter, lowest[rows]), ", rise ",
-                              words.quantities(condition.parameter, rise[rows])))
+        return self._leaf(
+            moments,
+            met,
+            condition.parameter,
+            series,
+            position,
+            has,
+            condition.describe(),
+            note=lambda rows: words.join(
+                f"lowest in {condition.hours:g} h ",
+                words.quantities(condition.parameter, lowest[rows]),
+                ", rise ",
+                words.quantities(condition.parameter, rise[rows]),
+            ),
+        )
 
     def _eval_EventCondition(self, condition: rules.EventCondition, moments: Moments) -> Reading:
         n = len(moments)
@@ -623,13 +800,27 @@ class Evaluator:
                 code = np.where(new, event_code, code)
                 met |= active
             rule_text = condition.describe()
-            return Reading(met=met, parameter=_full(n, "event"), value=np.full(n, np.nan),
-                           code=code, unit=_full(n, ""), time=time, rule=_full(n, rule_text),
-                           insufficient=np.zeros(n, bool),
-                           describe_rows=lambda rows: np.where(
-                               met[rows], words.join("event ", code[rows].astype(str), " at ",
-                                                     words.times(time[rows]), ", not resolved"),
-                               "no active event"))
+            return Reading(
+                met=met,
+                parameter=_full(n, "event"),
+                value=np.full(n, np.nan),
+                code=code,
+                unit=_full(n, ""),
+                time=time,
+                rule=_full(n, rule_text),
+                insufficient=np.zeros(n, bool),
+                describe_rows=lambda rows: np.where(
+                    met[rows],
+                    words.join(
+                        "event ",
+                        code[rows].astype(str),
+                        " at ",
+                        words.times(time[rows]),
+                        ", not resolved",
+                    ),
+                    "no active event",
+                ),
+            )
         series = self.store.series("event", condition.codes)
         start = series.start_ge(moments.pc, moments.scope_start(condition.scope))
         end = series.end_le(moments.pc, moments.t)
@@ -642,9 +833,16 @@ class Evaluator:
         end = series.end_le(moments.pc, moments.t)
         count, last, found = series.last_matching(np.ones(series.n, bool), start, end, key="all")
         met = count >= condition.at_least
-        return self._leaf(moments, met, "event", series, last, found, condition.describe(),
-                          note=lambda rows: words.join(count[rows].astype(str),
-                                                       f" in the {condition.scope}"))
+        return self._leaf(
+            moments,
+            met,
+            "event",
+            series,
+            last,
+            found,
+            condition.describe(),
+            note=lambda rows: words.join(count[rows].astype(str), f" in the {condition.scope}"),
+        )
 
     def _eval_Continuing(self, condition: rules.Continuing, moments: Moments) -> Reading:
         if condition.parameter == rules.EVENT_PARAMETER and len(condition.codes) > 1:
@@ -652,8 +850,10 @@ class Evaluator:
             # that resolves): each code's episodes are their own, and any that lasted
             # long enough meets the rule. Interleaved, the later-starting one would hide
             # a coma still running.
-            return self.evaluate(rules.AnyOf(tuple(
-                replace(condition, codes=(code,)) for code in condition.codes)), moments)
+            return self.evaluate(
+                rules.AnyOf(tuple(replace(condition, codes=(code,)) for code in condition.codes)),
+                moments,
+            )
         episodes = self.store.episodes(condition.parameter, condition.codes)
         duration = np.int64(condition.hours * HOUR_NS)
         end_of = episodes.extra["end"]
@@ -667,9 +867,9 @@ class Evaluator:
         end = episodes.end_le(moments.pc, moments.t)
         if episodes.n:
             # earliest completion among the patient's episodes so far (ordered by start)
-            running = _grouped_running_min(np.where(long_done, completed_by,
-                                                    np.iinfo(np.int64).max),
-                                           episodes.patient)
+            running = _grouped_running_min(
+                np.where(long_done, completed_by, np.iinfo(np.int64).max), episodes.patient
+            )
             last = np.clip(end - 1, 0, episodes.n - 1)
             has = end > start
             done_before = has & (running[last] <= moments.t)
@@ -684,12 +884,21 @@ class Evaluator:
             met = np.zeros(n, bool)
             position = np.zeros(n, np.int64)
             has = np.zeros(n, bool)
-        reading = self._leaf(moments, met, condition.parameter, episodes, position, has,
-                             condition.describe(),
-                             note=lambda rows: np.where(met[rows], "since this time", ""))
-        reading.code = np.where(has, episodes.codes[np.clip(position, 0,
-                                                            max(episodes.n - 1, 0))]
-                                if episodes.n else None, None)
+        reading = self._leaf(
+            moments,
+            met,
+            condition.parameter,
+            episodes,
+            position,
+            has,
+            condition.describe(),
+            note=lambda rows: np.where(met[rows], "since this time", ""),
+        )
+        reading.code = np.where(
+            has,
+            episodes.codes[np.clip(position, 0, max(episodes.n - 1, 0))] if episodes.n else None,
+            None,
+        )
         return reading
 
     def _eval_Increased(self, condition: rules.Increased, moments: Moments) -> Reading:
@@ -715,27 +924,48 @@ class Evaluator:
             time = np.where(new, series.times[safe] if series.n else NAT, time)
             met |= increased
         unit = self._unit(condition.parameters_[0])
-        return Reading(met=met, parameter=parameter, value=value, code=_full(n, None),
-                       unit=_full(n, unit), time=time, rule=_full(n, condition.describe()),
-                       insufficient=np.zeros(n, bool),
-                       describe_rows=lambda rows: np.where(
-                           met[rows],
-                           words.join(parameter[rows].astype(str), " ",
-                                      words.quantities(None, value[rows], unit), " at ",
-                                      words.times(time[rows]), ", was ",
-                                      words.quantities(None, before[rows], unit),
-                                      " at the interval's start"),
-                           "no vasopressor increase over the interval"))
+        return Reading(
+            met=met,
+            parameter=parameter,
+            value=value,
+            code=_full(n, None),
+            unit=_full(n, unit),
+            time=time,
+            rule=_full(n, condition.describe()),
+            insufficient=np.zeros(n, bool),
+            describe_rows=lambda rows: np.where(
+                met[rows],
+                words.join(
+                    parameter[rows].astype(str),
+                    " ",
+                    words.quantities(None, value[rows], unit),
+                    " at ",
+                    words.times(time[rows]),
+                    ", was ",
+                    words.quantities(None, before[rows], unit),
+                    " at the interval's start",
+                ),
+                "no vasopressor increase over the interval",
+            ),
+        )
 
     def _eval_DosesHeld(self, condition: rules.DosesHeld, moments: Moments) -> Reading:
         n = len(moments)
         held = moments.patient_values[f"held_in_{condition.scope}"].astype(float)
         met = held >= condition.at_least
-        return Reading(met=met, parameter=_full(n, None), value=held, code=_full(n, None),
-                       unit=_full(n, "doses"), time=moments.t.copy(),
-                       rule=_full(n, condition.describe()), insufficient=np.zeros(n, bool),
-                       describe_rows=lambda rows: words.join(
-                           words.numbers(held[rows]), f" doses held in the {condition.scope}"))
+        return Reading(
+            met=met,
+            parameter=_full(n, None),
+            value=held,
+            code=_full(n, None),
+            unit=_full(n, "doses"),
+            time=moments.t.copy(),
+            rule=_full(n, condition.describe()),
+            insufficient=np.zeros(n, bool),
+            describe_rows=lambda rows: words.join(
+                words.numbers(held[rows]), f" doses held in the {condition.scope}"
+            ),
+        )
 
     def _eval_CountCriteria(self, condition: rules.CountCriteria, moments: Moments) -> Reading:
         # Counted by the engine once every other criterion is known.
@@ -743,11 +973,19 @@ class Evaluator:
         n = len(moments)
         met = counts >= condition.at_least
         names = moments.patient_values.get("__count_names__", _full(n, ""))
-        return Reading(met=met, parameter=_full(n, None), value=counts.astype(float),
-                       code=_full(n, None), unit=_full(n, "criteria"), time=moments.t.copy(),
-                       rule=_full(n, condition.describe()), insufficient=np.zeros(n, bool),
-                       describe_rows=lambda rows: words.join(
-                           words.numbers(counts[rows]), " criteria: ", names[rows].astype(str)))
+        return Reading(
+            met=met,
+            parameter=_full(n, None),
+            value=counts.astype(float),
+            code=_full(n, None),
+            unit=_full(n, "criteria"),
+            time=moments.t.copy(),
+            rule=_full(n, condition.describe()),
+            insufficient=np.zeros(n, bool),
+            describe_rows=lambda rows: words.join(
+                words.numbers(counts[rows]), " criteria: ", names[rows].astype(str)
+            ),
+        )
 
 
 def _grouped_running_min(values: np.ndarray, group_first: np.ndarray) -> np.ndarray:

@@ -57,8 +57,22 @@ from dashboard.schedule import assessment_points
 from dashboard.tables import WardData
 from dashboard.vocabulary import load_vocabulary
 
-FINDING_COLUMNS = ["point", "criterion", "outcome", "parameter", "value", "code", "unit",
-                   "time", "rule", "source", "interpretation", "detail", "restart", "system"]
+FINDING_COLUMNS = [
+    "point",
+    "criterion",
+    "outcome",
+    "parameter",
+    "value",
+    "code",
+    "unit",
+    "time",
+    "rule",
+    "source",
+    "interpretation",
+    "detail",
+    "restart",
+    "system",
+]
 PATIENT_VALUE_COLUMNS = ("baseline_weight_kg", "baseline_creatinine_mg_dl", "target_sbp_mmhg")
 DOSE_LIMITS = "dose_limits"
 PATIENT_RECORD = "patient_record"
@@ -80,17 +94,18 @@ class EngineResult:
 # --------------------------------------------------------------------------- protocols
 
 
-def patient_protocols(patients: pd.DataFrame, patient_ids: pd.Index,
-                      protocol: Protocol | None = None
-                      ) -> tuple[pd.Series, dict[str, Protocol]]:
+def patient_protocols(
+    patients: pd.DataFrame, patient_ids: pd.Index, protocol: Protocol | None = None
+) -> tuple[pd.Series, dict[str, Protocol]]:
     """Each patient's protocol id, and the protocols by id, exactly as the engine assesses
     them: ``protocol`` for everyone, else each patient's ``protocol`` column (a shipped id
     or a site's file), empty = the default."""
     return _protocol_by_patient(patients, patient_ids, protocol)
 
 
-def _protocol_by_patient(patients: pd.DataFrame, patient_ids: pd.Index,
-                         protocol: Protocol | None) -> tuple[pd.Series, dict[str, Protocol]]:
+def _protocol_by_patient(
+    patients: pd.DataFrame, patient_ids: pd.Index, protocol: Protocol | None
+) -> tuple[pd.Series, dict[str, Protocol]]:
     if protocol is not None:
         return pd.Series(protocol.id, index=patient_ids), {protocol.id: protocol}
     wanted = pd.Series(DEFAULT_PROTOCOL_ID, index=patient_ids)
@@ -115,8 +130,14 @@ def _protocol_by_patient(patients: pd.DataFrame, patient_ids: pd.Index,
 class _ProtocolRun:
     """All criteria of one protocol over its patients' assessment points."""
 
-    def __init__(self, protocol: Protocol, points: pd.DataFrame, store: ObservationStore,
-                 evaluator: Evaluator, patient_values: dict[str, np.ndarray]):
+    def __init__(
+        self,
+        protocol: Protocol,
+        points: pd.DataFrame,
+        store: ObservationStore,
+        evaluator: Evaluator,
+        patient_values: dict[str, np.ndarray],
+    ):
         self.protocol = protocol
         self.points = points
         self.store = store
@@ -130,9 +151,15 @@ class _ProtocolRun:
         values = {name: array[self.pc] for name, array in patient_values.items()}
         values["held_in_cycle"] = points["held_in_cycle"].to_numpy()
         values["held_in_course"] = points["held_in_course"].to_numpy()
-        self.moments = Moments(point=np.arange(n), pc=self.pc, t=self.t,
-                               interval_start=self.interval_start, cycle_start=self.cycle_start,
-                               patient_values=values, at_assessment=True)
+        self.moments = Moments(
+            point=np.arange(n),
+            pc=self.pc,
+            t=self.t,
+            interval_start=self.interval_start,
+            cycle_start=self.cycle_start,
+            patient_values=values,
+            at_assessment=True,
+        )
         self._interval_moments: dict[tuple, Moments] = {}
         self.rows: list[pd.DataFrame] = []
         self.hold_active: dict[str, np.ndarray] = {}  # criterion -> hold grade active
@@ -168,21 +195,28 @@ class _ProtocolRun:
         owner = np.concatenate(owners)
         moment_times = np.concatenate(times)
         base = self.moments
-        moments = Moments(point=owner, pc=base.pc[owner], t=moment_times,
-                          interval_start=base.interval_start[owner],
-                          cycle_start=base.cycle_start[owner],
-                          patient_values={k: v[owner] for k, v in base.patient_values.items()},
-                          at_assessment=False)
+        moments = Moments(
+            point=owner,
+            pc=base.pc[owner],
+            t=moment_times,
+            interval_start=base.interval_start[owner],
+            cycle_start=base.cycle_start[owner],
+            patient_values={k: v[owner] for k, v in base.patient_values.items()},
+            at_assessment=False,
+        )
         self._interval_moments[key] = moments
         return moments
 
-    def _met_in_interval(self, criterion_trigger, parameters) -> tuple[np.ndarray, np.ndarray,
-                                                                         Reading]:
+    def _met_in_interval(
+        self, criterion_trigger, parameters
+    ) -> tuple[np.ndarray, np.ndarray, Reading]:
         """(met at some moment of the interval, the last such moment, the reading)."""
         # criteria.md section 2: a window criterion met at the interval's start stays active;
         # a value read before the interval does not count as "in the interval".
-        lasting = any(isinstance(node, Window | LatestRate | EventCondition) for node in
-                      criterion_trigger.walk())
+        lasting = any(
+            isinstance(node, Window | LatestRate | EventCondition)
+            for node in criterion_trigger.walk()
+        )
         moments = self.interval_moments(parameters, include_start=lasting)
         reading = self.evaluator.evaluate(criterion_trigger, moments)
         met_index = np.flatnonzero(reading.met)
@@ -206,31 +240,41 @@ class _ProtocolRun:
         return source >= 0, source
 
     # -- findings
-    def _frame(self, criterion: Criterion, outcome: str, rows: np.ndarray, reading: Reading,
-               reading_rows: np.ndarray, rule: np.ndarray | None = None,
-               detail: np.ndarray | None = None, restart: str | None = None) -> None:
+    def _frame(
+        self,
+        criterion: Criterion,
+        outcome: str,
+        rows: np.ndarray,
+        reading: Reading,
+        reading_rows: np.ndarray,
+        rule: np.ndarray | None = None,
+        detail: np.ndarray | None = None,
+        restart: str | None = None,
+    ) -> None:
         if not len(rows):
             return
         if detail is None:
             detail = reading.describe_rows(reading_rows)
         codes = reading.code[reading_rows]
         values = reading.value[reading_rows]
-        frame = pd.DataFrame({
-            "point": self.points.index.to_numpy()[rows],
-            "criterion": criterion.id,
-            "outcome": outcome,
-            "parameter": reading.parameter[reading_rows],
-            "value": values,
-            "code": codes,
-            "unit": reading.unit[reading_rows],
-            "time": reading.time[reading_rows],
-            "rule": reading.rule[reading_rows] if rule is None else rule,
-            "source": criterion.source.text(),
-            "interpretation": criterion.interpretation,
-            "detail": detail,
-            "restart": restart,
-            "system": criterion.system,
-        })
+        frame = pd.DataFrame(
+            {
+                "point": self.points.index.to_numpy()[rows],
+                "criterion": criterion.id,
+                "outcome": outcome,
+                "parameter": reading.parameter[reading_rows],
+                "value": values,
+                "code": codes,
+                "unit": reading.unit[reading_rows],
+                "time": reading.time[reading_rows],
+                "rule": reading.rule[reading_rows] if rule is None else rule,
+                "source": criterion.source.text(),
+                "interpretation": criterion.interpretation,
+                "detail": detail,
+                "restart": restart,
+                "system": criterion.system,
+            }
+        )
         self.rows.append(frame)
 
     def run(self) -> pd.DataFrame:
@@ -255,7 +299,8 @@ class _ProtocolRun:
             insufficient |= at_t.insufficient
             if grade.outcome == "hold":
                 in_interval, last, interval_reading = self._met_in_interval(
-                    grade.trigger, grade.trigger.parameters())
+                    grade.trigger, grade.trigger.parameters()
+                )
                 # criteria.md section 2: R is met only where it is known (a stale window
                 # never reads resolved); the default "not X" only where X is known not met.
                 if grade.restart is not None:
@@ -268,8 +313,10 @@ class _ProtocolRun:
                 active = triggered & ~restart_met
                 self.hold_active[criterion.id] = active
                 restart_words = grade.restart_words()
-                for outcome, mask in (("hold", active & ~decided),
-                                      ("resolved", triggered & restart_met & ~decided)):
+                for outcome, mask in (
+                    ("hold", active & ~decided),
+                    ("resolved", triggered & restart_met & ~decided),
+                ):
                     rows = np.flatnonzero(mask)
                     if not len(rows):
                         continue
@@ -281,20 +328,34 @@ class _ProtocolRun:
                     if (~use_t).any():
                         basis[~use_t] = interval_reading.describe_rows(last[rows[~use_t]])
                     basis = basis.astype(str)
-                    now = (restart.describe_rows(rows) if restart is not None
-                           else np.full(len(rows), ""))
+                    now = (
+                        restart.describe_rows(rows)
+                        if restart is not None
+                        else np.full(len(rows), "")
+                    )
                     if outcome == "hold":
                         details = words.join(basis, f". Restart when {restart_words}")
-                        details = np.where((now != "") & (now != basis),
-                                           words.join(details, "; now: ", now), details)
+                        details = np.where(
+                            (now != "") & (now != basis),
+                            words.join(details, "; now: ", now),
+                            details,
+                        )
                     else:
-                        details = words.join("met in the interval (", basis,
-                                             "); restart condition now met")
+                        details = words.join(
+                            "met in the interval (", basis, "); restart condition now met"
+                        )
                         details = np.where(now != "", words.join(details, ": ", now), details)
                     merged = _merge_readings(at_t, interval_reading, rows, use_t, last)
                     if outcome == "hold":
-                        self._frame(criterion, outcome, rows, merged, np.arange(len(rows)),
-                                    detail=details, restart=restart_words)
+                        self._frame(
+                            criterion,
+                            outcome,
+                            rows,
+                            merged,
+                            np.arange(len(rows)),
+                            detail=details,
+                            restart=restart_words,
+                        )
                     else:
                         resolved_rows.append((rows, merged, details, restart_words))
                 decided |= active
@@ -306,28 +367,55 @@ class _ProtocolRun:
                 details = at_t.describe_rows(origins)
                 earlier = origins != rows
                 if earlier.any():
-                    details = np.where(earlier, words.join(
-                        details, ". Met at the assessment of cycle ",
-                        self.cycles[origins].astype(str), " dose ",
-                        self.dose_numbers[origins].astype(str), " (",
-                        words.times(self.t[origins]),
-                        f"); stays for the rest of the {scope}"), details)
+                    details = np.where(
+                        earlier,
+                        words.join(
+                            details,
+                            ". Met at the assessment of cycle ",
+                            self.cycles[origins].astype(str),
+                            " dose ",
+                            self.dose_numbers[origins].astype(str),
+                            " (",
+                            words.times(self.t[origins]),
+                            f"); stays for the rest of the {scope}",
+                        ),
+                        details,
+                    )
                 label = f"{grade.label}: " if grade.label else ""
-                self._frame(criterion, grade.outcome, rows, at_t, origins,
-                            detail=words.join(label, details) if len(rows) else details)
+                self._frame(
+                    criterion,
+                    grade.outcome,
+                    rows,
+                    at_t,
+                    origins,
+                    detail=words.join(label, details) if len(rows) else details,
+                )
                 decided |= met
             else:  # watch: at T only, and only on fresh data (criteria.md section 7)
                 rows = np.flatnonzero(at_t.met & ~decided & self._fresh(criterion))
                 label = f"{grade.label}: " if grade.label else ""
                 if len(rows):
-                    self._frame(criterion, "watch", rows, at_t, rows,
-                                detail=words.join(label, at_t.describe_rows(rows)))
+                    self._frame(
+                        criterion,
+                        "watch",
+                        rows,
+                        at_t,
+                        rows,
+                        detail=words.join(label, at_t.describe_rows(rows)),
+                    )
                 decided |= at_t.met
         for rows, merged, details, restart_words in resolved_rows:
             keep = ~decided[rows]
             if keep.any():
-                self._frame(criterion, "resolved", rows[keep], merged,
-                            np.flatnonzero(keep), detail=details[keep], restart=restart_words)
+                self._frame(
+                    criterion,
+                    "resolved",
+                    rows[keep],
+                    merged,
+                    np.flatnonzero(keep),
+                    detail=details[keep],
+                    restart=restart_words,
+                )
                 decided[rows[keep]] = True
         if not criterion.is_watch:
             # a watch criterion's `required` only gates it; the protocol's own criteria say
@@ -339,10 +427,17 @@ class _ProtocolRun:
             grade = criterion.grades[-1]
             reading = self.evaluator.evaluate(grade.trigger, self.moments)
             frame_detail = reading.describe_rows(rows)
-            self._frame(criterion, "info", rows, reading, rows,
-                        rule=np.full(len(rows), "insufficient history: "
-                                     + grade.trigger.describe(), dtype=object),
-                        detail=frame_detail)
+            self._frame(
+                criterion,
+                "info",
+                rows,
+                reading,
+                rows,
+                rule=np.full(
+                    len(rows), "insufficient history: " + grade.trigger.describe(), dtype=object
+                ),
+                detail=frame_detail,
+            )
 
     def _fresh(self, criterion: Criterion) -> np.ndarray:
         """Where every required parameter of the criterion has a fresh latest value."""
@@ -369,33 +464,52 @@ class _ProtocolRun:
                 continue
             unit = self.evaluator._unit(requirement.parameter)
             values = np.where(has, series.values[safe] if series.n else np.nan, np.nan)
-            codes = np.where(has, series.codes[safe] if series.n else None, None) \
-                if not self.evaluator.vocabulary[requirement.parameter].is_numeric \
+            codes = (
+                np.where(has, series.codes[safe] if series.n else None, None)
+                if not self.evaluator.vocabulary[requirement.parameter].is_numeric
                 else np.full(self.n, None, dtype=object)
+            )
             hours = f"{requirement.fresh_hours:g} h"
             details = np.where(
                 has[rows],
-                words.join(f"no {requirement.parameter} in the last {hours}; last was ",
-                           words.ages(self.t[rows] - time[rows]), " ago (",
-                           words.times(time[rows]), ")"),
-                f"no {requirement.parameter} recorded; needed within {hours}")
-            frame = pd.DataFrame({
-                "point": self.points.index.to_numpy()[rows],
-                "criterion": criterion.id, "outcome": "incomplete",
-                "parameter": requirement.parameter, "value": values[rows],
-                "code": codes[rows], "unit": unit, "time": time[rows],
-                "rule": f"latest {requirement.parameter} within {hours}",
-                "source": criterion.source.text(), "interpretation": criterion.interpretation,
-                "detail": details, "restart": None, "system": criterion.system,
-            })
+                words.join(
+                    f"no {requirement.parameter} in the last {hours}; last was ",
+                    words.ages(self.t[rows] - time[rows]),
+                    " ago (",
+                    words.times(time[rows]),
+                    ")",
+                ),
+                f"no {requirement.parameter} recorded; needed within {hours}",
+            )
+            frame = pd.DataFrame(
+                {
+                    "point": self.points.index.to_numpy()[rows],
+                    "criterion": criterion.id,
+                    "outcome": "incomplete",
+                    "parameter": requirement.parameter,
+                    "value": values[rows],
+                    "code": codes[rows],
+                    "unit": unit,
+                    "time": time[rows],
+                    "rule": f"latest {requirement.parameter} within {hours}",
+                    "source": criterion.source.text(),
+                    "interpretation": criterion.interpretation,
+                    "detail": details,
+                    "restart": None,
+                    "system": criterion.system,
+                }
+            )
             self.rows.append(frame)
 
     def _prepare_count(self, criterion: Criterion) -> None:
-        node = next(n for g in criterion.grades for n in g.trigger.walk()
-                    if isinstance(n, CountCriteria))
+        node = next(
+            n for g in criterion.grades for n in g.trigger.walk() if isinstance(n, CountCriteria)
+        )
         names = node.criteria or tuple(
-            c.id for c in self.protocol.criteria
-            if not c.is_count_rule and node.outcome in c.outcomes)
+            c.id
+            for c in self.protocol.criteria
+            if not c.is_count_rule and node.outcome in c.outcomes
+        )
         states = {}
         for name in names:
             if node.outcome == "hold":
@@ -403,13 +517,17 @@ class _ProtocolRun:
             else:
                 active = self._outcome_mask(name, node.outcome)
             if node.mode == "cumulative":
-                active = pd.Series(active).groupby(self.cycle_group.to_numpy()).cummax() \
-                    .to_numpy().astype(bool)
+                active = (
+                    pd.Series(active)
+                    .groupby(self.cycle_group.to_numpy())
+                    .cummax()
+                    .to_numpy()
+                    .astype(bool)
+                )
             states[name] = active
         matrix = np.vstack(list(states.values())) if states else np.zeros((1, self.n), bool)
         count = matrix.sum(axis=0)
-        names_text = words.join_names([(name, state) for name, state in states.items()],
-                                      self.n)
+        names_text = words.join_names([(name, state) for name, state in states.items()], self.n)
         self.moments.patient_values["__count__"] = count
         self.moments.patient_values["__count_names__"] = names_text
 
@@ -426,10 +544,16 @@ class _ProtocolRun:
         cycle (or course, or the number of cycles) have been given."""
         dosing = self.protocol.dosing
         checks = [
-            ("given_in_cycle", dosing.doses_per_cycle,
-             f"doses given in the cycle >= {dosing.doses_per_cycle}"),
-            ("given_in_course", dosing.max_doses_per_course,
-             f"doses given in the course >= {dosing.max_doses_per_course}"),
+            (
+                "given_in_cycle",
+                dosing.doses_per_cycle,
+                f"doses given in the cycle >= {dosing.doses_per_cycle}",
+            ),
+            (
+                "given_in_course",
+                dosing.max_doses_per_course,
+                f"doses given in the course >= {dosing.max_doses_per_course}",
+            ),
             ("cycle", dosing.cycles + 1, f"cycle number > {dosing.cycles}"),
         ]
         done = np.zeros(self.n, bool)
@@ -440,20 +564,34 @@ class _ProtocolRun:
             done[rows] = True
             if not len(rows):
                 continue
-            self.rows.append(pd.DataFrame({
-                "point": self.points.index.to_numpy()[rows], "criterion": DOSE_LIMITS,
-                "outcome": "cycle_complete", "parameter": None,
-                "value": values[rows].astype(float), "code": None,
-                "unit": "doses" if column != "cycle" else "cycle", "time": self.t[rows],
-                "rule": rule, "source": source, "interpretation": None,
-                "detail": words.join(f"{column.replace('_', ' ')}: ",
-                                     values[rows].astype(np.int64).astype(str)),
-                "restart": None, "system": "treatment",
-            }))
+            self.rows.append(
+                pd.DataFrame(
+                    {
+                        "point": self.points.index.to_numpy()[rows],
+                        "criterion": DOSE_LIMITS,
+                        "outcome": "cycle_complete",
+                        "parameter": None,
+                        "value": values[rows].astype(float),
+                        "code": None,
+                        "unit": "doses" if column != "cycle" else "cycle",
+                        "time": self.t[rows],
+                        "rule": rule,
+                        "source": source,
+                        "interpretation": None,
+                        "detail": words.join(
+                            f"{column.replace('_', ' ')}: ",
+                            values[rows].astype(np.int64).astype(str),
+                        ),
+                        "restart": None,
+                        "system": "treatment",
+                    }
+                )
+            )
 
 
-def _merge_readings(at_t: Reading, interval: Reading, rows: np.ndarray, use_t: np.ndarray,
-                    last: np.ndarray) -> Reading:
+def _merge_readings(
+    at_t: Reading, interval: Reading, rows: np.ndarray, use_t: np.ndarray, last: np.ndarray
+) -> Reading:
     """The basis per row: the reading at T where it meets the trigger, else the interval
     moment that did."""
     other = np.where(use_t, 0, last[rows])
@@ -465,10 +603,16 @@ def _merge_readings(at_t: Reading, interval: Reading, rows: np.ndarray, use_t: n
             picked[from_interval] = getattr(interval, name)[other[from_interval]]
         return picked
 
-    return Reading(met=np.ones(len(rows), bool), parameter=pick("parameter"),
-                   value=pick("value"), code=pick("code"), unit=pick("unit"),
-                   time=pick("time"), rule=pick("rule"),
-                   insufficient=np.zeros(len(rows), bool))
+    return Reading(
+        met=np.ones(len(rows), bool),
+        parameter=pick("parameter"),
+        value=pick("value"),
+        code=pick("code"),
+        unit=pick("unit"),
+        time=pick("time"),
+        rule=pick("rule"),
+        insufficient=np.zeros(len(rows), bool),
+    )
 
 
 # --------------------------------------------------------------------------- checklist
@@ -508,40 +652,69 @@ class _ChecklistSource:
                     continue
                 series, position, has = self.latest(parameter)
                 if not has[i]:
-                    values.append({"parameter": parameter, "value": None, "unit": None,
-                                   "time": None})
+                    values.append(
+                        {"parameter": parameter, "value": None, "unit": None, "time": None}
+                    )
                     continue
                 spec = vocabulary[parameter]
                 p = int(position[i])
-                values.append({
-                    "parameter": parameter,
-                    "value": float(series.values[p]) if spec.is_numeric else series.codes[p],
-                    "unit": spec.unit if spec.is_numeric else None,
-                    "time": pd.Timestamp(int(series.times[p]), tz="UTC"),
-                })
+                values.append(
+                    {
+                        "parameter": parameter,
+                        "value": float(series.values[p]) if spec.is_numeric else series.codes[p],
+                        "unit": spec.unit if spec.is_numeric else None,
+                        "time": pd.Timestamp(int(series.times[p]), tz="UTC"),
+                    }
+                )
             restarts = [g.restart_words() for g in criterion.grades if g.outcome == "hold"]
-            entries.append(ChecklistEntry(
-                criterion=criterion.id, title=criterion.title, system=criterion.system,
-                state=state, outcomes=criterion.outcomes,
-                rule="; ".join(f"{g.outcome}: {g.trigger.describe()}" for g in criterion.grades),
-                restart=restarts[0] if restarts else None, values=tuple(values),
-                source=criterion.source.text(), interpretation=criterion.interpretation))
+            entries.append(
+                ChecklistEntry(
+                    criterion=criterion.id,
+                    title=criterion.title,
+                    system=criterion.system,
+                    state=state,
+                    outcomes=criterion.outcomes,
+                    rule="; ".join(
+                        f"{g.outcome}: {g.trigger.describe()}" for g in criterion.grades
+                    ),
+                    restart=restarts[0] if restarts else None,
+                    values=tuple(values),
+                    source=criterion.source.text(),
+                    interpretation=criterion.interpretation,
+                )
+            )
         outcomes = mine.loc[mine["criterion"] == DOSE_LIMITS, "outcome"]
         dosing = self.protocol.dosing
-        entries.append(ChecklistEntry(
-            criterion=DOSE_LIMITS, title="Dose limits", system="treatment",
-            state=outcomes.iloc[0] if len(outcomes) else unassessed,
-            outcomes=("cycle_complete",),
-            rule=(f"at most {dosing.doses_per_cycle} doses per cycle, {dosing.cycles} cycles, "
-                  f"{dosing.max_doses_per_course} doses per course"),
-            restart=None, values=(
-                {"parameter": "doses given in the cycle",
-                 "value": int(self.run.points["given_in_cycle"].iloc[i]), "unit": "doses",
-                 "time": None},
-                {"parameter": "doses given in the course",
-                 "value": int(self.run.points["given_in_course"].iloc[i]), "unit": "doses",
-                 "time": None}),
-            source=f"{self.protocol.title}: dosing limits", interpretation=None))
+        entries.append(
+            ChecklistEntry(
+                criterion=DOSE_LIMITS,
+                title="Dose limits",
+                system="treatment",
+                state=outcomes.iloc[0] if len(outcomes) else unassessed,
+                outcomes=("cycle_complete",),
+                rule=(
+                    f"at most {dosing.doses_per_cycle} doses per cycle, {dosing.cycles} cycles, "
+                    f"{dosing.max_doses_per_course} doses per course"
+                ),
+                restart=None,
+                values=(
+                    {
+                        "parameter": "doses given in the cycle",
+                        "value": int(self.run.points["given_in_cycle"].iloc[i]),
+                        "unit": "doses",
+                        "time": None,
+                    },
+                    {
+                        "parameter": "doses given in the course",
+                        "value": int(self.run.points["given_in_course"].iloc[i]),
+                        "unit": "doses",
+                        "time": None,
+                    },
+                ),
+                source=f"{self.protocol.title}: dosing limits",
+                interpretation=None,
+            )
+        )
         return entries
 
 
@@ -551,14 +724,17 @@ class _ChecklistSource:
 #: What a refused row of each table makes unknown, and what to check (criteria.md 9.7;
 #: data-contract section 4: the criteria that needed refused rows read incomplete).
 RECORD_FINDINGS = {
-    "doses": (DOSE_RECORD,
-              "every dose row of the patient read (a refused dose row makes the dose count "
-              "unknown)",
-              ". The doses given and held are unknown: check the dose record"),
-    "observations": (OBSERVATION_RECORD,
-                     "every observation row of the patient read (a refused reading may be the "
-                     "one a criterion needs)",
-                     ". A value a criterion needs may be missing: check the chart"),
+    "doses": (
+        DOSE_RECORD,
+        "every dose row of the patient read (a refused dose row makes the dose count unknown)",
+        ". The doses given and held are unknown: check the dose record",
+    ),
+    "observations": (
+        OBSERVATION_RECORD,
+        "every observation row of the patient read (a refused reading may be the "
+        "one a criterion needs)",
+        ". A value a criterion needs may be missing: check the chart",
+    ),
 }
 
 
@@ -567,8 +743,7 @@ def _problems_by_row(report, table: str) -> dict[int, object]:
     file's problem first (a per-dose sheet has one file for every table), so that row 3
     of patients.csv is never explained by row 3 of observations.csv."""
     problems: dict[int, object] = {}
-    for problem in sorted(report.problems,
-                          key=lambda p: table[:-1] not in str(p.file).lower()):
+    for problem in sorted(report.problems, key=lambda p: table[:-1] not in str(p.file).lower()):
         if problem.row is not None:
             problems.setdefault(int(problem.row), problem)
     return problems
@@ -591,8 +766,11 @@ def _dose_record_findings(ward: WardData) -> pd.DataFrame:
         if rows_of.empty:
             continue
         problems = _problems_by_row(report, table)
-        numbers = pd.to_numeric(rows_of["source_row"], errors="coerce") \
-            if "source_row" in rows_of.columns else pd.Series(np.nan, index=rows_of.index)
+        numbers = (
+            pd.to_numeric(rows_of["source_row"], errors="coerce")
+            if "source_row" in rows_of.columns
+            else pd.Series(np.nan, index=rows_of.index)
+        )
         where, why = [], []
         for row in numbers.tolist():
             problem = problems.get(int(row)) if pd.notna(row) else None
@@ -601,35 +779,54 @@ def _dose_record_findings(ward: WardData) -> pd.DataFrame:
                 why.append("refused at load")
             else:
                 where.append(f"{problem.file}, {problem.row_kind} {problem.row}")
-                why.append(problem.reason + (f" (column {problem.column})" if problem.column
-                                             else ""))
+                why.append(
+                    problem.reason + (f" (column {problem.column})" if problem.column else "")
+                )
         where = np.array(where, dtype=object)
-        frames.append(pd.DataFrame({
-            "patient_id": rows_of["patient_id"].astype(str).str.strip().to_numpy(),
-            "criterion": criterion, "outcome": "incomplete", "parameter": None,
-            "value": np.nan, "code": None, "unit": None, "time": NAT,
-            "rule": rule, "source": where, "interpretation": None,
-            "detail": words.join(where, " refused: ", np.array(why, dtype=object),
-                                 consequence),
-            "restart": None, "system": "treatment",
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "patient_id": rows_of["patient_id"].astype(str).str.strip().to_numpy(),
+                    "criterion": criterion,
+                    "outcome": "incomplete",
+                    "parameter": None,
+                    "value": np.nan,
+                    "code": None,
+                    "unit": None,
+                    "time": NAT,
+                    "rule": rule,
+                    "source": where,
+                    "interpretation": None,
+                    "detail": words.join(
+                        where, " refused: ", np.array(why, dtype=object), consequence
+                    ),
+                    "restart": None,
+                    "system": "treatment",
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 # --------------------------------------------------------------------------- entry points
 
 
-def evaluate_ward(ward: WardData, at: pd.Timestamp | None = None,
-                  protocol: Protocol | None = None) -> EngineResult:
+def evaluate_ward(
+    ward: WardData, at: pd.Timestamp | None = None, protocol: Protocol | None = None
+) -> EngineResult:
     """Assess a ward: the next dose of each patient at ``at``, or (``at`` None) every dose
     as of its scheduled time. Returns frames; see :func:`assess_next_doses` for objects."""
     patients = ward.patients
-    patient_ids = pd.Index(pd.unique(pd.concat([
-        patients["patient_id"].astype(str), ward.doses["patient_id"].astype(str)],
-        ignore_index=True)))
+    patient_ids = pd.Index(
+        pd.unique(
+            pd.concat(
+                [patients["patient_id"].astype(str), ward.doses["patient_id"].astype(str)],
+                ignore_index=True,
+            )
+        )
+    )
     protocol_of, protocols = _protocol_by_patient(patients, patient_ids, protocol)
-    interval_hours = protocol_of.map({pid: p.dosing.interval_hours
-                                      for pid, p in protocols.items()})
+    interval_hours = protocol_of.map({pid: p.dosing.interval_hours for pid, p in protocols.items()})
     if at is not None:
         at = _utc(at)
     points = assessment_points(ward.doses, at, interval_hours)
@@ -637,7 +834,8 @@ def evaluate_ward(ward: WardData, at: pd.Timestamp | None = None,
     points["protocol_id"] = protocol_of.reindex(points["patient_id"]).to_numpy()
 
     table = patients.drop_duplicates("patient_id").set_index(
-        patients.drop_duplicates("patient_id")["patient_id"].astype(str))
+        patients.drop_duplicates("patient_id")["patient_id"].astype(str)
+    )
     patient_values = {}
     for column in PATIENT_VALUE_COLUMNS:
         if column in table.columns:
@@ -660,37 +858,49 @@ def evaluate_ward(ward: WardData, at: pd.Timestamp | None = None,
         checklists[protocol_id] = _ChecklistSource(chosen, run, findings)
     records = _dose_record_findings(ward)
     if len(records):
-        joined = points[["patient_id"]].reset_index(names="point").merge(records,
-                                                                        on="patient_id")
+        joined = points[["patient_id"]].reset_index(names="point").merge(records, on="patient_id")
         frames.append(joined.drop(columns="patient_id")[FINDING_COLUMNS])
-    findings = (pd.concat([f for f in frames if len(f)], ignore_index=True)
-                if any(len(f) for f in frames) else pd.DataFrame(columns=FINDING_COLUMNS))
-    findings["time"] = pd.to_datetime(findings["time"].astype("int64"), utc=True) \
-        if len(findings) else pd.Series(dtype="datetime64[ns, UTC]")
+    findings = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else pd.DataFrame(columns=FINDING_COLUMNS)
+    )
+    findings["time"] = (
+        pd.to_datetime(findings["time"].astype("int64"), utc=True)
+        if len(findings)
+        else pd.Series(dtype="datetime64[ns, UTC]")
+    )
     findings["severity"] = findings["outcome"].map(FINDING_SEVERITY)
-    findings = findings.sort_values(["point", "severity", "criterion"], kind="stable") \
-        .reset_index(drop=True)
+    findings = findings.sort_values(["point", "severity", "criterion"], kind="stable").reset_index(
+        drop=True
+    )
 
     # criteria.md section 9.1: a patient with no dose due was assessed at T against the last
     # cycle; only what stands for the cycle or course is said (no dose waits to be held),
     # and the early warnings (9.2, 9.3: a KDIGO stage is shown whatever the status).
     no_dose = points.index[~points["dose_due"].to_numpy(bool)]
     if len(no_dose):
-        not_standing = findings["point"].isin(no_dose) & ~findings["outcome"].isin(
-            [*STANDING_OUTCOMES, "watch"]) & ~findings["criterion"].isin(
-                [DOSE_RECORD, OBSERVATION_RECORD])
+        not_standing = (
+            findings["point"].isin(no_dose)
+            & ~findings["outcome"].isin([*STANDING_OUTCOMES, "watch"])
+            & ~findings["criterion"].isin([DOSE_RECORD, OBSERVATION_RECORD])
+        )
         findings = findings[~not_standing].reset_index(drop=True)
     status_setting = findings[findings["outcome"].isin(list(STATUS_SEVERITY))]
     worst = status_setting.groupby("point")["severity"].min()
     rank_to_status = {rank: status for status, rank in STATUS_SEVERITY.items()}
     status = points.index.map(worst).map(rank_to_status)
-    points["status"] = np.where(pd.isna(status),
-                                np.where(points["dose_due"].to_numpy(bool), "clear", NO_DOSE_DUE),
-                                status)
+    points["status"] = np.where(
+        pd.isna(status), np.where(points["dose_due"].to_numpy(bool), "clear", NO_DOSE_DUE), status
+    )
     for column in checklists.values():
         column.findings = findings
-    return EngineResult(points=points.drop(columns="_pc"), findings=findings,
-                        protocols=protocols, checklists=checklists)
+    return EngineResult(
+        points=points.drop(columns="_pc"),
+        findings=findings,
+        protocols=protocols,
+        checklists=checklists,
+    )
 
 
 def _utc(moment) -> pd.Timestamp:
@@ -710,14 +920,28 @@ def _finding_objects(findings: pd.DataFrame) -> dict[int, list[Finding]]:
     times = findings["time"]
     time_list = [None if t is pd.NaT else t for t in times]
     units = [unit or None for unit in findings["unit"].tolist()]
-    interpretations = [i if isinstance(i, str) else None
-                       for i in findings["interpretation"].tolist()]
+    interpretations = [
+        i if isinstance(i, str) else None for i in findings["interpretation"].tolist()
+    ]
     restarts = [r if isinstance(r, str) else None for r in findings["restart"].tolist()]
-    made = map(Finding._make, zip(
-        findings["criterion"].tolist(), findings["outcome"].tolist(),
-        findings["parameter"].tolist(), shown.tolist(), units, time_list,
-        findings["rule"].tolist(), findings["source"].tolist(), interpretations,
-        findings["detail"].tolist(), restarts, findings["system"].tolist(), strict=True))
+    made = map(
+        Finding._make,
+        zip(
+            findings["criterion"].tolist(),
+            findings["outcome"].tolist(),
+            findings["parameter"].tolist(),
+            shown.tolist(),
+            units,
+            time_list,
+            findings["rule"].tolist(),
+            findings["source"].tolist(),
+            interpretations,
+            findings["detail"].tolist(),
+            restarts,
+            findings["system"].tolist(),
+            strict=True,
+        ),
+    )
     for point, finding in zip(findings["point"].tolist(), made, strict=True):
         bucket = grouped.get(point)
         if bucket is None:
@@ -751,22 +975,44 @@ def _assessments(result: EngineResult, targets: pd.DataFrame) -> list[DoseAssess
 
 def _build_assessments(result: EngineResult, targets: pd.DataFrame) -> list[DoseAssessment]:
     findings = _finding_objects(result.findings[result.findings["point"].isin(targets.index)])
-    columns = zip(targets.index.tolist(), targets["patient_id"].tolist(),
-                  targets["protocol_id"].tolist(), targets["cycle"].tolist(),
-                  targets["dose_number"].tolist(), list(targets["scheduled_time"]),
-                  list(targets["assessed_at"]), targets["recorded_status"].tolist(),
-                  targets["status"].tolist(), strict=True)
+    columns = zip(
+        targets.index.tolist(),
+        targets["patient_id"].tolist(),
+        targets["protocol_id"].tolist(),
+        targets["cycle"].tolist(),
+        targets["dose_number"].tolist(),
+        list(targets["scheduled_time"]),
+        list(targets["assessed_at"]),
+        targets["recorded_status"].tolist(),
+        targets["status"].tolist(),
+        strict=True,
+    )
     sources = result.checklists
     due = targets["dose_due"].tolist()
     return [
-        DoseAssessment(patient_id, protocol_id, int(cycle),
-                       int(number) if is_due else None, scheduled if is_due else None,
-                       assessed, recorded if is_due else None, status,
-                       findings.get(point, []),
-                       _ChecklistBuilder(sources[protocol_id], point)
-                       if protocol_id in sources else None)
-        for (point, patient_id, protocol_id, cycle, number, scheduled, assessed, recorded,
-             status), is_due in zip(columns, due, strict=True)
+        DoseAssessment(
+            patient_id,
+            protocol_id,
+            int(cycle),
+            int(number) if is_due else None,
+            scheduled if is_due else None,
+            assessed,
+            recorded if is_due else None,
+            status,
+            findings.get(point, []),
+            _ChecklistBuilder(sources[protocol_id], point) if protocol_id in sources else None,
+        )
+        for (
+            point,
+            patient_id,
+            protocol_id,
+            cycle,
+            number,
+            scheduled,
+            assessed,
+            recorded,
+            status,
+        ), is_due in zip(columns, due, strict=True)
     ]
 
 
@@ -783,8 +1029,9 @@ class _ChecklistBuilder:
         return self.source.entries(self.point)
 
 
-def assess_next_doses(ward: WardData, at: pd.Timestamp,
-                      protocol: Protocol | None = None) -> list[DoseAssessment]:
+def assess_next_doses(
+    ward: WardData, at: pd.Timestamp, protocol: Protocol | None = None
+) -> list[DoseAssessment]:
     """Each patient's next dose, assessed at ``at`` with the observations known then.
 
     ``protocol`` None: each patient's ``protocol`` column (empty = the default,
@@ -798,8 +1045,9 @@ def assess_next_doses(ward: WardData, at: pd.Timestamp,
     result = evaluate_ward(ward, at, protocol)
     targets = result.points[result.points["is_target"]]
     assessments = {a.patient_id: a for a in _assessments(result, targets)}
-    patient_ids = pd.unique(pd.concat([ward.patients["patient_id"].astype(str),
-                                       ward.doses["patient_id"].astype(str)]))
+    patient_ids = pd.unique(
+        pd.concat([ward.patients["patient_id"].astype(str), ward.doses["patient_id"].astype(str)])
+    )
     protocol_of, _ = _protocol_by_patient(ward.patients, pd.Index(patient_ids), protocol)
     # A patient without any dose read may still have refused dose rows (section 9.7).
     records = _dose_record_findings(ward)
@@ -808,8 +1056,9 @@ def assess_next_doses(ward: WardData, at: pd.Timestamp,
     if len(records):
         records = records.reset_index(drop=True)
         records["time"] = pd.NaT
-        objects = _finding_objects(records.rename_axis("row").reset_index().assign(
-            point=lambda frame: frame["row"]))
+        objects = _finding_objects(
+            records.rename_axis("row").reset_index().assign(point=lambda frame: frame["row"])
+        )
         for row, patient_id in enumerate(records["patient_id"].tolist()):
             unread.setdefault(patient_id, []).extend(objects.get(row, []))
     ordered = []
@@ -818,16 +1067,24 @@ def assess_next_doses(ward: WardData, at: pd.Timestamp,
             ordered.append(assessments[patient_id])
         else:
             findings = unread.get(patient_id, [])
-            ordered.append(DoseAssessment(
-                patient_id=patient_id, protocol_id=protocol_of[patient_id], cycle=None,
-                dose_number=None, scheduled_time=None, assessed_at=at, recorded_status=None,
-                status="incomplete" if findings else NO_DOSE_DUE, findings=findings))
+            ordered.append(
+                DoseAssessment(
+                    patient_id=patient_id,
+                    protocol_id=protocol_of[patient_id],
+                    cycle=None,
+                    dose_number=None,
+                    scheduled_time=None,
+                    assessed_at=at,
+                    recorded_status=None,
+                    status="incomplete" if findings else NO_DOSE_DUE,
+                    findings=findings,
+                )
+            )
     ordered.extend(_refused_patients(ward, at, set(patient_ids)))
     return ordered
 
 
-def _refused_patients(ward: WardData, at: pd.Timestamp, known: set[str]
-                      ) -> list[DoseAssessment]:
+def _refused_patients(ward: WardData, at: pd.Timestamp, known: set[str]) -> list[DoseAssessment]:
     """A patient whose own row was refused (a lenient load) is not assessed, and their
     doses and observations are not loaded: they are listed INCOMPLETE with a
     ``patient_record`` finding, never missing from the ward (criteria.md section 9.7)."""
@@ -843,21 +1100,45 @@ def _refused_patients(ward: WardData, at: pd.Timestamp, known: set[str]
             continue
         known.add(patient_id)
         problem = problems.get(int(row.source_row)) if pd.notna(row.source_row) else None
-        where = (f"{problem.file}, {problem.row_kind} {problem.row}" if problem is not None
-                 else f"patients, row {row.source_row}")
-        why = (problem.reason + (f" (column {problem.column})" if problem.column else "")
-               if problem is not None else "refused at load")
-        result.append(DoseAssessment(
-            patient_id=patient_id, protocol_id="", cycle=None, dose_number=None,
-            scheduled_time=None, assessed_at=at, recorded_status=None, status="incomplete",
-            findings=[Finding(
-                criterion=PATIENT_RECORD, outcome="incomplete", parameter=None, value=None,
-                unit=None, time=None,
-                rule="the patient's own row read (without it nothing of the patient is)",
-                source=where,
-                detail=(f"{where} refused: {why}. None of this patient's doses and "
-                        "observations are loaded: correct the patient row"),
-                system="treatment")]))
+        where = (
+            f"{problem.file}, {problem.row_kind} {problem.row}"
+            if problem is not None
+            else f"patients, row {row.source_row}"
+        )
+        why = (
+            problem.reason + (f" (column {problem.column})" if problem.column else "")
+            if problem is not None
+            else "refused at load"
+        )
+        result.append(
+            DoseAssessment(
+                patient_id=patient_id,
+                protocol_id="",
+                cycle=None,
+                dose_number=None,
+                scheduled_time=None,
+                assessed_at=at,
+                recorded_status=None,
+                status="incomplete",
+                findings=[
+                    Finding(
+                        criterion=PATIENT_RECORD,
+                        outcome="incomplete",
+                        parameter=None,
+                        value=None,
+                        unit=None,
+                        time=None,
+                        rule="the patient's own row read (without it nothing of the patient is)",
+                        source=where,
+                        detail=(
+                            f"{where} refused: {why}. None of this patient's doses and "
+                            "observations are loaded: correct the patient row"
+                        ),
+                        system="treatment",
+                    )
+                ],
+            )
+        )
     return result
 
 
@@ -870,8 +1151,12 @@ def assess_course(ward: WardData, protocol: Protocol | None = None) -> list[Dose
 
 def format_basis(finding: Finding) -> str:
     """A finding in one line: outcome, criterion, value, time and rule."""
-    value = format_value(finding.value if isinstance(finding.value, float) else np.nan,
-                         finding.value if isinstance(finding.value, str) else None)
+    value = format_value(
+        finding.value if isinstance(finding.value, float) else np.nan,
+        finding.value if isinstance(finding.value, str) else None,
+    )
     when = finding.time.strftime("%Y-%m-%d %H:%M UTC") if finding.time is not None else ""
-    return f"{finding.outcome} {finding.criterion}: {value} {finding.unit or ''} {when} " \
-           f"({finding.rule})"
+    return (
+        f"{finding.outcome} {finding.criterion}: {value} {finding.unit or ''} {when} "
+        f"({finding.rule})"
+    )

@@ -88,7 +88,8 @@ class DoseAssessment:
     #              row makes it incomplete (finding dose_record, section 9.7).
     findings: list[Finding] = field(default_factory=list)  # most severe first
     _checklist_builder: Callable[[], list[ChecklistEntry]] | None = field(
-        default=None, repr=False, compare=False)
+        default=None, repr=False, compare=False
+    )
     _checklist: list[ChecklistEntry] | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -28,9 +28,16 @@ def as_ns(values) -> np.ndarray:
 class SeriesIndex:
     """Sorted observations of one parameter with positional search by (patient, time)."""
 
-    def __init__(self, patient_codes: np.ndarray, times: np.ndarray, values: np.ndarray,
-                 codes: np.ndarray, n_patients: int, extra: dict[str, np.ndarray] | None = None,
-                 presorted: bool = False):
+    def __init__(
+        self,
+        patient_codes: np.ndarray,
+        times: np.ndarray,
+        values: np.ndarray,
+        codes: np.ndarray,
+        n_patients: int,
+        extra: dict[str, np.ndarray] | None = None,
+        presorted: bool = False,
+    ):
         if presorted:
             self.patient = np.asarray(patient_codes, dtype=np.int64)
             self.times = np.asarray(times, dtype=np.int64)
@@ -89,8 +96,11 @@ class SeriesIndex:
 
     def take(self, array: np.ndarray, position: np.ndarray, has: np.ndarray, fill):
         if self.n == 0:
-            return np.full(len(position), fill, dtype=np.asarray(array).dtype if
-                           not isinstance(fill, float) else float)
+            return np.full(
+                len(position),
+                fill,
+                dtype=np.asarray(array).dtype if not isinstance(fill, float) else float,
+            )
         taken = array[np.clip(position, 0, self.n - 1)]
         if isinstance(fill, float):
             return np.where(has, taken.astype(float), fill)
@@ -127,12 +137,16 @@ class SeriesIndex:
         """Which observations have one of the codes (cached: rules ask the same often)."""
         key = ("codes", codes)
         if key not in self._memo:
-            self._memo[key] = (np.isin(self.codes.astype(str), np.array(codes, dtype=str))
-                               if self.n else np.zeros(0, bool))
+            self._memo[key] = (
+                np.isin(self.codes.astype(str), np.array(codes, dtype=str))
+                if self.n
+                else np.zeros(0, bool)
+            )
         return self._memo[key]
 
-    def last_matching(self, mask: np.ndarray, start: np.ndarray, end: np.ndarray,
-                      key=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def last_matching(
+        self, mask: np.ndarray, start: np.ndarray, end: np.ndarray, key=None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Among positions [start, end) where ``mask`` holds: (count, last position, any).
 
         ``key`` names the mask so that its running counts are computed once."""
@@ -177,8 +191,9 @@ class ObservationStore:
         self._codes = observations["code"].to_numpy(object)[order]
         sorted_parameters = parameter[order]
         bounds = np.searchsorted(sorted_parameters, np.arange(len(names) + 1))
-        self._slices = {str(name): (int(bounds[i]), int(bounds[i + 1]))
-                        for i, name in enumerate(names)}
+        self._slices = {
+            str(name): (int(bounds[i]), int(bounds[i + 1])) for i, name in enumerate(names)
+        }
         self._cache: dict[tuple, SeriesIndex] = {}
 
     def first_times(self) -> np.ndarray:
@@ -199,10 +214,15 @@ class ObservationStore:
             values, labels = self._values[chosen], self._codes[chosen]
             if codes is not None:
                 keep = np.isin(labels.astype(str), np.array(codes, dtype=str))
-                patient, times, values, labels = (patient[keep], times[keep], values[keep],
-                                                  labels[keep])
-            self._cache[key] = SeriesIndex(patient, times, values, labels, self.n_patients,
-                                           presorted=True)
+                patient, times, values, labels = (
+                    patient[keep],
+                    times[keep],
+                    values[keep],
+                    labels[keep],
+                )
+            self._cache[key] = SeriesIndex(
+                patient, times, values, labels, self.n_patients, presorted=True
+            )
         return self._cache[key]
 
     def event_states(self, code: str) -> SeriesIndex:
@@ -219,9 +239,14 @@ class ObservationStore:
             # A stable order where, at equal times, the resolution comes last.
             tiebreak = np.concatenate([np.zeros(events.n), np.ones(resolved.n)])
             order = np.lexsort((tiebreak, times, patients))
-            self._cache[key] = SeriesIndex(patients[order], times[order], values[order],
-                                           np.full(len(order), code, dtype=object),
-                                           self.n_patients, presorted=True)
+            self._cache[key] = SeriesIndex(
+                patients[order],
+                times[order],
+                values[order],
+                np.full(len(order), code, dtype=object),
+                self.n_patients,
+                presorted=True,
+            )
         return self._cache[key]
 
     def episodes(self, parameter: str, codes: tuple[str, ...]) -> SeriesIndex:
@@ -254,13 +279,14 @@ class ObservationStore:
             ends.append(end[is_start])
             patients.append(readings.patient[is_start])
             labels.append(readings.codes[is_start])
-        index = SeriesIndex(np.concatenate(patients) if patients else np.zeros(0, np.int64),
-                            np.concatenate(starts) if starts else np.zeros(0, np.int64),
-                            np.zeros(sum(len(s) for s in starts)),
-                            np.concatenate(labels) if labels else np.zeros(0, object),
-                            self.n_patients,
-                            extra={"end": np.concatenate(ends) if ends else
-                                   np.zeros(0, np.int64)})
+        index = SeriesIndex(
+            np.concatenate(patients) if patients else np.zeros(0, np.int64),
+            np.concatenate(starts) if starts else np.zeros(0, np.int64),
+            np.zeros(sum(len(s) for s in starts)),
+            np.concatenate(labels) if labels else np.zeros(0, object),
+            self.n_patients,
+            extra={"end": np.concatenate(ends) if ends else np.zeros(0, np.int64)},
+        )
         self._cache[key] = index
         return index
 

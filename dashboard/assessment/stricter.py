@@ -49,9 +49,9 @@ def _severity(status: str) -> int:
     return STATUS_SEVERITY.get(status, len(STATUS_SEVERITY))
 
 
-def stricter_notes(own: Sequence[DoseAssessment],
-                   others: Iterable[tuple[Protocol, Sequence[DoseAssessment]]]
-                   ) -> dict[str, list[StricterNote]]:
+def stricter_notes(
+    own: Sequence[DoseAssessment], others: Iterable[tuple[Protocol, Sequence[DoseAssessment]]]
+) -> dict[str, list[StricterNote]]:
     """For each patient, every other protocol whose status is more severe than the
     patient's own, most severe first (``others``: each other protocol with its assessments
     of the same ward at the same moment). Patients with none are left out."""
@@ -68,15 +68,23 @@ def stricter_notes(own: Sequence[DoseAssessment],
             if status not in COMPARED or _severity(status) >= _severity(_effective(base)):
                 continue
             finding = next(f for f in other.findings if f.outcome == status)
-            notes.setdefault(pid, []).append(StricterNote(
-                pid, protocol.id, protocol.title, status, finding,
-                titles.get(finding.criterion, finding.criterion)))
+            notes.setdefault(pid, []).append(
+                StricterNote(
+                    pid,
+                    protocol.id,
+                    protocol.title,
+                    status,
+                    finding,
+                    titles.get(finding.criterion, finding.criterion),
+                )
+            )
     for found in notes.values():
         found.sort(key=lambda note: _severity(note.status))  # stable: protocol order kept
     return notes
 
 
-def assess_other_protocols(ward, at: pd.Timestamp, protocols: Iterable[Protocol]
-                           ) -> list[tuple[Protocol, list[DoseAssessment]]]:
+def assess_other_protocols(
+    ward, at: pd.Timestamp, protocols: Iterable[Protocol]
+) -> list[tuple[Protocol, list[DoseAssessment]]]:
     """The ward's next doses at ``at`` under each given protocol (one engine call each)."""
     return [(protocol, assess_next_doses(ward, at, protocol)) for protocol in protocols]

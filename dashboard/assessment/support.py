@@ -80,8 +80,11 @@ def rate_thresholds(protocol: Protocol, drug: str) -> tuple[tuple[str, str, floa
                 comparison = node.comparison
                 if comparison.low is not None:
                     op, value = ">=", comparison.low
-                elif comparison.op in (">", ">=") and comparison.threshold is not None \
-                        and comparison.threshold.value is not None:
+                elif (
+                    comparison.op in (">", ">=")
+                    and comparison.threshold is not None
+                    and comparison.threshold.value is not None
+                ):
                     op, value = comparison.op, comparison.threshold.value
                 else:
                     continue
@@ -101,8 +104,12 @@ def urine_hours(protocol: Protocol | None) -> float:
         for criterion in protocol.criteria:
             for grade in criterion.grades:
                 for node in grade.trigger.walk():
-                    if (isinstance(node, Window) and node.parameter == URINE and node.per_kg
-                            and node.aggregate == "rate"):
+                    if (
+                        isinstance(node, Window)
+                        and node.parameter == URINE
+                        and node.per_kg
+                        and node.aggregate == "rate"
+                    ):
                         return float(node.hours)
     return DEFAULT_URINE_HOURS
 
@@ -112,8 +119,12 @@ def urine_fresh_hours(protocol: Protocol | None) -> float | None:
     protocol's tightest required freshness for urine output (None: not required)."""
     if protocol is None:
         return None
-    hours = [req.fresh_hours for criterion in protocol.criteria
-             for req in criterion.required if req.parameter == URINE]
+    hours = [
+        req.fresh_hours
+        for criterion in protocol.criteria
+        for req in criterion.required
+        if req.parameter == URINE
+    ]
     return min(hours) if hours else None
 
 
@@ -133,11 +144,13 @@ def kdigo_stage(findings: Sequence[Finding], protocol: Protocol | None) -> str |
     return None
 
 
-def _latest(observations: pd.DataFrame, at: pd.Timestamp, parameters: Sequence[str]
-            ) -> pd.DataFrame:
+def _latest(
+    observations: pd.DataFrame, at: pd.Timestamp, parameters: Sequence[str]
+) -> pd.DataFrame:
     """The latest observation per (patient, parameter) at or before ``at``."""
-    known = observations[(observations["time"] <= at)
-                         & observations["parameter"].isin(list(parameters))]
+    known = observations[
+        (observations["time"] <= at) & observations["parameter"].isin(list(parameters))
+    ]
     known = known.sort_values("time", kind="stable")
     latest = known.groupby(["patient_id", "parameter"], sort=False).tail(1)
     return latest.set_index(["patient_id", "parameter"])[["value", "code", "time"]]
@@ -148,10 +161,13 @@ def _get(latest: pd.DataFrame, pid: str, parameter: str):
     return latest.loc[key] if key in latest.index else None
 
 
-def support_in_progress(ward: WardData, at: pd.Timestamp,
-                        protocols: Mapping[str, Protocol],
-                        findings: Mapping[str, Sequence[Finding]] | None = None,
-                        vocabulary: Vocabulary | None = None) -> dict[str, Support]:
+def support_in_progress(
+    ward: WardData,
+    at: pd.Timestamp,
+    protocols: Mapping[str, Protocol],
+    findings: Mapping[str, Sequence[Finding]] | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> dict[str, Support]:
     """Support in progress for every patient of the ward at ``at``.
 
     ``protocols``: each patient's protocol by patient id (for the pressor thresholds and the
@@ -163,21 +179,29 @@ def support_in_progress(ward: WardData, at: pd.Timestamp,
     drugs = vasopressors(vocabulary)
     observations = ward.observations
     observations = observations.assign(patient_id=observations["patient_id"].astype(str))
-    latest = _latest(observations, at, [*drugs, "o2_device", "o2_flow", "weight",
-                                         "creatinine"])
+    latest = _latest(observations, at, [*drugs, "o2_device", "o2_flow", "weight", "creatinine"])
     patients = ward.patients.drop_duplicates("patient_id").copy()
     patients["patient_id"] = patients["patient_id"].astype(str)
     patients = patients.set_index("patient_id")
     weights = pd.to_numeric(patients["baseline_weight_kg"], errors="coerce")
     baseline_creatinine = (
         pd.to_numeric(patients["baseline_creatinine_mg_dl"], errors="coerce")
-        if "baseline_creatinine_mg_dl" in patients else pd.Series(np.nan, index=patients.index))
-    first_creatinine = (observations[(observations["parameter"] == "creatinine")
-                                     & (observations["time"] <= at)]
-                        .sort_values("time").groupby("patient_id")["value"].first())
-    urine = _urine_rates(observations, at, {pid: urine_hours(protocols.get(pid))
-                                            for pid in patients.index}, weights,
-                         {pid: urine_fresh_hours(protocols.get(pid)) for pid in patients.index})
+        if "baseline_creatinine_mg_dl" in patients
+        else pd.Series(np.nan, index=patients.index)
+    )
+    first_creatinine = (
+        observations[(observations["parameter"] == "creatinine") & (observations["time"] <= at)]
+        .sort_values("time")
+        .groupby("patient_id")["value"]
+        .first()
+    )
+    urine = _urine_rates(
+        observations,
+        at,
+        {pid: urine_hours(protocols.get(pid)) for pid in patients.index},
+        weights,
+        {pid: urine_fresh_hours(protocols.get(pid)) for pid in patients.index},
+    )
 
     result: dict[str, Support] = {}
     for pid in patients.index:
@@ -186,57 +210,101 @@ def support_in_progress(ward: WardData, at: pd.Timestamp,
         for drug in drugs:
             row = _get(latest, pid, drug)
             if row is not None and float(row["value"]) > 0:
-                items.append(SupportItem(
-                    "vasopressor", drug, float(row["value"]), vocabulary[drug].unit,
-                    row["time"],
-                    threshold=rate_thresholds(protocol, drug) if protocol else ()))
+                items.append(
+                    SupportItem(
+                        "vasopressor",
+                        drug,
+                        float(row["value"]),
+                        vocabulary[drug].unit,
+                        row["time"],
+                        threshold=rate_thresholds(protocol, drug) if protocol else (),
+                    )
+                )
         device = _get(latest, pid, "o2_device")
         flow = _get(latest, pid, "o2_flow")
         if device is None and flow is None:
-            items.append(SupportItem("oxygen", "o2_device", None, None, None,
-                                     note="not charted"))
+            items.append(SupportItem("oxygen", "o2_device", None, None, None, note="not charted"))
         if device is not None:
-            items.append(SupportItem("oxygen", "o2_device", str(device["code"]), None,
-                                     device["time"]))
+            items.append(
+                SupportItem("oxygen", "o2_device", str(device["code"]), None, device["time"])
+            )
         if flow is not None:
-            items.append(SupportItem("oxygen", "o2_flow", float(flow["value"]),
-                                     vocabulary["o2_flow"].unit, flow["time"]))
-        items.append(urine[pid] if pid in urine else SupportItem(
-            "urine", URINE, None, RATE_PER_KG_UNIT, None, note="no urine charted",
-            hours=urine_hours(protocol)))
+            items.append(
+                SupportItem(
+                    "oxygen",
+                    "o2_flow",
+                    float(flow["value"]),
+                    vocabulary["o2_flow"].unit,
+                    flow["time"],
+                )
+            )
+        items.append(
+            urine[pid]
+            if pid in urine
+            else SupportItem(
+                "urine",
+                URINE,
+                None,
+                RATE_PER_KG_UNIT,
+                None,
+                note="no urine charted",
+                hours=urine_hours(protocol),
+            )
+        )
         weight = _get(latest, pid, "weight")
         baseline = weights.get(pid, np.nan)
         if weight is None:
-            items.append(SupportItem("weight_gain", "weight", None, "%", None,
-                                     note="no weight charted"))
+            items.append(
+                SupportItem("weight_gain", "weight", None, "%", None, note="no weight charted")
+            )
         elif pd.isna(baseline) or baseline <= 0:
-            items.append(SupportItem("weight_gain", "weight", None, "%", weight["time"],
-                                     note="no baseline weight"))
+            items.append(
+                SupportItem(
+                    "weight_gain", "weight", None, "%", weight["time"], note="no baseline weight"
+                )
+            )
         else:
             gain = (float(weight["value"]) - baseline) / baseline * 100
             items.append(SupportItem("weight_gain", "weight", gain, "%", weight["time"]))
         creatinine = _get(latest, pid, "creatinine")
         if creatinine is None:
-            items.append(SupportItem("creatinine", "creatinine", None,
-                                     vocabulary["creatinine"].unit, None,
-                                     note="no creatinine charted"))
+            items.append(
+                SupportItem(
+                    "creatinine",
+                    "creatinine",
+                    None,
+                    vocabulary["creatinine"].unit,
+                    None,
+                    note="no creatinine charted",
+                )
+            )
         else:
             base = baseline_creatinine.get(pid, np.nan)
             if pd.isna(base):
                 base = first_creatinine.get(pid, np.nan)
-            ratio = float(creatinine["value"]) / base if not pd.isna(base) and base > 0 \
-                else None
-            items.append(SupportItem(
-                "creatinine", "creatinine", float(creatinine["value"]),
-                vocabulary["creatinine"].unit, creatinine["time"],
-                note=kdigo_stage(findings.get(pid, ()), protocol), ratio=ratio))
+            ratio = float(creatinine["value"]) / base if not pd.isna(base) and base > 0 else None
+            items.append(
+                SupportItem(
+                    "creatinine",
+                    "creatinine",
+                    float(creatinine["value"]),
+                    vocabulary["creatinine"].unit,
+                    creatinine["time"],
+                    note=kdigo_stage(findings.get(pid, ()), protocol),
+                    ratio=ratio,
+                )
+            )
         result[pid] = Support(pid, protocol.id if protocol else None, tuple(items))
     return result
 
 
-def _urine_rates(observations: pd.DataFrame, at: pd.Timestamp,
-                 hours: Mapping[str, float], weights: pd.Series,
-                 fresh: Mapping[str, float | None]) -> dict[str, SupportItem]:
+def _urine_rates(
+    observations: pd.DataFrame,
+    at: pd.Timestamp,
+    hours: Mapping[str, float],
+    weights: pd.Series,
+    fresh: Mapping[str, float | None],
+) -> dict[str, SupportItem]:
     """Urine output over (at - W, at] per kg of baseline weight per hour, per patient.
 
     A record whose latest entry is older than the protocol's freshness for urine gives no
@@ -263,14 +331,35 @@ def _urine_rates(observations: pd.DataFrame, at: pd.Timestamp,
             # the window holds an unknown volume before it, so the rate is a lower bound.
             note = f"record covers {covered:.1f} h of the {width:g} h"
         if pd.isna(weight) or weight <= 0:
-            items[pid] = SupportItem("urine", URINE, None, RATE_PER_KG_UNIT, last[pid],
-                                     note="no baseline weight", hours=width)
+            items[pid] = SupportItem(
+                "urine",
+                URINE,
+                None,
+                RATE_PER_KG_UNIT,
+                last[pid],
+                note="no baseline weight",
+                hours=width,
+            )
             continue
         limit = fresh.get(pid) or width
         if at - last[pid] > pd.Timedelta(hours=limit):
-            items[pid] = SupportItem("urine", URINE, None, RATE_PER_KG_UNIT, last[pid],
-                                     note=f"none charted in the last {limit:g} h", hours=width)
+            items[pid] = SupportItem(
+                "urine",
+                URINE,
+                None,
+                RATE_PER_KG_UNIT,
+                last[pid],
+                note=f"none charted in the last {limit:g} h",
+                hours=width,
+            )
             continue
-        items[pid] = SupportItem("urine", URINE, total / width / float(weight),
-                                 RATE_PER_KG_UNIT, last[pid], note=note, hours=width)
+        items[pid] = SupportItem(
+            "urine",
+            URINE,
+            total / width / float(weight),
+            RATE_PER_KG_UNIT,
+            last[pid],
+            note=note,
+            hours=width,
+        )
     return items

@@ -50,12 +50,10 @@ def latest_times(observations: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
     """The latest time of every (patient_id, parameter) at or before ``at`` (one groupby
     for the whole ward)."""
     known = observations[observations["time"] <= at]
-    return known.groupby([known["patient_id"].astype(str), "parameter"],
-                         sort=False)["time"].max()
+    return known.groupby([known["patient_id"].astype(str), "parameter"], sort=False)["time"].max()
 
 
-def validity(assessment: DoseAssessment, protocol: Protocol | None,
-             times: pd.Series) -> Validity:
+def validity(assessment: DoseAssessment, protocol: Protocol | None, times: pd.Series) -> Validity:
     """The validity of one assessment; ``times`` from :func:`latest_times`."""
     at = pd.Timestamp(assessment.assessed_at)
     pid = str(assessment.patient_id)
@@ -86,9 +84,14 @@ def validity(assessment: DoseAssessment, protocol: Protocol | None,
     return Validity(dose_bound, None, seen.get(deciding), deciding)
 
 
-def ward_validity(assessments: Sequence[DoseAssessment], protocols: Mapping[str, Protocol],
-                  observations: pd.DataFrame, at: pd.Timestamp) -> dict[str, Validity]:
+def ward_validity(
+    assessments: Sequence[DoseAssessment],
+    protocols: Mapping[str, Protocol],
+    observations: pd.DataFrame,
+    at: pd.Timestamp,
+) -> dict[str, Validity]:
     """The validity of each patient's assessment (``protocols`` by protocol id)."""
     times = latest_times(observations, pd.Timestamp(at))
-    return {str(a.patient_id): validity(a, protocols.get(a.protocol_id), times)
-            for a in assessments}
+    return {
+        str(a.patient_id): validity(a, protocols.get(a.protocol_id), times) for a in assessments
+    }

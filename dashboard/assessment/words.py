@@ -33,8 +33,11 @@ def join(*parts) -> np.ndarray:
 def numbers(values: np.ndarray, fmt: str = "{:.4g}") -> np.ndarray:
     """Numbers as a person reads them; NaN as 'none'."""
     values = np.asarray(values, dtype=float)
-    return np.array(["none" if v != v else fmt.format(v) for v in values.tolist()], dtype=str) \
-        if len(values) else np.zeros(0, dtype=str)
+    return (
+        np.array(["none" if v != v else fmt.format(v) for v in values.tolist()], dtype=str)
+        if len(values)
+        else np.zeros(0, dtype=str)
+    )
 
 
 def quantities(parameter: str | None, values, unit: str | None = None) -> np.ndarray:
@@ -45,15 +48,19 @@ def quantities(parameter: str | None, values, unit: str | None = None) -> np.nda
     if not len(values):
         return np.zeros(0, dtype=str)
     distinct, inverse = np.unique(values, return_inverse=True)
-    texts = np.array(formatter.format_quantities(parameter, distinct.tolist(), unit),
-                     dtype=object)
+    texts = np.array(formatter.format_quantities(parameter, distinct.tolist(), unit), dtype=object)
     return texts[inverse.reshape(-1)].astype(str)
 
 
 def codes(parameter: str | None, values: np.ndarray) -> np.ndarray:
     """Codes in words ("sustained VT", not vt_sustained)."""
-    return np.array([formatter.code_words(parameter, str(code)) for code in values.tolist()],
-                    dtype=str) if len(values) else np.zeros(0, dtype=str)
+    return (
+        np.array(
+            [formatter.code_words(parameter, str(code)) for code in values.tolist()], dtype=str
+        )
+        if len(values)
+        else np.zeros(0, dtype=str)
+    )
 
 
 def name(parameter: str) -> str:
@@ -62,8 +69,11 @@ def name(parameter: str) -> str:
 
 
 def values_or_codes(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    has_code = np.array([c is not None and c == c for c in codes.tolist()], dtype=bool) \
-        if len(codes) else np.zeros(0, bool)
+    has_code = (
+        np.array([c is not None and c == c for c in codes.tolist()], dtype=bool)
+        if len(codes)
+        else np.zeros(0, bool)
+    )
     return np.where(has_code, codes.astype(str), numbers(values))
 
 
@@ -73,8 +83,7 @@ def times(ns: np.ndarray) -> np.ndarray:
     if not len(ns):
         return np.zeros(0, dtype=str)
     minutes = ns.astype("datetime64[ns]").astype("datetime64[m]")
-    texts = np.char.add(np.char.replace(np.datetime_as_string(minutes, unit="m"), "T", " "),
-                        " UTC")
+    texts = np.char.add(np.char.replace(np.datetime_as_string(minutes, unit="m"), "T", " "), " UTC")
     return np.where(ns == NAT, "no time", texts)
 
 
@@ -83,10 +92,12 @@ def ages(ns: np.ndarray) -> np.ndarray:
     minutes = np.maximum(np.asarray(ns, dtype=np.int64) // 60_000_000_000, 0)
     hours, rest = np.divmod(minutes, 60)
     days, day_hours = np.divmod(hours, 24)
-    short = np.where(hours > 0, join(hours.astype(str), " h ", rest.astype(str), " min"),
-                     join(rest.astype(str), " min"))
-    return np.where(hours >= 48, join(days.astype(str), " d ", day_hours.astype(str), " h"),
-                    short)
+    short = np.where(
+        hours > 0,
+        join(hours.astype(str), " h ", rest.astype(str), " min"),
+        join(rest.astype(str), " min"),
+    )
+    return np.where(hours >= 48, join(days.astype(str), " d ", day_hours.astype(str), " h"), short)
 
 
 def join_distinct(columns: list[np.ndarray], separator: str = "; ") -> np.ndarray:

@@ -94,8 +94,9 @@ def read_input_files(source: Any) -> list[InputFile]:
         return [InputFile(path.name, _read_regular_file(path))]
     name = getattr(source, "name", None)
     if name is not None and (hasattr(source, "getvalue") or hasattr(source, "read")):
-        data = source.getvalue() if hasattr(source, "getvalue") else source.read(
-            MAX_INPUT_BYTES + 1)
+        data = (
+            source.getvalue() if hasattr(source, "getvalue") else source.read(MAX_INPUT_BYTES + 1)
+        )
         return [InputFile(Path(str(name)).name, _within_cap(Path(str(name)).name, bytes(data)))]
     raise InputFileError(f"cannot read {source!r}: give a file, a folder or an uploaded file.")
 
@@ -104,12 +105,15 @@ def _read_regular_file(path: Path) -> bytes:
     """A file's bytes, only from a regular file of at most MAX_INPUT_BYTES: a device
     (/dev/zero), a pipe or a socket would exhaust memory or block a thread for ever."""
     try:
-        with open(path, "rb", opener=lambda name, flags: os.open(
-                name, flags | os.O_NONBLOCK)) as handle:
+        with open(
+            path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK)
+        ) as handle:
             mode = os.fstat(handle.fileno()).st_mode
             if not stat.S_ISREG(mode):
-                raise InputFileError(f"{path.name} is not a regular file (a device, a pipe or "
-                                     "a socket): give a file saved on disk.")
+                raise InputFileError(
+                    f"{path.name} is not a regular file (a device, a pipe or "
+                    "a socket): give a file saved on disk."
+                )
             return _within_cap(path.name, handle.read(MAX_INPUT_BYTES + 1))
     except OSError as error:
         raise InputFileError(f"{path.name} cannot be read ({error.strerror}).") from None
@@ -117,8 +121,10 @@ def _read_regular_file(path: Path) -> bytes:
 
 def _within_cap(name: str, data: bytes) -> bytes:
     if len(data) > MAX_INPUT_BYTES:
-        raise InputFileError(f"{name} is larger than {MAX_INPUT_BYTES // 2**20:,} MiB, the "
-                             "largest input this monitor reads: split it (by patient or date).")
+        raise InputFileError(
+            f"{name} is larger than {MAX_INPUT_BYTES // 2**20:,} MiB, the "
+            "largest input this monitor reads: split it (by patient or date)."
+        )
     return data
 
 

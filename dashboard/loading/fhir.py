@@ -179,7 +179,7 @@ def _extensions(resource: dict, kind: str, known: tuple[str, ...]) -> dict[str, 
             raise _Malformed(path, f"must be a JSON object, not {_json_kind(extension)}")
         url = _scalar(extension.get("url"), f"{path}.url")
         if url.startswith(EXTENSION_BASE):
-            key = url[len(EXTENSION_BASE):]
+            key = url[len(EXTENSION_BASE) :]
             if key not in known:
                 raise _Malformed(f"{path}.url", _unknown_extension(url, key, known))
             found[key] = extension
@@ -193,8 +193,10 @@ def _extensions(resource: dict, kind: str, known: tuple[str, ...]) -> dict[str, 
 def _unknown_extension(url: str, key: str, known: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.6)
     hint = f"; did you mean {EXTENSION_BASE}{close[0]}?" if close else ""
-    return (f"'{url}' is not an extension this monitor reads (its extensions are "
-            f"{EXTENSION_BASE}<{'|'.join(known)}>){hint}")
+    return (
+        f"'{url}' is not an extension this monitor reads (its extensions are "
+        f"{EXTENSION_BASE}<{'|'.join(known)}>){hint}"
+    )
 
 
 def _extension_value(extension: dict | None, path: str) -> str:
@@ -231,7 +233,7 @@ class _BundleReader:
         try:
             read(*args)
         except _Malformed as malformed:
-            del self.patients[rows[0]:], self.doses[rows[1]:], self.observations[rows[2]:]
+            del self.patients[rows[0] :], self.doses[rows[1] :], self.observations[rows[2] :]
             self.problem(number, malformed.path, malformed.reason)
 
     def skip(self, why: str) -> None:
@@ -327,13 +329,15 @@ class _BundleReader:
         if resource.get("component"):
             self.read_components(number, resource, base)
             return
-        parameter = self.parameter_of(_object(resource, "code", "Observation.code"),
-                                      "Observation.code")
+        parameter = self.parameter_of(
+            _object(resource, "code", "Observation.code"), "Observation.code"
+        )
         if parameter is None:
             self.problem(number, "Observation.code", _unknown_code_reason(resource.get("code")))
             return
-        comparator = _scalar(_get(resource, "valueQuantity", "comparator"),
-                             "Observation.valueQuantity.comparator")
+        comparator = _scalar(
+            _get(resource, "valueQuantity", "comparator"), "Observation.valueQuantity.comparator"
+        )
         if comparator:
             # "< 0.2" is a bound, not a reading: taking 0.2 would invent a value.
             self.problem(
@@ -347,13 +351,13 @@ class _BundleReader:
 
     def read_components(self, number: int, resource: dict, base: dict) -> None:
         """A panel (blood pressure): one row per component, each with its own code."""
-        for index, component in enumerate(_array(resource, "component",
-                                                 "Observation.component")):
+        for index, component in enumerate(_array(resource, "component", "Observation.component")):
             path = f"Observation.component[{index}]"
             if not isinstance(component, dict):
                 raise _Malformed(path, f"must be a JSON object, not {_json_kind(component)}")
-            parameter = self.parameter_of(_object(component, "code", f"{path}.code"),
-                                          f"{path}.code")
+            parameter = self.parameter_of(
+                _object(component, "code", f"{path}.code"), f"{path}.code"
+            )
             if parameter is None:
                 self.problem(number, f"{path}.code", _unknown_code_reason(_get(component, "code")))
                 continue
@@ -397,16 +401,21 @@ class _BundleReader:
             return
         row = {c: "" for c in DOSE_INPUT_COLUMNS}
         time, time_path = _effective_time(resource, "MedicationAdministration", start=True)
-        extensions = _extensions(resource, "MedicationAdministration",
-                                 (CYCLE_EXTENSION, DOSE_NUMBER_EXTENSION, SCHEDULED_EXTENSION))
+        extensions = _extensions(
+            resource,
+            "MedicationAdministration",
+            (CYCLE_EXTENSION, DOSE_NUMBER_EXTENSION, SCHEDULED_EXTENSION),
+        )
         path = "MedicationAdministration.extension"
-        scheduled = _extension_value(extensions.get(SCHEDULED_EXTENSION),
-                                     f"{path}[{SCHEDULED_EXTENSION}]")
+        scheduled = _extension_value(
+            extensions.get(SCHEDULED_EXTENSION), f"{path}[{SCHEDULED_EXTENSION}]"
+        )
         row.update(
             patient_id=self.subject(resource),
             cycle=_extension_value(extensions.get(CYCLE_EXTENSION), f"{path}[{CYCLE_EXTENSION}]"),
-            dose_number=_extension_value(extensions.get(DOSE_NUMBER_EXTENSION),
-                                         f"{path}[{DOSE_NUMBER_EXTENSION}]"),
+            dose_number=_extension_value(
+                extensions.get(DOSE_NUMBER_EXTENSION), f"{path}[{DOSE_NUMBER_EXTENSION}]"
+            ),
             scheduled_time=scheduled or time,
             dose_iu_per_kg=_dose_per_kg(resource),
             source_row=number,
@@ -531,14 +540,16 @@ def _patient_name(resource: dict) -> str:
     if not names:
         return ""
     if not isinstance(names[0], dict):
-        raise _Malformed("Patient.name[0]", f"must be a HumanName object, not "
-                                            f"{_json_kind(names[0])}")
+        raise _Malformed(
+            "Patient.name[0]", f"must be a HumanName object, not {_json_kind(names[0])}"
+        )
     name = names[0]
     text = _scalar(name.get("text"), "Patient.name[0].text")
     if text:
         return text
-    given = " ".join(_scalar(g, "Patient.name[0].given")
-                     for g in _array(name, "given", "Patient.name[0].given"))
+    given = " ".join(
+        _scalar(g, "Patient.name[0].given") for g in _array(name, "given", "Patient.name[0].given")
+    )
     family = _scalar(name.get("family"), "Patient.name[0].family")
     return ", ".join(part for part in (family, given) if part)
 
@@ -566,11 +577,13 @@ def _value(node: dict, path: str, parameter: str) -> dict:
     row = {"parameter": parameter, "blame_parameter": f"{path}.code"}
     if "valueQuantity" in node:
         quantity = _object(node, "valueQuantity", f"{path}.valueQuantity")
-        ucum = (_scalar(quantity.get("system"), f"{path}.valueQuantity.system") == UCUM
-                and _scalar(quantity.get("code"), f"{path}.valueQuantity.code"))
+        ucum = _scalar(quantity.get("system"), f"{path}.valueQuantity.system") == UCUM and _scalar(
+            quantity.get("code"), f"{path}.valueQuantity.code"
+        )
         row.update(
             value=_scalar(quantity.get("value"), f"{path}.valueQuantity.value"),
-            unit=_text(quantity["code"]) if ucum
+            unit=_text(quantity["code"])
+            if ucum
             else _scalar(quantity.get("unit"), f"{path}.valueQuantity.unit"),
             blame_value=f"{path}.valueQuantity.value",
             blame_unit=f"{path}.valueQuantity.{'code' if ucum else 'unit'}",
@@ -586,8 +599,7 @@ def _value(node: dict, path: str, parameter: str) -> dict:
         )
     else:
         key = next(k for k in node if k.startswith("value"))
-        row.update(value=_scalar(node[key], f"{path}.{key}"), unit="",
-                   blame_value=f"{path}.{key}")
+        row.update(value=_scalar(node[key], f"{path}.{key}"), unit="", blame_value=f"{path}.{key}")
     return row
 
 
@@ -605,7 +617,7 @@ def _unknown_code_reason(code) -> str:
 
 
 def _medicine(resource: dict) -> str:
-    """"aldesleukin", "other", or the reason the medicine cannot be told.
+    """ "aldesleukin", "other", or the reason the medicine cannot be told.
 
     Aldesleukin is a coding of ALDESLEUKIN_CODINGS or a name that begins with one of
     ALDESLEUKIN_NAMES. A name that only mentions it ("ondansetron, premedication for
@@ -614,19 +626,26 @@ def _medicine(resource: dict) -> str:
     """
     path = "MedicationAdministration.medicationCodeableConcept"
     concept = _object(resource, "medicationCodeableConcept", path)
-    reference = _object(resource, "medicationReference", "MedicationAdministration."
-                                                          "medicationReference")
+    reference = _object(
+        resource, "medicationReference", "MedicationAdministration.medicationReference"
+    )
     codings = _array(concept, "coding", f"{path}.coding")
     pairs = set()
-    names = [_scalar(concept.get("text"), f"{path}.text"),
-             _scalar(reference.get("display"), "MedicationAdministration.medicationReference."
-                                               "display")]
+    names = [
+        _scalar(concept.get("text"), f"{path}.text"),
+        _scalar(reference.get("display"), "MedicationAdministration.medicationReference.display"),
+    ]
     for index, coding in enumerate(codings):
         if not isinstance(coding, dict):
-            raise _Malformed(f"{path}.coding[{index}]",
-                             f"must be a JSON object, not {_json_kind(coding)}")
-        pairs.add((_scalar(coding.get("system"), f"{path}.coding[{index}].system"),
-                   _scalar(coding.get("code"), f"{path}.coding[{index}].code")))
+            raise _Malformed(
+                f"{path}.coding[{index}]", f"must be a JSON object, not {_json_kind(coding)}"
+            )
+        pairs.add(
+            (
+                _scalar(coding.get("system"), f"{path}.coding[{index}].system"),
+                _scalar(coding.get("code"), f"{path}.coding[{index}].code"),
+            )
+        )
         names.append(_scalar(coding.get("display"), f"{path}.coding[{index}].display"))
     names = [name for name in names if name]
     if pairs & ALDESLEUKIN_CODINGS:
@@ -634,18 +653,21 @@ def _medicine(resource: dict) -> str:
     first_words = [(_WORDS.findall(name.lower()) or [""])[0] for name in names]
     if any(word in ALDESLEUKIN_NAMES for word in first_words):
         return "aldesleukin"
-    mentioning = [name for name in names
-                  if any(drug in name.lower() for drug in ALDESLEUKIN_NAMES)]
+    mentioning = [name for name in names if any(drug in name.lower() for drug in ALDESLEUKIN_NAMES)]
     if mentioning:
-        return (f"the medicine reads '{mentioning[0]}': it mentions aldesleukin but is not "
-                "named as it, so the monitor cannot tell whether this is an aldesleukin dose "
-                "(name aldesleukin first, or code it as ATC L03AC01)")
+        return (
+            f"the medicine reads '{mentioning[0]}': it mentions aldesleukin but is not "
+            "named as it, so the monitor cannot tell whether this is an aldesleukin dose "
+            "(name aldesleukin first, or code it as ATC L03AC01)"
+        )
     if names:
         return "other"
     shown = ", ".join(f"{system or '(no system)'}|{code}" for system, code in sorted(pairs))
-    return (f"the medicine has no name and its coding ({shown or 'none'}) is not one the "
-            "monitor knows as aldesleukin: name it in medicationCodeableConcept.text, or code "
-            "it as ATC L03AC01")
+    return (
+        f"the medicine has no name and its coding ({shown or 'none'}) is not one the "
+        "monitor knows as aldesleukin: name it in medicationCodeableConcept.text, or code "
+        "it as ATC L03AC01"
+    )
 
 
 def _status_reason(resource: dict) -> str:
@@ -672,8 +694,10 @@ def _dose_per_kg(resource: dict) -> str:
     """``dosage.dose`` when it is per kilogram (the contract's unit); empty otherwise."""
     path = "MedicationAdministration.dosage"
     dose = _object(_object(resource, "dosage", path), "dose", f"{path}.dose")
-    unit = (_scalar(dose.get("code"), f"{path}.dose.code")
-            or _scalar(dose.get("unit"), f"{path}.dose.unit")).lower()
+    unit = (
+        _scalar(dose.get("code"), f"{path}.dose.code")
+        or _scalar(dose.get("unit"), f"{path}.dose.unit")
+    ).lower()
     return _scalar(dose.get("value"), f"{path}.dose.value") if unit.endswith("/kg") else ""
 
 

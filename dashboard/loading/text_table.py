@@ -44,9 +44,7 @@ def check_text_file(name: str, data: bytes, expected_columns: list[str]) -> str:
         )
     head = data[:SNIFF_BYTES]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputFileError(
-            f"{name} is UTF-16 text, not UTF-8: save it as 'CSV UTF-8'."
-        )
+        raise InputFileError(f"{name} is UTF-16 text, not UTF-8: save it as 'CSV UTF-8'.")
     nul = data.find(b"\x00")
     if nul >= SNIFF_BYTES:
         # Past the first block a NUL byte would cut its cell short without a word.
@@ -142,8 +140,9 @@ def read_text_table(
 
 
 def _header_columns(data: bytes) -> list[str]:
-    first_line = LINE_BREAK.split(data[:SNIFF_BYTES].decode("utf-8-sig", errors="replace"),
-                                  maxsplit=1)[0]
+    first_line = LINE_BREAK.split(
+        data[:SNIFF_BYTES].decode("utf-8-sig", errors="replace"), maxsplit=1
+    )[0]
     return next(csv.reader([first_line]), [])
 
 
@@ -202,8 +201,13 @@ def _read_line_by_line(name: str, data: bytes) -> tuple[pd.DataFrame, list[Probl
         if long is not None:
             column = header[record.index(long)]
             problems.append(
-                Problem(name, index, column, f"a value of {len(long):,} characters: longer "
-                        f"than any value this monitor reads ({MAX_FIELD_CHARACTERS:,})")
+                Problem(
+                    name,
+                    index,
+                    column,
+                    f"a value of {len(long):,} characters: longer "
+                    f"than any value this monitor reads ({MAX_FIELD_CHARACTERS:,})",
+                )
             )
             continue
         rows.append(record)
@@ -222,9 +226,13 @@ def _parse_line(line: str) -> list[str]:
 
 def _unparseable_reason(line: str, error: csv.Error) -> str:
     if line.count('"') % 2:
-        return ('has a double quote (") that is not closed on its line: a stray quote? '
-                "(a value may not span lines)")
+        return (
+            'has a double quote (") that is not closed on its line: a stray quote? '
+            "(a value may not span lines)"
+        )
     if "field larger than field limit" in str(error):
-        return (f"has a value longer than any value this monitor reads "
-                f"({MAX_FIELD_CHARACTERS:,} characters)")
+        return (
+            f"has a value longer than any value this monitor reads "
+            f"({MAX_FIELD_CHARACTERS:,} characters)"
+        )
     return f"cannot be read as comma-separated values ({error})"

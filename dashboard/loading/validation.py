@@ -579,8 +579,14 @@ MAX_HOURS_BETWEEN_DOSES = 72
 MAX_HOURS_ADMINISTERED_OFF_SCHEDULE = 24
 
 
-def _check_schedule(checker: _Checker, ids: pd.Series, cycle: pd.Series, number: pd.Series,
-                    scheduled: pd.Series, administered: pd.Series) -> None:
+def _check_schedule(
+    checker: _Checker,
+    ids: pd.Series,
+    cycle: pd.Series,
+    number: pd.Series,
+    scheduled: pd.Series,
+    administered: pd.Series,
+) -> None:
     """Refuse doses that contradict their own schedule, each naming what was expected.
 
     A dose renumbered 999 (or 15) would vanish from "the next dose"; swapped times, two
@@ -589,10 +595,17 @@ def _check_schedule(checker: _Checker, ids: pd.Series, cycle: pd.Series, number:
     lists these rules. Only a patient whose doses all passed the row checks is checked, so
     that one refused row does not make its neighbours look wrong too.
     """
-    rows = pd.DataFrame({"patient": ids, "cycle": cycle, "number": number,
-                         "scheduled": scheduled, "administered": administered,
-                         "row": checker.raw["source_row"].to_numpy(),
-                         "position": np.arange(len(ids))})
+    rows = pd.DataFrame(
+        {
+            "patient": ids,
+            "cycle": cycle,
+            "number": number,
+            "scheduled": scheduled,
+            "administered": administered,
+            "row": checker.raw["source_row"].to_numpy(),
+            "position": np.arange(len(ids)),
+        }
+    )
     failed_patients = set(rows.loc[checker.failed, "patient"])
     rows = rows[~checker.failed & ~rows["patient"].isin(failed_patients)]
     if rows.empty:
@@ -600,44 +613,80 @@ def _check_schedule(checker: _Checker, ids: pd.Series, cycle: pd.Series, number:
     rows = rows.sort_values(["patient", "cycle", "number"], kind="stable")
     local = rows["scheduled"].dt.strftime("%Y-%m-%d %H:%M UTC")
     same_cycle = (rows["patient"] == rows["patient"].shift()) & (
-        rows["cycle"] == rows["cycle"].shift())
+        rows["cycle"] == rows["cycle"].shift()
+    )
     same_patient = rows["patient"] == rows["patient"].shift()
     expected = rows.groupby(["patient", "cycle"]).cumcount() + 1
     previous_time = rows["scheduled"].shift()
-    previous_text = (" dose " + rows["number"].shift().fillna(0).astype(int).astype(str)
-                     + " of cycle " + rows["cycle"].shift().fillna(0).astype(int).astype(str)
-                     + " (" + local.shift().fillna("") + ", row "
-                     + rows["row"].shift().fillna(0).astype(int).astype(str) + ")")
+    previous_text = (
+        " dose "
+        + rows["number"].shift().fillna(0).astype(int).astype(str)
+        + " of cycle "
+        + rows["cycle"].shift().fillna(0).astype(int).astype(str)
+        + " ("
+        + local.shift().fillna("")
+        + ", row "
+        + rows["row"].shift().fillna(0).astype(int).astype(str)
+        + ")"
+    )
     reasons: dict[int, tuple[str, str]] = {}
 
     def refuse(mask: pd.Series, column: str, texts: pd.Series) -> None:
         for position, text in zip(rows.loc[mask, "position"], texts[mask], strict=True):
             reasons.setdefault(int(position), (column, text))
 
-    refuse(rows["number"] != expected, "dose_number",
-           "dose number " + rows["number"].astype(int).astype(str) + " is not the next of its "
-           "cycle: cycle " + rows["cycle"].astype(int).astype(str) + "'s doses are numbered "
-           "1, 2, 3… without gaps, and this one (scheduled " + local + ") would be dose "
-           + expected.astype(str))
+    refuse(
+        rows["number"] != expected,
+        "dose_number",
+        "dose number " + rows["number"].astype(int).astype(str) + " is not the next of its "
+        "cycle: cycle " + rows["cycle"].astype(int).astype(str) + "'s doses are numbered "
+        "1, 2, 3… without gaps, and this one (scheduled "
+        + local
+        + ") would be dose "
+        + expected.astype(str),
+    )
     gap = rows["scheduled"] - previous_time
-    refuse(same_cycle & (gap <= pd.Timedelta(0)), "scheduled_time",
-           "scheduled " + local + " is not after" + previous_text + ": doses are numbered in "
-           "the order they are scheduled")
-    refuse(same_cycle & (gap > pd.Timedelta(hours=MAX_HOURS_BETWEEN_DOSES)), "scheduled_time",
-           "scheduled " + local + ", more than " + str(MAX_HOURS_BETWEEN_DOSES) + " h after"
-           + previous_text + ": a typing error? (doses of one cycle follow each other within "
-           + str(MAX_HOURS_BETWEEN_DOSES) + " h)")
-    refuse(same_patient & ~same_cycle & (gap <= pd.Timedelta(0)), "scheduled_time",
-           "scheduled " + local + ", not after the last dose of the cycle before:"
-           + previous_text + ": a dose of a later cycle inside an earlier one?")
+    refuse(
+        same_cycle & (gap <= pd.Timedelta(0)),
+        "scheduled_time",
+        "scheduled " + local + " is not after" + previous_text + ": doses are numbered in "
+        "the order they are scheduled",
+    )
+    refuse(
+        same_cycle & (gap > pd.Timedelta(hours=MAX_HOURS_BETWEEN_DOSES)),
+        "scheduled_time",
+        "scheduled "
+        + local
+        + ", more than "
+        + str(MAX_HOURS_BETWEEN_DOSES)
+        + " h after"
+        + previous_text
+        + ": a typing error? (doses of one cycle follow each other within "
+        + str(MAX_HOURS_BETWEEN_DOSES)
+        + " h)",
+    )
+    refuse(
+        same_patient & ~same_cycle & (gap <= pd.Timedelta(0)),
+        "scheduled_time",
+        "scheduled "
+        + local
+        + ", not after the last dose of the cycle before:"
+        + previous_text
+        + ": a dose of a later cycle inside an earlier one?",
+    )
     off = (rows["administered"] - rows["scheduled"]).abs()
-    refuse(off > pd.Timedelta(hours=MAX_HOURS_ADMINISTERED_OFF_SCHEDULE), "administered_time",
-           "administered " + rows["administered"].dt.strftime("%Y-%m-%d %H:%M UTC").fillna("")
-           + ", more than " + str(MAX_HOURS_ADMINISTERED_OFF_SCHEDULE) + " h from its "
-           "scheduled time " + local + ": a typing error?")
+    refuse(
+        off > pd.Timedelta(hours=MAX_HOURS_ADMINISTERED_OFF_SCHEDULE),
+        "administered_time",
+        "administered "
+        + rows["administered"].dt.strftime("%Y-%m-%d %H:%M UTC").fillna("")
+        + ", more than "
+        + str(MAX_HOURS_ADMINISTERED_OFF_SCHEDULE)
+        + " h from its "
+        "scheduled time " + local + ": a typing error?",
+    )
     for column in ("dose_number", "scheduled_time", "administered_time"):
-        chosen = {position: text for position, (where, text) in reasons.items()
-                  if where == column}
+        chosen = {position: text for position, (where, text) in reasons.items() if where == column}
         if chosen:
             mask = np.zeros(len(ids), dtype=bool)
             mask[list(chosen)] = True
@@ -708,8 +757,9 @@ def _merge_duplicates(
         spread = numeric.groupby(["slot", "time"])["value"].transform(lambda v: v.max() - v.min())
         allowed = numeric.groupby(["slot", "time"])["precision"].transform("max")
         same = (spread <= allowed + 1e-12) & numeric.duplicated(["slot", "time"], keep="first")
-        identical |= pd.Series(moments.index.isin(numeric.index[same.to_numpy()]),
-                               index=moments.index)
+        identical |= pd.Series(
+            moments.index.isin(numeric.index[same.to_numpy()]), index=moments.index
+        )
     merged[moments.index[identical.to_numpy()]] = True
 
     multi = [p.name for p in vocabulary.parameters.values() if p.multi_valued]

@@ -62,8 +62,9 @@ def read_excel_input(file: InputFile, patients: InputFile | None = None) -> RawT
     try:
         sheets = {}
         for title in workbook.sheet_names:
-            sheets[title.strip().lower()] = Sheet(title, facts.get(title, SheetFacts(title)),
-                                                  workbook)
+            sheets[title.strip().lower()] = Sheet(
+                title, facts.get(title, SheetFacts(title)), workbook
+            )
         if any(name in sheets for name in ("doses", "observations")):
             return _read_table_sheets(file.name, sheets)
         return _read_per_dose_workbook(file.name, sheets, patients)
@@ -81,16 +82,25 @@ def _open_workbook(file: InputFile):
         raise InputFileError(
             f"{file.name} is not an Excel workbook: {_what_it_looks_like(file.data)}"
         )
-    damaged = (f"{file.name} cannot be opened as an Excel workbook (.xlsx): it is damaged or "
-               "another kind of zip file")
+    damaged = (
+        f"{file.name} cannot be opened as an Excel workbook (.xlsx): it is damaged or "
+        "another kind of zip file"
+    )
     try:
         with zipfile.ZipFile(io.BytesIO(file.data)) as archive:
             if "xl/workbook.xml" not in archive.namelist():
                 raise InputFileError(f"{damaged} (it has no xl/workbook.xml).")
             facts = inspect_package(file.name, archive)
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(file.data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-            RuntimeError, python_calamine.CalamineError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        RuntimeError,
+        python_calamine.CalamineError,
+    ) as exc:
         raise InputFileError(f"{damaged} ({type(exc).__name__}).") from None
     return workbook, facts
 
@@ -159,12 +169,14 @@ def _read_per_dose_workbook(file_name: str, sheets: dict, patients: InputFile | 
     return raw
 
 
-def _refuse_unread_sheets(file_name: str, sheets: dict[str, Sheet], read: tuple[str, ...]
-                          ) -> None:
+def _refuse_unread_sheets(file_name: str, sheets: dict[str, Sheet], read: tuple[str, ...]) -> None:
     """A sheet with data that the monitor would not read is refused by name: an extra
     observations sheet holding a systolic of 70 must not be ignored without a word."""
-    unread = [sheet.title for name, sheet in sheets.items()
-              if name not in read and sheet.facts.last_row > 0]
+    unread = [
+        sheet.title
+        for name, sheet in sheets.items()
+        if name not in read and sheet.facts.last_row > 0
+    ]
     if unread:
         raise InputFileError(
             f"{file_name} has data in sheet(s) {', '.join(repr(t) for t in unread)} that "
@@ -198,12 +210,18 @@ def read_sheet(worksheet: Sheet, label: str) -> tuple[pd.DataFrame, list[Problem
             "in its header row."
         )
     problems: list[Problem] = [
-        Problem(label, int(row), _column_name(header, letters),
-                f"cell {letters}{row} holds a formula without a stored result (the workbook "
-                "was saved without calculating it): type the value, or open and save the "
-                "workbook in Excel")
-        for letters, row in (_split_reference(ref) for ref in
-                             worksheet.facts.formulas_without_value)]
+        Problem(
+            label,
+            int(row),
+            _column_name(header, letters),
+            f"cell {letters}{row} holds a formula without a stored result (the workbook "
+            "was saved without calculating it): type the value, or open and save the "
+            "workbook in Excel",
+        )
+        for letters, row in (
+            _split_reference(ref) for ref in worksheet.facts.formulas_without_value
+        )
+    ]
     refused_rows = {problem.row for problem in problems}
     records, row_numbers = [], []
     for number, cells in rows:
@@ -243,7 +261,7 @@ def _column_name(header: list[str], letters: str) -> str:
 
 def _split_reference(reference: str) -> tuple[str, str]:
     letters = reference.rstrip("0123456789")
-    return letters, reference[len(letters):]
+    return letters, reference[len(letters) :]
 
 
 def cell_text(value) -> str:

@@ -107,8 +107,13 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
 
 def _xml_text(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace")
-    for entity, character in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"),
-                              ("&amp;", "&")):
+    for entity, character in (
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", '"'),
+        ("&apos;", "'"),
+        ("&amp;", "&"),
+    ):
         text = text.replace(entity, character)
     return text
 
@@ -131,10 +136,12 @@ def _inspect_sheet(name: str, sheet_name: str, xml: bytes) -> SheetFacts:
         content = match.group(4)
         if has_formulas and content and _FORMULA.search(content):
             value = _VALUE.search(content)
-            if (value is None or not (value.group(1) or b"").strip()) \
-                    and _INLINE.search(content) is None:
+            if (value is None or not (value.group(1) or b"").strip()) and _INLINE.search(
+                content
+            ) is None:
                 facts.formulas_without_value.append(
-                    f"{reference.group(1).decode()}{reference.group(2).decode()}")
+                    f"{reference.group(1).decode()}{reference.group(2).decode()}"
+                )
     if facts.last_column > MAX_COLUMNS or facts.last_row * facts.last_column > MAX_CELLS:
         far = f"{column_letters(facts.last_column)}{facts.last_row}"
         raise InputFileError(

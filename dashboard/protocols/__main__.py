@@ -20,8 +20,10 @@ def resolved_listing(protocol: Protocol) -> list[str]:
     outcomes and origin, after what it extends and includes (and the interpretation)."""
     lines = [f"{protocol.id}: {len(protocol.criteria)} criteria, version {protocol.version}"]
     if protocol.extends is not None:
-        lines.append(f"  extends {protocol.extends.base_origin}, replacing "
-                     f"{', '.join(protocol.extends.replaces) or 'nothing'}")
+        lines.append(
+            f"  extends {protocol.extends.base_origin}, replacing "
+            f"{', '.join(protocol.extends.replaces) or 'nothing'}"
+        )
         if protocol.extends.interpretation:
             lines.append(f"  INTERPRETATION: {protocol.extends.interpretation}")
     if protocol.includes:
@@ -31,8 +33,10 @@ def resolved_listing(protocol: Protocol) -> list[str]:
     outcome_width = max(len(text) for text in outcomes.values())
     for criterion in protocol.criteria:
         flag = "  INTERPRETATION" if criterion.interpretation else ""
-        lines.append(f"  {criterion.id:<{width}}  {outcomes[criterion.id]:<{outcome_width}}"
-                     f"  {criterion.origin}{flag}")
+        lines.append(
+            f"  {criterion.id:<{width}}  {outcomes[criterion.id]:<{outcome_width}}"
+            f"  {criterion.origin}{flag}"
+        )
     return lines
 
 

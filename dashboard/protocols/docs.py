@@ -29,14 +29,19 @@ def composition_lines(protocol: Protocol) -> list[str]:
     lines = []
     if protocol.extends is not None:
         ext = protocol.extends
-        lines.append(f"Extends `{ext.base_id}` (version {ext.base_version}): carries every "
-                     f"criterion of it except those it replaces "
-                     f"({', '.join(f'`{r}`' for r in ext.replaces) or 'none'}).")
+        lines.append(
+            f"Extends `{ext.base_id}` (version {ext.base_version}): carries every "
+            f"criterion of it except those it replaces "
+            f"({', '.join(f'`{r}`' for r in ext.replaces) or 'none'})."
+        )
         if ext.interpretation:
             lines.append(f"**Interpretation**: {_cell(ext.interpretation)}")
     if protocol.includes:
-        lines.append("Includes the shared criteria of "
-                     + ", ".join(f"`{name}`" for name in protocol.includes) + ".")
+        lines.append(
+            "Includes the shared criteria of "
+            + ", ".join(f"`{name}`" for name in protocol.includes)
+            + "."
+        )
     return lines
 
 
@@ -65,22 +70,30 @@ def protocol_section(protocol: Protocol) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for criterion in protocol.criteria:
-        outcomes = "<br>".join(f"`{g.outcome}`" + (f" ({g.label})" if g.label else "")
-                               for g in criterion.grades)
-        triggers = "<br>".join(f"**{g.outcome}**: {_cell(g.trigger.describe())}"
-                               if len(criterion.grades) > 1 else _cell(g.trigger.describe())
-                               for g in criterion.grades)
+        outcomes = "<br>".join(
+            f"`{g.outcome}`" + (f" ({g.label})" if g.label else "") for g in criterion.grades
+        )
+        triggers = "<br>".join(
+            f"**{g.outcome}**: {_cell(g.trigger.describe())}"
+            if len(criterion.grades) > 1
+            else _cell(g.trigger.describe())
+            for g in criterion.grades
+        )
         restarts = [g.restart_words() for g in criterion.grades if g.outcome == "hold"]
         required = ", ".join(f"{r.parameter} ({r.fresh_hours:g} h)" for r in criterion.required)
         links = " ".join(f"<{link}>" for link in criterion.source.links)
         source = _cell(criterion.source.text()) + (f" {links}" if links else "")
-        interpretation = ("**interpretation**: " + _cell(criterion.interpretation)
-                          if criterion.interpretation else "—")
+        interpretation = (
+            "**interpretation**: " + _cell(criterion.interpretation)
+            if criterion.interpretation
+            else "—"
+        )
         lines.append(
             f"| `{criterion.id}` | {_cell(criterion.origin)} | {criterion.system} | {outcomes} | "
             f"{triggers} | "
             f"{_cell(restarts[0]) if restarts else '—'} | {required or '—'} | {source} | "
-            f"{interpretation} | {criterion.review.date_reviewed} |")
+            f"{interpretation} | {criterion.review.date_reviewed} |"
+        )
     lines.append("")
     return lines
 

@@ -41,9 +41,19 @@ DEFAULT_PROTOCOL_ID = "proleukin-label"  # criteria.md section 3: the default
 #: Outcomes a criterion may have, most severe first (criteria.md section 1). ``watch``
 #: never changes a dose's status.
 CRITERION_OUTCOMES = ("discontinue", "stop_cycle", "hold", "watch")
-SYSTEMS = ("cardiovascular", "renal", "neurological", "respiratory", "gastrointestinal",
-           "haematological", "hepatic", "infection", "dermatological", "metabolic",
-           "treatment")
+SYSTEMS = (
+    "cardiovascular",
+    "renal",
+    "neurological",
+    "respiratory",
+    "gastrointestinal",
+    "haematological",
+    "hepatic",
+    "infection",
+    "dermatological",
+    "metabolic",
+    "treatment",
+)
 
 
 @dataclass(frozen=True)
@@ -129,8 +139,11 @@ class Criterion:
 
     @property
     def is_count_rule(self) -> bool:
-        return any(isinstance(node, CountCriteria) for grade in self.grades
-                   for node in grade.trigger.walk())
+        return any(
+            isinstance(node, CountCriteria)
+            for grade in self.grades
+            for node in grade.trigger.walk()
+        )
 
     def parameters(self) -> tuple[str, ...]:
         names = [req.parameter for req in self.required]
@@ -169,8 +182,10 @@ class Extension:
 
     def describe(self) -> str:
         replaced = ", ".join(self.replaces) if self.replaces else "nothing"
-        return (f"Carries every criterion of {self.base_id} (version {self.base_version}) "
-                f"except those it replaces: {replaced}.")
+        return (
+            f"Carries every criterion of {self.base_id} (version {self.base_version}) "
+            f"except those it replaces: {replaced}."
+        )
 
 
 @dataclass(frozen=True)
@@ -220,8 +235,10 @@ class _Reader:
             raise self.fail(path, "must be a mapping")
         for key in raw:
             if key not in required | optional:
-                raise self.fail(f"{path}.{key}" if path else key,
-                                f"unknown key (allowed: {', '.join(sorted(required | optional))})")
+                raise self.fail(
+                    f"{path}.{key}" if path else key,
+                    f"unknown key (allowed: {', '.join(sorted(required | optional))})",
+                )
         for key in sorted(required):
             if key not in raw or raw[key] in (None, ""):
                 raise self.fail(f"{path}.{key}" if path else key, "missing")
@@ -233,8 +250,12 @@ class _Reader:
         return raw.strip()
 
     def number(self, raw, path: str, positive: bool = True) -> float:
-        if (isinstance(raw, bool) or not isinstance(raw, int | float)
-                or not math.isfinite(raw) or (positive and raw <= 0)):
+        if (
+            isinstance(raw, bool)
+            or not isinstance(raw, int | float)
+            or not math.isfinite(raw)
+            or (positive and raw <= 0)
+        ):
             raise self.fail(path, f"must be a positive number, not {raw!r}")
         return float(raw)
 
@@ -253,8 +274,10 @@ class _Reader:
 
     def review(self, raw, path: str) -> Review:
         raw = self.mapping(raw, path, {"reviewed_by", "date_reviewed"}, set())
-        return Review(self.text(raw["reviewed_by"], f"{path}.reviewed_by"),
-                      self.date(raw["date_reviewed"], f"{path}.date_reviewed"))
+        return Review(
+            self.text(raw["reviewed_by"], f"{path}.reviewed_by"),
+            self.date(raw["date_reviewed"], f"{path}.date_reviewed"),
+        )
 
 
 def _references(raw, reader: _Reader) -> dict[str, Reference]:
@@ -265,8 +288,11 @@ def _references(raw, reader: _Reader) -> dict[str, Reference]:
         where = f"references.{key}"
         ref = reader.mapping(ref, where, {"citation", "short"}, {"link"})
         references[str(key)] = Reference(
-            str(key), reader.text(ref["citation"], f"{where}.citation"),
-            reader.text(ref["short"], f"{where}.short"), ref.get("link"))
+            str(key),
+            reader.text(ref["citation"], f"{where}.citation"),
+            reader.text(ref["short"], f"{where}.short"),
+            ref.get("link"),
+        )
     return references
 
 
@@ -304,12 +330,18 @@ def _named_file(raw, here: Path | None, reader: _Reader, where: str, shared: boo
     if shared:
         known = shared_file_names()
         if name not in known:
-            raise reader.fail(where, f"'{name}' is not a shared criteria file (known: "
-                                     f"{', '.join(known) or 'none'}; or give a path ending .yaml)")
+            raise reader.fail(
+                where,
+                f"'{name}' is not a shared criteria file (known: "
+                f"{', '.join(known) or 'none'}; or give a path ending .yaml)",
+            )
     elif name not in shipped_protocol_ids():
-        raise reader.fail(where, f"'{name}' is not a known protocol (known: "
-                                 f"{', '.join(shipped_protocol_ids())}; "
-                                 "or give a path ending .yaml)")
+        raise reader.fail(
+            where,
+            f"'{name}' is not a known protocol (known: "
+            f"{', '.join(shipped_protocol_ids())}; "
+            "or give a path ending .yaml)",
+        )
     return (PROTOCOL_DIR / f"{name}.yaml").resolve()
 
 
@@ -345,13 +377,22 @@ def _criterion_label(item, index: int) -> str:
     return f"criteria[{index}]"
 
 
-def _merge_references(into: dict[str, Reference], more: dict[str, Reference],
-                      where: dict[str, str], origin: str, reader: _Reader, path: str) -> None:
+def _merge_references(
+    into: dict[str, Reference],
+    more: dict[str, Reference],
+    where: dict[str, str],
+    origin: str,
+    reader: _Reader,
+    path: str,
+) -> None:
     """Add ``more`` to ``into``; a key both define must mean the same reference."""
     for key, reference in more.items():
         if key in into and into[key] != reference:
-            raise reader.fail(path, f"reference '{key}' of {origin} differs from the one of "
-                                    f"the same key in {where[key]}: give one of them another key")
+            raise reader.fail(
+                path,
+                f"reference '{key}' of {origin} differs from the one of "
+                f"the same key in {where[key]}: give one of them another key",
+            )
         into.setdefault(key, reference)
         where.setdefault(key, origin)
 
@@ -362,24 +403,31 @@ def _resolve(raw, file: str, path: Path | None, stack: tuple[Path, ...] = ()) ->
     required = {"id", "title", "version", "dosing", "review"}
     if not composed:  # a file that extends or includes may have no references or criteria
         required |= {"references", "criteria"}
-    raw = reader.mapping(raw, "", required, {"description", "extends", "include", "references",
-                                             "criteria"})
+    raw = reader.mapping(
+        raw, "", required, {"description", "extends", "include", "references", "criteria"}
+    )
     protocol_id = reader.text(raw["id"], "id")
     version = str(raw["version"])
     origin = f"{protocol_id} {version}"
-    dosing_raw = reader.mapping(raw["dosing"], "dosing",
-                                {"dose_iu_per_kg", "interval_hours", "doses_per_cycle", "cycles",
-                                 "max_doses_per_course"}, {"interval_hours_max"})
+    dosing_raw = reader.mapping(
+        raw["dosing"],
+        "dosing",
+        {"dose_iu_per_kg", "interval_hours", "doses_per_cycle", "cycles", "max_doses_per_course"},
+        {"interval_hours_max"},
+    )
     dosing = Dosing(
         dose_iu_per_kg=reader.number(dosing_raw["dose_iu_per_kg"], "dosing.dose_iu_per_kg"),
         interval_hours=reader.number(dosing_raw["interval_hours"], "dosing.interval_hours"),
         doses_per_cycle=reader.integer(dosing_raw["doses_per_cycle"], "dosing.doses_per_cycle"),
         cycles=reader.integer(dosing_raw["cycles"], "dosing.cycles"),
-        max_doses_per_course=reader.integer(dosing_raw["max_doses_per_course"],
-                                            "dosing.max_doses_per_course"),
-        interval_hours_max=(reader.number(dosing_raw["interval_hours_max"],
-                                          "dosing.interval_hours_max")
-                            if "interval_hours_max" in dosing_raw else None),
+        max_doses_per_course=reader.integer(
+            dosing_raw["max_doses_per_course"], "dosing.max_doses_per_course"
+        ),
+        interval_hours_max=(
+            reader.number(dosing_raw["interval_hours_max"], "dosing.interval_hours_max")
+            if "interval_hours_max" in dosing_raw
+            else None
+        ),
     )
     own_references = _references(raw["references"], reader) if "references" in raw else {}
     references = dict(own_references)
@@ -392,8 +440,10 @@ def _resolve(raw, file: str, path: Path | None, stack: tuple[Path, ...] = ()) ->
     included: list[Criterion] = []
     if "include" in raw:
         if not isinstance(raw["include"], list) or not raw["include"]:
-            raise reader.fail("include", "must be a non-empty list of shared criteria files, "
-                                         "e.g. [common/kdigo-watch]")
+            raise reader.fail(
+                "include",
+                "must be a non-empty list of shared criteria files, e.g. [common/kdigo-watch]",
+            )
         for index, name in enumerate(raw["include"]):
             where = f"include[{index}]"
             shared_path = _named_file(name, path, reader, where, shared=True)
@@ -401,10 +451,12 @@ def _resolve(raw, file: str, path: Path | None, stack: tuple[Path, ...] = ()) ->
             shared = _read_shared(shared_path, parser)
             for criterion in shared.criteria:
                 if criterion.id in {c.id for c in included}:
-                    raise reader.fail(where, f"criterion '{criterion.id}' of {shared.name} is "
-                                             "already included: include each file once")
-            _merge_references(references, shared.references, defined_in, shared.name, reader,
-                              where)
+                    raise reader.fail(
+                        where,
+                        f"criterion '{criterion.id}' of {shared.name} is "
+                        "already included: include each file once",
+                    )
+            _merge_references(references, shared.references, defined_in, shared.name, reader, where)
             includes.append(str(name))
             included.extend(shared.criteria)
 
@@ -413,49 +465,70 @@ def _resolve(raw, file: str, path: Path | None, stack: tuple[Path, ...] = ()) ->
     inherited: list[Criterion] = []
     shared_ids = {c.id for c in included}
     if "extends" in raw:
-        ext = reader.mapping(raw["extends"], "extends", {"protocol", "replaces"},
-                             {"interpretation"})
+        ext = reader.mapping(
+            raw["extends"], "extends", {"protocol", "replaces"}, {"interpretation"}
+        )
         base_path = _named_file(ext["protocol"], path, reader, "extends.protocol", shared=False)
         chain = (*stack, path) if path is not None else stack
         if base_path in chain:
             names = " -> ".join(p.name for p in (*chain, base_path))
-            raise reader.fail("extends.protocol", f"protocols extend each other in a cycle "
-                                                  f"({names})")
+            raise reader.fail(
+                "extends.protocol", f"protocols extend each other in a cycle ({names})"
+            )
         base = _resolved_file(base_path, chain)
         files.extend(base.files)
         base_ids = [c.id for c in base.criteria]
         if not isinstance(ext["replaces"], list):
-            raise reader.fail("extends.replaces", f"must be a list of criterion ids of "
-                                                  f"{base.protocol.id} (or [])")
+            raise reader.fail(
+                "extends.replaces", f"must be a list of criterion ids of {base.protocol.id} (or [])"
+            )
         replaces: list[str] = []
         for index, name in enumerate(ext["replaces"]):
             if name not in base_ids:
-                raise reader.fail(f"extends.replaces[{index}]",
-                                  f"'{name}' is not a criterion of {base.protocol.id} "
-                                  f"(its criteria: {', '.join(base_ids)})")
+                raise reader.fail(
+                    f"extends.replaces[{index}]",
+                    f"'{name}' is not a criterion of {base.protocol.id} "
+                    f"(its criteria: {', '.join(base_ids)})",
+                )
             if name in replaces:
                 raise reader.fail(f"extends.replaces[{index}]", f"'{name}' is listed twice")
             replaces.append(name)
         interpretation = ext.get("interpretation")
         if interpretation is not None:
             interpretation = reader.text(interpretation, "extends.interpretation")
-        extension = Extension(base.protocol.id, base.protocol.title, base.protocol.version,
-                              tuple(replaces), interpretation)
-        _merge_references(references, base.protocol.references, defined_in,
-                          base.protocol.id, reader, "extends.protocol")
+        extension = Extension(
+            base.protocol.id,
+            base.protocol.title,
+            base.protocol.version,
+            tuple(replaces),
+            interpretation,
+        )
+        _merge_references(
+            references,
+            base.protocol.references,
+            defined_in,
+            base.protocol.id,
+            reader,
+            "extends.protocol",
+        )
         for criterion in base.criteria:
             if criterion.id in replaces:
                 continue
             if criterion.id in shared_ids:
-                raise reader.fail("include", f"criterion '{criterion.id}' is already carried "
-                                             f"from {base.protocol.id} ({criterion.origin}): "
-                                             "include it once")
+                raise reader.fail(
+                    "include",
+                    f"criterion '{criterion.id}' is already carried "
+                    f"from {base.protocol.id} ({criterion.origin}): "
+                    "include it once",
+                )
             if interpretation and criterion.id not in base.shared:
                 # The base's own rows apply here because of the combination: say so on each
                 # (criteria.md section 6), keeping the row's own interpretation after it.
-                combined = interpretation + (f" (The {base.protocol.id} row itself: "
-                                             f"{criterion.interpretation})"
-                                             if criterion.interpretation else "")
+                combined = interpretation + (
+                    f" (The {base.protocol.id} row itself: {criterion.interpretation})"
+                    if criterion.interpretation
+                    else ""
+                )
                 criterion = replace(criterion, interpretation=combined)
             inherited.append(criterion)
             if criterion.id in base.shared:
@@ -473,14 +546,19 @@ def _resolve(raw, file: str, path: Path | None, stack: tuple[Path, ...] = ()) ->
         if criterion.id in {c.id for c in own}:
             raise reader.fail(f"{label}.id", f"duplicate criterion id '{criterion.id}'")
         if criterion.id in inherited_ids:  # explicit is safer: a replacement says so
-            raise reader.fail(f"{label}.id",
-                              f"'{criterion.id}' is a criterion of {extension.base_id} "
-                              f"({carried[criterion.id]}), which this file extends: list it "
-                              "in extends.replaces to replace it")
+            raise reader.fail(
+                f"{label}.id",
+                f"'{criterion.id}' is a criterion of {extension.base_id} "
+                f"({carried[criterion.id]}), which this file extends: list it "
+                "in extends.replaces to replace it",
+            )
         if criterion.id in carried:
-            raise reader.fail(f"{label}.id", f"'{criterion.id}' is already a criterion of "
-                                             f"{carried[criterion.id]}, which this file "
-                                             "includes: a criterion id is written once")
+            raise reader.fail(
+                f"{label}.id",
+                f"'{criterion.id}' is already a criterion of "
+                f"{carried[criterion.id]}, which this file "
+                "includes: a criterion id is written once",
+            )
         own.append(criterion)
 
     criteria = [*own, *included, *inherited]
@@ -488,30 +566,52 @@ def _resolve(raw, file: str, path: Path | None, stack: tuple[Path, ...] = ()) ->
         raise reader.fail("criteria", "must be a non-empty list")
     known = {c.id for c in criteria}
     for index, criterion in enumerate(criteria):
-        label = (f"criteria[{index}] (id {criterion.id})" if index < len(own)
-                 else f"criteria (id {criterion.id}, from {criterion.origin})")
+        label = (
+            f"criteria[{index}] (id {criterion.id})"
+            if index < len(own)
+            else f"criteria (id {criterion.id}, from {criterion.origin})"
+        )
         for grade in criterion.grades:
             for node in grade.trigger.walk():
                 if isinstance(node, CountCriteria):
                     for name in node.criteria:
                         if name not in known:
-                            raise reader.fail(f"{label}.trigger",
-                                              f"count_criteria names unknown criterion '{name}'")
+                            raise reader.fail(
+                                f"{label}.trigger",
+                                f"count_criteria names unknown criterion '{name}'",
+                            )
     protocol = Protocol(
-        id=protocol_id, title=reader.text(raw["title"], "title"), version=version,
-        description=str(raw.get("description") or "").strip(), dosing=dosing,
-        references=references, criteria=tuple(_with_protocol_coverage(criteria)),
-        review=reader.review(raw["review"], "review"), path=path, extends=extension,
-        includes=tuple(includes))
+        id=protocol_id,
+        title=reader.text(raw["title"], "title"),
+        version=version,
+        description=str(raw.get("description") or "").strip(),
+        dosing=dosing,
+        references=references,
+        criteria=tuple(_with_protocol_coverage(criteria)),
+        review=reader.review(raw["review"], "review"),
+        path=path,
+        extends=extension,
+        includes=tuple(includes),
+    )
     return _Resolved(protocol, tuple(criteria), frozenset(shared_ids), tuple(files))
 
 
-def _parse_criterion(raw, path: str, reader: _Reader, parser: RuleParser,
-                     references: dict[str, Reference], origin: str) -> Criterion:
+def _parse_criterion(
+    raw,
+    path: str,
+    reader: _Reader,
+    parser: RuleParser,
+    references: dict[str, Reference],
+    origin: str,
+) -> Criterion:
     if isinstance(raw, dict) and "source" not in raw:
         raise reader.fail(f"{path}.source", "missing: every criterion must cite its source")
-    raw = reader.mapping(raw, path, {"id", "title", "system", "source", "review"},
-                         {"outcome", "trigger", "restart", "grades", "required", "interpretation"})
+    raw = reader.mapping(
+        raw,
+        path,
+        {"id", "title", "system", "source", "review"},
+        {"outcome", "trigger", "restart", "grades", "required", "interpretation"},
+    )
     system = raw["system"]
     if system not in SYSTEMS:
         raise reader.fail(f"{path}.system", f"must be one of {', '.join(SYSTEMS)}, not {system!r}")
@@ -524,8 +624,9 @@ def _parse_criterion(raw, path: str, reader: _Reader, parser: RuleParser,
 
     def outcome(value, where):
         if value not in CRITERION_OUTCOMES:
-            raise reader.fail(where, f"must be one of {', '.join(CRITERION_OUTCOMES)}, "
-                                     f"not {value!r}")
+            raise reader.fail(
+                where, f"must be one of {', '.join(CRITERION_OUTCOMES)}, not {value!r}"
+            )
         return value
 
     if "grades" in raw:
@@ -537,24 +638,33 @@ def _parse_criterion(raw, path: str, reader: _Reader, parser: RuleParser,
         for index, grade in enumerate(raw["grades"]):
             where = f"{path}.grades[{index}]"
             grade = reader.mapping(grade, where, {"outcome", "trigger"}, {"restart", "label"})
-            grades.append(Grade(outcome(grade["outcome"], f"{where}.outcome"),
-                                rule(grade["trigger"], f"{where}.trigger"),
-                                rule(grade["restart"], f"{where}.restart")
-                                if grade.get("restart") is not None else None,
-                                grade.get("label")))
+            grades.append(
+                Grade(
+                    outcome(grade["outcome"], f"{where}.outcome"),
+                    rule(grade["trigger"], f"{where}.trigger"),
+                    rule(grade["restart"], f"{where}.restart")
+                    if grade.get("restart") is not None
+                    else None,
+                    grade.get("label"),
+                )
+            )
     else:
         for key in ("outcome", "trigger"):
             if key not in raw:
                 raise reader.fail(f"{path}.{key}", "missing")
-        grades = [Grade(outcome(raw["outcome"], f"{path}.outcome"),
-                        rule(raw["trigger"], f"{path}.trigger"),
-                        rule(raw["restart"], f"{path}.restart")
-                        if raw.get("restart") is not None else None)]
+        grades = [
+            Grade(
+                outcome(raw["outcome"], f"{path}.outcome"),
+                rule(raw["trigger"], f"{path}.trigger"),
+                rule(raw["restart"], f"{path}.restart") if raw.get("restart") is not None else None,
+            )
+        ]
     for index, grade in enumerate(grades):
         if grade.restart is not None and grade.outcome != "hold":
-            raise reader.fail(f"{path}.grades[{index}].restart" if "grades" in raw
-                              else f"{path}.restart",
-                              "only a hold has a restart condition")
+            raise reader.fail(
+                f"{path}.grades[{index}].restart" if "grades" in raw else f"{path}.restart",
+                "only a hold has a restart condition",
+            )
     # Most severe first, whatever the order in the file (watch grades keep their order).
     grades.sort(key=lambda grade: CRITERION_OUTCOMES.index(grade.outcome))
 
@@ -564,15 +674,22 @@ def _parse_criterion(raw, path: str, reader: _Reader, parser: RuleParser,
         where = f"{path}.required[{index}]"
         item = reader.mapping(item, where, {"parameter", "fresh_hours"}, set())
         if item["parameter"] not in vocabulary:
-            raise reader.fail(f"{where}.parameter",
-                              vocabulary.unknown_name_reason(item["parameter"]))
-        required.append(Requirement(item["parameter"],
-                                    reader.number(item["fresh_hours"], f"{where}.fresh_hours")))
+            raise reader.fail(
+                f"{where}.parameter", vocabulary.unknown_name_reason(item["parameter"])
+            )
+        required.append(
+            Requirement(
+                item["parameter"], reader.number(item["fresh_hours"], f"{where}.fresh_hours")
+            )
+        )
 
     fresh_hours = {req.parameter: req.fresh_hours for req in required}
     grades = [
-        replace(grade, trigger=_with_window_coverage(grade.trigger, fresh_hours),
-                restart=_with_window_coverage(grade.restart, fresh_hours))
+        replace(
+            grade,
+            trigger=_with_window_coverage(grade.trigger, fresh_hours),
+            restart=_with_window_coverage(grade.restart, fresh_hours),
+        )
         for grade in grades
     ]
 
@@ -585,36 +702,53 @@ def _parse_criterion(raw, path: str, reader: _Reader, parser: RuleParser,
     cited = []
     for index, key in enumerate(refs):
         if key not in references:
-            raise reader.fail(f"{path}.source.refs[{index}]",
-                              f"'{key}' is not in references (known: {', '.join(references)})")
+            raise reader.fail(
+                f"{path}.source.refs[{index}]",
+                f"'{key}' is not in references (known: {', '.join(references)})",
+            )
         cited.append(references[key])
     interpretation = raw.get("interpretation")
     if interpretation is not None:
         interpretation = reader.text(interpretation, f"{path}.interpretation")
     return Criterion(
-        id=reader.text(raw["id"], f"{path}.id"), title=reader.text(raw["title"], f"{path}.title"),
-        system=system, grades=tuple(grades), required=tuple(required),
-        source=Source(tuple(cited), source_raw.get("note")), interpretation=interpretation,
-        review=reader.review(raw["review"], f"{path}.review"), origin=origin)
+        id=reader.text(raw["id"], f"{path}.id"),
+        title=reader.text(raw["title"], f"{path}.title"),
+        system=system,
+        grades=tuple(grades),
+        required=tuple(required),
+        source=Source(tuple(cited), source_raw.get("note")),
+        interpretation=interpretation,
+        review=reader.review(raw["review"], f"{path}.review"),
+        origin=origin,
+    )
 
 
-def _with_window_coverage(condition: Condition | None,
-                          fresh_hours: dict[str, float]) -> Condition | None:
+def _with_window_coverage(
+    condition: Condition | None, fresh_hours: dict[str, float]
+) -> Condition | None:
     """Give every window over a required parameter that parameter's freshness as coverage
     (a window that has one already keeps it).
 
     A urine window whose entries stop hours before T must read "unknown", never "low"
     (missing is never normal); see rules.Window.coverage_hours.
     """
-    if (isinstance(condition, rules.Window) and condition.coverage_hours is None
-            and condition.parameter in fresh_hours):
+    if (
+        isinstance(condition, rules.Window)
+        and condition.coverage_hours is None
+        and condition.parameter in fresh_hours
+    ):
         return replace(condition, coverage_hours=fresh_hours[condition.parameter])
-    if (isinstance(condition, rules.LatestRate) and condition.fresh_hours is None
-            and condition.parameter in fresh_hours):
+    if (
+        isinstance(condition, rules.LatestRate)
+        and condition.fresh_hours is None
+        and condition.parameter in fresh_hours
+    ):
         return replace(condition, fresh_hours=fresh_hours[condition.parameter])
     if isinstance(condition, (rules.AllOf, rules.AnyOf, rules.NoneOf)):
-        return replace(condition, items=tuple(_with_window_coverage(item, fresh_hours)
-                                              for item in condition.items))
+        return replace(
+            condition,
+            items=tuple(_with_window_coverage(item, fresh_hours) for item in condition.items),
+        )
     return condition
 
 
@@ -625,13 +759,21 @@ def _with_protocol_coverage(criteria: list[Criterion]) -> list[Criterion]:
     protocol_fresh: dict[str, float] = {}
     for criterion in criteria:
         for req in criterion.required:
-            protocol_fresh[req.parameter] = min(req.fresh_hours,
-                                                protocol_fresh.get(req.parameter, req.fresh_hours))
+            protocol_fresh[req.parameter] = min(
+                req.fresh_hours, protocol_fresh.get(req.parameter, req.fresh_hours)
+            )
     return [
-        replace(criterion, grades=tuple(
-            replace(grade, trigger=_with_window_coverage(grade.trigger, protocol_fresh),
-                    restart=_with_window_coverage(grade.restart, protocol_fresh))
-            for grade in criterion.grades))
+        replace(
+            criterion,
+            grades=tuple(
+                replace(
+                    grade,
+                    trigger=_with_window_coverage(grade.trigger, protocol_fresh),
+                    restart=_with_window_coverage(grade.restart, protocol_fresh),
+                )
+                for grade in criterion.grades
+            ),
+        )
         for criterion in criteria
     ]
 
@@ -653,8 +795,9 @@ def shipped_protocol_ids() -> list[str]:
 
 def shared_file_names() -> list[str]:
     """The shared criteria files a protocol may include, e.g. common/kdigo-watch."""
-    return sorted(f"{SHARED_DIR_NAME}/{path.stem}"
-                  for path in (PROTOCOL_DIR / SHARED_DIR_NAME).glob("*.yaml"))
+    return sorted(
+        f"{SHARED_DIR_NAME}/{path.stem}" for path in (PROTOCOL_DIR / SHARED_DIR_NAME).glob("*.yaml")
+    )
 
 
 def _mtime(path: Path) -> int:
@@ -688,8 +831,9 @@ def _resolved_file(path: Path, stack: tuple[Path, ...] = ()) -> _Resolved:
     mtime = _mtime(path)
     resolved = _resolve(_read_yaml(path, path.name), path.name, path, stack)
     if path.parent == PROTOCOL_DIR.resolve() and resolved.protocol.id != path.stem:
-        raise ProtocolError(f"{path.name}: id: '{resolved.protocol.id}' must be the file's "
-                            f"name '{path.stem}'")
+        raise ProtocolError(
+            f"{path.name}: id: '{resolved.protocol.id}' must be the file's name '{path.stem}'"
+        )
     resolved = replace(resolved, files=((path, mtime), *resolved.files))
     _CACHE.pop(path, None)
     while len(_CACHE) >= _CACHE_SIZE:
@@ -712,12 +856,16 @@ def load_protocol(id_or_path: str | Path | None = None) -> Protocol:
             raise ProtocolError(f"{text}: no such protocol file")
         path = candidate.resolve()
         if path.parent == (PROTOCOL_DIR / SHARED_DIR_NAME).resolve():
-            raise ProtocolError(f"{path.name}: a shared criteria file, not a protocol: a "
-                                f"protocol carries it with `include: [{_shared_name(path)}]`")
+            raise ProtocolError(
+                f"{path.name}: a shared criteria file, not a protocol: a "
+                f"protocol carries it with `include: [{_shared_name(path)}]`"
+            )
     else:
         if text not in shipped_protocol_ids():
-            raise ProtocolError(f"'{text}' is not a known protocol "
-                                f"(known: {', '.join(shipped_protocol_ids())}; or give a file)")
+            raise ProtocolError(
+                f"'{text}' is not a known protocol "
+                f"(known: {', '.join(shipped_protocol_ids())}; or give a file)"
+            )
         path = (PROTOCOL_DIR / f"{text}.yaml").resolve()
     return _resolved_file(path).protocol
 

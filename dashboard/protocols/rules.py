@@ -128,8 +128,10 @@ class Latest(Condition):
     def describe(self) -> str:
         text = f"latest {self.parameter} {self.comparison.describe()}"
         if self.after_event:
-            text += (f" within {_format_number(self.after_event.hours)} h after an event "
-                     f"`{self.after_event.code}`")
+            text += (
+                f" within {_format_number(self.after_event.hours)} h after an event "
+                f"`{self.after_event.code}`"
+            )
         return text
 
     def parameters(self):
@@ -217,8 +219,10 @@ class LatestRate(Condition):
     fresh_hours: float | None = None
 
     def describe(self) -> str:
-        return (f"{self.parameter} rate over its latest charting period (the latest entry / "
-                f"the hours since the one before) {self.comparison.describe()}")
+        return (
+            f"{self.parameter} rate over its latest charting period (the latest entry / "
+            f"the hours since the one before) {self.comparison.describe()}"
+        )
 
     def parameters(self):
         return (self.parameter,)
@@ -296,8 +300,10 @@ class RiseWithin(Condition):
     comparison: Comparison
 
     def describe(self) -> str:
-        return (f"{self.parameter} rise within the last {_format_number(self.hours)} h "
-                f"{self.comparison.describe()}")
+        return (
+            f"{self.parameter} rise within the last {_format_number(self.hours)} h "
+            f"{self.comparison.describe()}"
+        )
 
     def parameters(self):
         return (self.parameter,)
@@ -346,8 +352,7 @@ class Continuing(Condition):
 
     def describe(self) -> str:
         codes = " or ".join(f"`{code}`" for code in self.codes)
-        return (f"{self.parameter} {codes} continuing for more than "
-                f"{_format_number(self.hours)} h")
+        return f"{self.parameter} {codes} continuing for more than {_format_number(self.hours)} h"
 
     def parameters(self):
         if self.parameter == EVENT_PARAMETER:
@@ -390,8 +395,11 @@ class CountCriteria(Condition):
 
     def describe(self) -> str:
         which = f" among {', '.join(self.criteria)}" if self.criteria else ""
-        when = ("at this assessment" if self.mode == "simultaneous"
-                else "over the cycle so far (cumulative)")
+        when = (
+            "at this assessment"
+            if self.mode == "simultaneous"
+            else "over the cycle so far (cumulative)"
+        )
         return f"{self.at_least} or more criteria{which} with outcome {self.outcome} {when}"
 
 
@@ -441,8 +449,9 @@ class NoneOf(Condition):
 
 def _bracket(condition: Condition) -> str:
     text = condition.describe()
-    return f"({text})" if isinstance(condition, AllOf | AnyOf) and len(condition.items) > 1 \
-        else text
+    return (
+        f"({text})" if isinstance(condition, AllOf | AnyOf) and len(condition.items) > 1 else text
+    )
 
 
 # --------------------------------------------------------------------------- parsing
@@ -496,9 +505,10 @@ class RuleParser:
         allowed = self.vocabulary[parameter].codes
         for index, code in enumerate(raw):
             if code not in allowed:
-                raise RuleError(f"{path}[{index}]",
-                                f"'{code}' is not a code of {parameter} "
-                                f"(known: {', '.join(allowed)})")
+                raise RuleError(
+                    f"{path}[{index}]",
+                    f"'{code}' is not a code of {parameter} (known: {', '.join(allowed)})",
+                )
         return tuple(raw)
 
     @staticmethod
@@ -532,13 +542,24 @@ class RuleParser:
         spec = self.vocabulary[parameter]
         conversion = spec.conversion(str(unit))
         if conversion is None:
-            raise RuleError(path, f"'{unit}' is not a unit of {parameter} "
-                                  f"(accepted: {', '.join(spec.accepted_units)})")
+            raise RuleError(
+                path,
+                f"'{unit}' is not a unit of {parameter} "
+                f"(accepted: {', '.join(spec.accepted_units)})",
+            )
         return conversion.scale, conversion.zero
 
-    def _comparison(self, raw: dict, path: str, parameter: str | None, *,
-                    derived_unit: str | None = None, unitless: bool = False,
-                    codes_allowed: bool = False, difference: bool = False) -> Comparison:
+    def _comparison(
+        self,
+        raw: dict,
+        path: str,
+        parameter: str | None,
+        *,
+        derived_unit: str | None = None,
+        unitless: bool = False,
+        codes_allowed: bool = False,
+        difference: bool = False,
+    ) -> Comparison:
         """``op`` + ``value`` (+ ``unit``), or ``between`` (+ ``unit``), or ``in``."""
         has_in = "in" in raw
         has_between = "between" in raw
@@ -573,8 +594,11 @@ class RuleParser:
             high = self._number(pair[1], f"{path}.between[1]")
             if low > high:
                 raise RuleError(f"{path}.between", "low must not be above high")
-            return Comparison(low=convert(low), high=convert(high),
-                              written_range=f"{low:g} and {high:g}{unit_text}")
+            return Comparison(
+                low=convert(low),
+                high=convert(high),
+                written_range=f"{low:g} and {high:g}{unit_text}",
+            )
         op = self._choice(raw.get("op"), OPERATORS, f"{path}.op")
         if "value" not in raw:
             raise RuleError(f"{path}.value", "missing")
@@ -585,15 +609,24 @@ class RuleParser:
                 raise RuleError(f"{path}.value.{sorted(extra)[0]}", "unknown key")
             column = value.get("patient")
             if column not in PATIENT_THRESHOLD_COLUMNS:
-                raise RuleError(f"{path}.value.patient", f"must be one of "
-                                f"{', '.join(PATIENT_THRESHOLD_COLUMNS)}, not {column!r}")
+                raise RuleError(
+                    f"{path}.value.patient",
+                    f"must be one of {', '.join(PATIENT_THRESHOLD_COLUMNS)}, not {column!r}",
+                )
             default = self._number(value.get("default"), f"{path}.value.default")
-            return Comparison(op=op, threshold=Threshold(
-                value=None, patient_column=column, default=convert(default),
-                written=f"the patient's {column} (default {default:g}{unit_text})"))
+            return Comparison(
+                op=op,
+                threshold=Threshold(
+                    value=None,
+                    patient_column=column,
+                    default=convert(default),
+                    written=f"the patient's {column} (default {default:g}{unit_text})",
+                ),
+            )
         number = self._number(value, f"{path}.value")
-        return Comparison(op=op, threshold=Threshold(value=convert(number),
-                                                     written=f"{number:g}{unit_text}"))
+        return Comparison(
+            op=op, threshold=Threshold(value=convert(number), written=f"{number:g}{unit_text}")
+        )
 
     def _scope(self, raw, path: str, choices=SCOPES) -> str:
         return self._choice(raw, choices, path)
@@ -602,8 +635,10 @@ class RuleParser:
         allowed = _LEAF_KEYS[head] | {head}
         for key in raw:
             if key not in allowed:
-                raise RuleError(f"{path}.{key}", f"unknown key in a `{head}` rule "
-                                                 f"(allowed: {', '.join(sorted(allowed))})")
+                raise RuleError(
+                    f"{path}.{key}",
+                    f"unknown key in a `{head}` rule (allowed: {', '.join(sorted(allowed))})",
+                )
 
     # -- the grammar
     def parse(self, raw, path: str) -> Condition:
@@ -613,8 +648,9 @@ class RuleParser:
         if len(heads) != 1:
             unknown = [key for key in raw if key not in _LEAF_KEYS]
             if not heads and unknown:
-                raise RuleError(f"{path}.{unknown[0]}",
-                                f"unknown rule (known: {', '.join(_LEAF_KEYS)})")
+                raise RuleError(
+                    f"{path}.{unknown[0]}", f"unknown rule (known: {', '.join(_LEAF_KEYS)})"
+                )
             raise RuleError(path, f"a rule has exactly one kind; found {', '.join(heads)}")
         head = heads[0]
         self._keys(raw, head, path)
@@ -634,8 +670,9 @@ class RuleParser:
             if after is not None:
                 if not isinstance(after, dict) or set(after) - {"code", "within_hours"}:
                     raise RuleError(f"{path}.after_event", "must be {code, within_hours}")
-                code = self._codes(EVENT_PARAMETER, after.get("code"),
-                                   f"{path}.after_event.code")[0]
+                code = self._codes(EVENT_PARAMETER, after.get("code"), f"{path}.after_event.code")[
+                    0
+                ]
                 hours = self._number(after.get("within_hours"), f"{path}.after_event.within_hours")
                 after_event = AfterEvent(code, hours)
             return Latest(parameter, comparison, after_event)
@@ -646,80 +683,109 @@ class RuleParser:
             return AnyIn(parameter, comparison, self._scope(raw.get("scope"), f"{path}.scope"))
         if head in ("max", "min"):
             parameter = self._parameter(value, here, numeric=True)
-            return Extreme(parameter, head, self._comparison(raw, path, parameter),
-                           self._scope(raw.get("scope"), f"{path}.scope"))
+            return Extreme(
+                parameter,
+                head,
+                self._comparison(raw, path, parameter),
+                self._scope(raw.get("scope"), f"{path}.scope"),
+            )
         if head == "window":
             parameter = self._parameter(value, here, numeric=True)
             hours = self._number(raw.get("hours"), f"{path}.hours")
             if hours <= 0:
                 raise RuleError(f"{path}.hours", "must be positive")
-            aggregate = self._choice(raw.get("aggregate"), ("sum", "rate"), f"{path}.aggregate",
-                                     default="sum")
+            aggregate = self._choice(
+                raw.get("aggregate"), ("sum", "rate"), f"{path}.aggregate", default="sum"
+            )
             per_kg = raw.get("per_kg", False)
             if not isinstance(per_kg, bool):
                 raise RuleError(f"{path}.per_kg", "must be true or false")
             offset = self._number(raw.get("offset_hours", 0), f"{path}.offset_hours")
-            derived = self.vocabulary[parameter].unit + ("/kg" if per_kg else "") + (
-                "/h" if aggregate == "rate" else "")
+            derived = (
+                self.vocabulary[parameter].unit
+                + ("/kg" if per_kg else "")
+                + ("/h" if aggregate == "rate" else "")
+            )
             comparison = self._comparison(raw, path, parameter, derived_unit=derived)
             return Window(parameter, hours, aggregate, per_kg, offset, comparison)
         if head == "latest_rate":
             parameter = self._parameter(value, here, numeric=True)
             derived = self.vocabulary[parameter].unit + "/h"
-            return LatestRate(parameter, self._comparison(raw, path, parameter,
-                                                          derived_unit=derived))
+            return LatestRate(
+                parameter, self._comparison(raw, path, parameter, derived_unit=derived)
+            )
         if head == "rising":
             return Rising(self._parameter(value, here, numeric=True))
         if head == "percent_over_baseline":
             parameter = self._parameter(value, here, numeric=True)
             if parameter not in BASELINE_COLUMNS:
-                raise RuleError(here, f"no baseline for {parameter} "
-                                      f"(baselines: {', '.join(BASELINE_COLUMNS)})")
-            return PercentOverBaseline(parameter, self._comparison(raw, path, parameter,
-                                                                   derived_unit="%"))
+                raise RuleError(
+                    here, f"no baseline for {parameter} (baselines: {', '.join(BASELINE_COLUMNS)})"
+                )
+            return PercentOverBaseline(
+                parameter, self._comparison(raw, path, parameter, derived_unit="%")
+            )
         if head == "ratio_to_baseline":
             parameter = self._parameter(value, here, numeric=True)
             if parameter not in BASELINE_COLUMNS:
-                raise RuleError(here, f"no baseline for {parameter} "
-                                      f"(baselines: {', '.join(BASELINE_COLUMNS)})")
-            return RatioToBaseline(parameter, self._comparison(raw, path, parameter,
-                                                               unitless=True))
+                raise RuleError(
+                    here, f"no baseline for {parameter} (baselines: {', '.join(BASELINE_COLUMNS)})"
+                )
+            return RatioToBaseline(parameter, self._comparison(raw, path, parameter, unitless=True))
         if head == "fall_from_peak":
             parameter = self._parameter(value, here, numeric=True)
-            return FallFromPeak(parameter, self._scope(raw.get("scope"), f"{path}.scope"),
-                                self._comparison(raw, path, parameter, difference=True))
+            return FallFromPeak(
+                parameter,
+                self._scope(raw.get("scope"), f"{path}.scope"),
+                self._comparison(raw, path, parameter, difference=True),
+            )
         if head == "rise_within":
             parameter = self._parameter(value, here, numeric=True)
-            return RiseWithin(parameter, self._number(raw.get("hours"), f"{path}.hours"),
-                              self._comparison(raw, path, parameter, difference=True))
+            return RiseWithin(
+                parameter,
+                self._number(raw.get("hours"), f"{path}.hours"),
+                self._comparison(raw, path, parameter, difference=True),
+            )
         if head == "event":
-            return EventCondition(self._codes(EVENT_PARAMETER, value, here),
-                                  self._scope(raw.get("scope"), f"{path}.scope", EVENT_SCOPES))
+            return EventCondition(
+                self._codes(EVENT_PARAMETER, value, here),
+                self._scope(raw.get("scope"), f"{path}.scope", EVENT_SCOPES),
+            )
         if head == "event_count":
-            return EventCount(self._codes(EVENT_PARAMETER, value, here),
-                              self._scope(raw.get("scope"), f"{path}.scope"),
-                              self._positive_int(raw.get("at_least"), f"{path}.at_least"))
+            return EventCount(
+                self._codes(EVENT_PARAMETER, value, here),
+                self._scope(raw.get("scope"), f"{path}.scope"),
+                self._positive_int(raw.get("at_least"), f"{path}.at_least"),
+            )
         if head == "continuing":
             parameter = self._parameter(value, here, numeric=False)
             if parameter == EVENT_RESOLVED_PARAMETER:
                 raise RuleError(here, "use `event`: it continues until its event_resolved")
             hours = self._number(raw.get("hours"), f"{path}.hours")
-            return Continuing(parameter, self._codes(parameter, raw.get("in"), f"{path}.in"),
-                              hours)
+            return Continuing(parameter, self._codes(parameter, raw.get("in"), f"{path}.in"), hours)
         if head == "increased":
             names = value if isinstance(value, list) else [value]
-            return Increased(tuple(self._parameter(name, f"{here}[{i}]", numeric=True)
-                                   for i, name in enumerate(names)))
+            return Increased(
+                tuple(
+                    self._parameter(name, f"{here}[{i}]", numeric=True)
+                    for i, name in enumerate(names)
+                )
+            )
         if head == "doses_held":
-            return DosesHeld(self._choice(value, ("cycle", "course"), here),
-                             self._positive_int(raw.get("at_least"), f"{path}.at_least"))
+            return DosesHeld(
+                self._choice(value, ("cycle", "course"), here),
+                self._positive_int(raw.get("at_least"), f"{path}.at_least"),
+            )
         if head == "count_criteria":
             outcome = self._choice(value, ("hold", "stop_cycle"), here)
             mode = self._choice(raw.get("mode"), COUNT_MODES, f"{path}.mode")
             criteria = raw.get("criteria") or []
             if not isinstance(criteria, list):
                 raise RuleError(f"{path}.criteria", "must be a list of criterion ids")
-            return CountCriteria(outcome, self._positive_int(raw.get("at_least"),
-                                                             f"{path}.at_least"),
-                                 mode, tuple(str(c) for c in criteria))
+            return CountCriteria(
+                outcome,
+                self._positive_int(raw.get("at_least"), f"{path}.at_least"),
+                mode,
+                tuple(str(c) for c in criteria),
+            )
         raise RuleError(here, "unknown rule")  # pragma: no cover - heads are exhaustive

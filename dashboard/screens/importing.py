@@ -21,15 +21,22 @@ st.markdown(
     "sheet** (CSV or Excel, optionally with a patients.csv), **a FHIR R4 bundle** (JSON) or "
     "**an Excel workbook** with patients, doses and observations sheets. Every problem is "
     "listed before anything is used; nothing replaces the current ward until you press "
-    "*Use this data*.")
+    "*Use this data*."
+)
 timezone = st.session_state[state.TIMEZONE]
-st.caption(f"Times written without an offset are read in the ward's zone, {timezone} "
-           "(change it under Settings before importing).")
+st.caption(
+    f"Times written without an offset are read in the ward's zone, {timezone} "
+    "(change it under Settings before importing)."
+)
 
 upload_tab, folder_tab = st.tabs(["Upload files", "A folder or file on the server"])
 with upload_tab:
-    uploads = st.file_uploader("Files to import", type=["csv", "xlsx", "xlsm", "json"],
-                               accept_multiple_files=True, key="import_files")
+    uploads = st.file_uploader(
+        "Files to import",
+        type=["csv", "xlsx", "xlsm", "json"],
+        accept_multiple_files=True,
+        key="import_files",
+    )
     if uploads:
         try:
             version = data.keep_upload(data.files_from_uploads(uploads))
@@ -41,8 +48,11 @@ with upload_tab:
                 st.session_state[CANDIDATE] = candidate
                 st.session_state[GO_ON] = False
 with folder_tab:
-    path = st.text_input("Path of a folder (or one file) on the server", key="import_path",
-                         placeholder="/data/ward-7w")
+    path = st.text_input(
+        "Path of a folder (or one file) on the server",
+        key="import_path",
+        placeholder="/data/ward-7w",
+    )
     if st.button("Check this folder", key="import_check_path"):
         if path.strip():
             try:  # only under the data root (IL2_DATA_ROOT)
@@ -64,12 +74,16 @@ try:
     data.load_source(candidate, timezone, keep_going=False)
 except DataValidationError as error:
     table = problem_rows(error.problems)
-    st.error(f"{len(table)} problem{'s' if len(table) != 1 else ''} in the input. "
-             "Nothing was loaded.")
+    st.error(
+        f"{len(table)} problem{'s' if len(table) != 1 else ''} in the input. Nothing was loaded."
+    )
     st.dataframe(table, hide_index=True, width="stretch", key="import_problems")
     go_on = st.checkbox(
         "Load the valid rows anyway. The refused rows stay listed; criteria that needed "
-        "them will read incomplete, never clear.", value=go_on, key="import_go_on_box")
+        "them will read incomplete, never clear.",
+        value=go_on,
+        key="import_go_on_box",
+    )
     st.session_state[GO_ON] = go_on
     if not go_on:
         st.stop()
@@ -93,8 +107,10 @@ columns[0].metric("Patients", counts["patients"])
 columns[1].metric("Doses", counts["doses"])
 columns[2].metric("Observations", f"{counts['observations']:,}")
 columns[3].metric("Rows refused", summary.refused)
-st.markdown(f"From **{summary.first}** to **{summary.last}** ({timezone}). "
-            f"Files: {', '.join(summary.files)}.")
+st.markdown(
+    f"From **{summary.first}** to **{summary.last}** ({timezone}). "
+    f"Files: {', '.join(summary.files)}."
+)
 if summary.merged_duplicates:
     st.caption(f"{summary.merged_duplicates} identical duplicate row(s) merged.")
 for notice in summary.notices:
@@ -102,8 +118,9 @@ for notice in summary.notices:
 st.dataframe(summary.patients, hide_index=True, width="stretch", key="import_patients")
 if summary.refused:
     st.warning(f"{summary.refused} row(s) refused and not loaded:")
-    st.dataframe(problem_rows(ward.report.problems), hide_index=True, width="stretch",
-                 key="import_refused")
+    st.dataframe(
+        problem_rows(ward.report.problems), hide_index=True, width="stretch", key="import_refused"
+    )
 if st.button("Use this data", type="primary", key="import_use"):
     state.use_source(candidate, keep_going=go_on)
     st.session_state.pop(CANDIDATE, None)

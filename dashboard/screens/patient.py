@@ -21,8 +21,11 @@ from dashboard.views.findings import FindingLine
 
 ROW_PX = 35  # st.dataframe's row height: show a whole cycle without inner scrolling
 MAX_TABLE_PX = 1100
-TABS = ("Trends across the cycle", "Checklist: every criterion",
-        "Course timeline: dose × criterion")
+TABS = (
+    "Trends across the cycle",
+    "Checklist: every criterion",
+    "Course timeline: dose × criterion",
+)
 
 try:
     loaded = state.current()
@@ -34,21 +37,30 @@ except MonitorUserError as error:
 
 common.sidebar(loaded, None)
 patients = loaded.ward.patients.drop_duplicates("patient_id")
-names = {str(r.patient_id): f"{r.bed if isinstance(r.bed, str) else '—'} · "
-         f"{r.name if isinstance(r.name, str) else r.patient_id} ({r.patient_id})"
-         for r in patients.itertuples(index=False)}
+names = {
+    str(r.patient_id): f"{r.bed if isinstance(r.bed, str) else '—'} · "
+    f"{r.name if isinstance(r.name, str) else r.patient_id} ({r.patient_id})"
+    for r in patients.itertuples(index=False)
+}
 
 wanted = st.query_params.get("patient") or st.session_state.get(state.PATIENT)
 if wanted and wanted not in names:
     # The id comes from the address bar: shown as text, never as markdown or a link.
-    st.error(f"There is no patient '{common.plain(str(wanted)[:80])}' in "
-             f"{common.plain(loaded.label)}. Choose one below.")
+    st.error(
+        f"There is no patient '{common.plain(str(wanted)[:80])}' in "
+        f"{common.plain(loaded.label)}. Choose one below."
+    )
     wanted = None
 
 top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
-chosen = top_right.selectbox("Patient", list(names), format_func=names.get,
-                             index=list(names).index(wanted) if wanted else None,
-                             placeholder="Choose a patient", key=f"patient_pick_{wanted}")
+chosen = top_right.selectbox(
+    "Patient",
+    list(names),
+    format_func=names.get,
+    index=list(names).index(wanted) if wanted else None,
+    placeholder="Choose a patient",
+    key=f"patient_pick_{wanted}",
+)
 if chosen is None:
     st.header("Patient", anchor=False)
     common.support_note()
@@ -67,21 +79,27 @@ top_left.subheader(common.plain(names[chosen]), anchor=False)  # a name is text,
 
 
 def _finding_html(line: FindingLine) -> str:
-    interpretation = (f' <b title="{html.escape(line.interpretation)}">[INTERPRETATION]</b>'
-                      if line.interpretation else "")
-    detail = f"<br><span style='color:#444'>{html.escape(line.detail)}</span>" \
-        if line.detail else ""
-    return (f"<li><b>{html.escape(line.badge)} {html.escape(line.title)}</b>: "
-            f"<b>{html.escape(line.value)}</b> at {html.escape(line.time)}. "
-            # The rule's backticks quote codes for markdown; the code style already does.
-            f"Rule: <code style='font-size:0.85em'>{html.escape(line.rule.replace('`', ''))}"
-            f"</code>{interpretation}. "
-            f"<span style='color:#444'>Source: {html.escape(line.source)}</span>{detail}</li>")
+    interpretation = (
+        f' <b title="{html.escape(line.interpretation)}">[INTERPRETATION]</b>'
+        if line.interpretation
+        else ""
+    )
+    detail = (
+        f"<br><span style='color:#444'>{html.escape(line.detail)}</span>" if line.detail else ""
+    )
+    return (
+        f"<li><b>{html.escape(line.badge)} {html.escape(line.title)}</b>: "
+        f"<b>{html.escape(line.value)}</b> at {html.escape(line.time)}. "
+        # The rule's backticks quote codes for markdown; the code style already does.
+        f"Rule: <code style='font-size:0.85em'>{html.escape(line.rule.replace('`', ''))}"
+        f"</code>{interpretation}. "
+        f"<span style='color:#444'>Source: {html.escape(line.source)}</span>{detail}</li>"
+    )
 
 
 def _line(label: str, text: str, strong: bool = False) -> str:
     body = f"<b>{html.escape(text)}</b>" if strong else html.escape(text)
-    return (f"<div style='margin-top:0.25rem'><b>{html.escape(label)}</b> {body}</div>")
+    return f"<div style='margin-top:0.25rem'><b>{html.escape(label)}</b> {body}</div>"
 
 
 def _card(card: DoseCard) -> None:
@@ -96,11 +114,14 @@ def _card(card: DoseCard) -> None:
         f'<div style="font-size:1.45rem;font-weight:700;line-height:1.3">'
         f'<span style="background:{look.colour};color:{look.ink};padding:0 0.4rem;'
         f'border-radius:0.25rem;border:1px solid #00000055">{html.escape(look.icon)} '
-        f'{html.escape(look.word)}</span> {html.escape(rest)}</div>']
+        f"{html.escape(look.word)}</span> {html.escape(rest)}</div>"
+    ]
     if card.refused:
-        parts.append(f"<div style='margin-top:0.25rem;color:#8B0000;font-weight:700'>"
-                     f"⚠ Partial data: {html.escape(card.refused)}; the verdict may miss "
-                     f"them (see the Import page).</div>")
+        parts.append(
+            f"<div style='margin-top:0.25rem;color:#8B0000;font-weight:700'>"
+            f"⚠ Partial data: {html.escape(card.refused)}; the verdict may miss "
+            f"them (see the Import page).</div>"
+        )
     if card.watch_text:
         parts.append(_line("◔ Watch:", card.watch_text, strong=True))
     parts.append(f'<div style="margin-top:0.2rem">{html.escape(card.meaning)}</div>')
@@ -109,35 +130,58 @@ def _card(card: DoseCard) -> None:
     if card.validity:
         parts.append(_line("Valid:", card.validity, strong=card.recheck is not None))
     if card.stricter:
-        parts.append(_line("Stricter elsewhere:", card.stricter
-                           + " (the status above stays this patient's protocol's)"))
+        parts.append(
+            _line(
+                "Stricter elsewhere:",
+                card.stricter + " (the status above stays this patient's protocol's)",
+            )
+        )
     parts.append(
         f'<div style="color:#444;font-size:0.9rem;margin-top:0.2rem">Assessed '
-        f'{html.escape(card.as_of)} · protocol {html.escape(card.protocol)}'
+        f"{html.escape(card.as_of)} · protocol {html.escape(card.protocol)}"
         + (f" · {html.escape(card.deciding_age)}" if card.deciding_age else "")
         + (f" · recorded: <b>{html.escape(card.recorded)}</b>" if card.recorded else "")
-        + "</div></div>")
+        + "</div></div>"
+    )
     if card.reasons:
         parts.append(_section("Why", [_finding_html(x) for x in card.reasons]))
     if card.missing:
-        parts.append(_section("Missing or too old (record, then reassess)",
-                              [_finding_html(x) for x in card.missing]))
+        parts.append(
+            _section(
+                "Missing or too old (record, then reassess)",
+                [_finding_html(x) for x in card.missing],
+            )
+        )
     if card.restart_unmet:
-        parts.append(_section("Before this dose can be given, still needed",
-                              [f"<li>{html.escape(x)}</li>" for x in card.restart_unmet]))
+        parts.append(
+            _section(
+                "Before this dose can be given, still needed",
+                [f"<li>{html.escape(x)}</li>" for x in card.restart_unmet],
+            )
+        )
     if card.watch:
-        parts.append(_section("Early warnings (do not change the status; look at them)",
-                              [_finding_html(x) for x in card.watch]))
+        parts.append(
+            _section(
+                "Early warnings (do not change the status; look at them)",
+                [_finding_html(x) for x in card.watch],
+            )
+        )
     if card.notes:
-        parts.append(_section("Also noted (resolved, information; do not change the status)",
-                              [_finding_html(x) for x in card.notes]))
+        parts.append(
+            _section(
+                "Also noted (resolved, information; do not change the status)",
+                [_finding_html(x) for x in card.notes],
+            )
+        )
     st.html("".join(parts))
     common.support_note()
 
 
 def _section(title: str, items: list[str]) -> str:
-    return (f"<div style='margin-top:0.5rem'><b>{html.escape(title)}</b>"
-            f"<ul style='margin:0.1rem 0 0.2rem 0'>{''.join(items)}</ul></div>")
+    return (
+        f"<div style='margin-top:0.5rem'><b>{html.escape(title)}</b>"
+        f"<ul style='margin:0.1rem 0 0.2rem 0'>{''.join(items)}</ul></div>"
+    )
 
 
 @st.fragment(run_every=st.session_state.get(state.REFRESH) or None)
@@ -153,14 +197,23 @@ def patient_panel(patient_id: str) -> None:
         return
     assessment = next(a for a in assessments if str(a.patient_id) == patient_id)
     mine = data.subset(current.ward, (patient_id,))
-    support = support_in_progress(mine, at, {patient_id: protocol},
-                                  {patient_id: assessment.findings}).get(patient_id)
-    validity = ward_validity([assessment], {protocol.id: protocol}, mine.observations,
-                             at).get(patient_id)
-    _card(dose_card(assessment, protocol, current.timezone, support=support,
-                    validity=validity,
-                    stricter=data.stricter(current, at, assignment).get(patient_id),
-                    refused=current.ward.refused_by_patient().get(patient_id, 0)))
+    support = support_in_progress(
+        mine, at, {patient_id: protocol}, {patient_id: assessment.findings}
+    ).get(patient_id)
+    validity = ward_validity([assessment], {protocol.id: protocol}, mine.observations, at).get(
+        patient_id
+    )
+    _card(
+        dose_card(
+            assessment,
+            protocol,
+            current.timezone,
+            support=support,
+            validity=validity,
+            stricter=data.stricter(current, at, assignment).get(patient_id),
+            refused=current.ward.refused_by_patient().get(patient_id, 0),
+        )
+    )
 
     # Lazy tabs: only the open tab is built and drawn, so the card and the trends appear
     # sooner; the other two are a click away (switching reruns this panel only).
@@ -182,15 +235,15 @@ def patient_panel(patient_id: str) -> None:
 
 
 def _trends(chart: data.TrendChart, protocol: Protocol) -> None:
-    st.plotly_chart(chart.figure, key="trends", theme=None,
-                    config={"displaylogo": False})
+    st.plotly_chart(chart.figure, key="trends", theme=None, config={"displaylogo": False})
     st.caption(
         "Vertical lines: doses (solid given, dashed held, dotted due or skipped), labelled "
         "with the dose number; dash-dot: now. Shaded bands and lines: the thresholds of "
         f"{protocol.id} (dotted: early warnings; lines only in a panel of two series, "
         "labelled with the series they apply to). Crosses: readings that meet a criterion. "
         "A broken line: no reading for longer than 1.5 times the protocol's freshness for "
-        "that parameter. " + " ".join(chart.notes))
+        "that parameter. " + " ".join(chart.notes)
+    )
 
 
 def _checklist(assessment: DoseAssessment, timezone: str, at: pd.Timestamp) -> None:
@@ -200,9 +253,13 @@ def _checklist(assessment: DoseAssessment, timezone: str, at: pd.Timestamp) -> N
         return
     rows = checklist_rows(entries, timezone, at)
     states = rows[["state"]].rename(columns={"state": "State"})
-    st.dataframe(common.style_states(rows, states, ["State"], colour_clear=False),
-                 hide_index=True, width="stretch", column_order=CHECKLIST_COLUMNS,
-                 key="checklist")
+    st.dataframe(
+        common.style_states(rows, states, ["State"], colour_clear=False),
+        hide_index=True,
+        width="stretch",
+        column_order=CHECKLIST_COLUMNS,
+        key="checklist",
+    )
 
 
 def _timeline(history: list[DoseAssessment], protocol: Protocol, timezone: str) -> None:
@@ -213,14 +270,19 @@ def _timeline(history: list[DoseAssessment], protocol: Protocol, timezone: str) 
         st.info("No dose recorded for this patient.")
         return
     columns = [c for c in grid.table.columns if c not in ("Dose", "Scheduled")]
-    st.dataframe(common.style_states(grid.table, grid.states, columns, colour_clear=False),
-                 hide_index=True, width="stretch", key="course_grid",
-                 height=min(ROW_PX * (len(grid.table) + 1) + 3, MAX_TABLE_PX))
+    st.dataframe(
+        common.style_states(grid.table, grid.states, columns, colour_clear=False),
+        hide_index=True,
+        width="stretch",
+        key="course_grid",
+        height=min(ROW_PX * (len(grid.table) + 1) + 3, MAX_TABLE_PX),
+    )
     st.caption(
         f"Each dose assessed as of its scheduled time with {protocol.id}, next to what was "
         "recorded. Clear at every dose (✔): "
         + (", ".join(titles.get(c, c) for c in grid.clear_throughout) or "none")
-        + ". Recording given/held from this screen comes with a later release.")
+        + ". Recording given/held from this screen comes with a later release."
+    )
 
 
 patient_panel(chosen)

@@ -28,51 +28,77 @@ choices = [AS_RECORDED, *ids]
 
 
 def _choice_label(value: str) -> str:
-    return (f"As recorded for each patient (empty: {DEFAULT_PROTOCOL_ID})"
-            if value == AS_RECORDED else value)
+    return (
+        f"As recorded for each patient (empty: {DEFAULT_PROTOCOL_ID})"
+        if value == AS_RECORDED
+        else value
+    )
 
 
 st.subheader("Protocol for the ward", anchor=False)
 ward_choice = st.selectbox(
-    "Assess the ward with", choices, format_func=_choice_label,
-    index=choices.index(st.session_state[state.WARD_PROTOCOL]), key="protocol_ward_choice")
+    "Assess the ward with",
+    choices,
+    format_func=_choice_label,
+    index=choices.index(st.session_state[state.WARD_PROTOCOL]),
+    key="protocol_ward_choice",
+)
 if ward_choice != st.session_state[state.WARD_PROTOCOL]:
     st.session_state[state.WARD_PROTOCOL] = ward_choice
     st.rerun()
 
 if loaded is not None:
     patients = loaded.ward.patients.drop_duplicates("patient_id")
-    names = {str(r.patient_id): f"{r.name} ({r.patient_id})"
-             for r in patients.itertuples(index=False)}
+    names = {
+        str(r.patient_id): f"{r.name} ({r.patient_id})" for r in patients.itertuples(index=False)
+    }
     recorded = recorded_protocols(patients)
     overrides: dict[str, str] = dict(st.session_state[state.OVERRIDES])
-    with st.expander(f"Per-patient protocol ({len(overrides)} override(s) this session)",
-                     expanded=bool(overrides)):
+    with st.expander(
+        f"Per-patient protocol ({len(overrides)} override(s) this session)",
+        expanded=bool(overrides),
+    ):
         left, middle, right = st.columns([3, 2, 1], vertical_alignment="bottom")
-        who = left.selectbox("Patient", list(names), format_func=names.get,
-                             key="protocol_override_patient")
-        which = middle.selectbox("Protocol", ids, key="protocol_override_choice",
-                                 index=ids.index(overrides.get(who, recorded.get(
-                                     who, DEFAULT_PROTOCOL_ID)))
-                                 if overrides.get(who, recorded.get(who)) in ids else 0)
+        who = left.selectbox(
+            "Patient", list(names), format_func=names.get, key="protocol_override_patient"
+        )
+        which = middle.selectbox(
+            "Protocol",
+            ids,
+            key="protocol_override_choice",
+            index=ids.index(overrides.get(who, recorded.get(who, DEFAULT_PROTOCOL_ID)))
+            if overrides.get(who, recorded.get(who)) in ids
+            else 0,
+        )
         if right.button("Apply", key="protocol_override_apply"):
             overrides[who] = which
             st.session_state[state.OVERRIDES] = overrides
             st.rerun()
         if overrides:
-            st.table([{"Patient": names.get(pid, pid), "Recorded": recorded.get(pid, "—"),
-                       "Used this session": pid_protocol}
-                      for pid, pid_protocol in overrides.items()])
+            st.table(
+                [
+                    {
+                        "Patient": names.get(pid, pid),
+                        "Recorded": recorded.get(pid, "—"),
+                        "Used this session": pid_protocol,
+                    }
+                    for pid, pid_protocol in overrides.items()
+                ]
+            )
             if st.button("Clear the overrides", key="protocol_override_clear"):
                 st.session_state[state.OVERRIDES] = {}
                 st.rerun()
-        st.caption("Overrides last for this browser session only; the patients file is not "
-                   "changed.")
+        st.caption(
+            "Overrides last for this browser session only; the patients file is not changed."
+        )
 
 st.subheader("Criteria", anchor=False)
-shown_id = st.selectbox("Show the criteria of", ids,
-                        index=ids.index(ward_choice or DEFAULT_PROTOCOL_ID),
-                        key=f"protocol_show_{ward_choice}")  # follows the ward choice
+shown_id = st.selectbox(
+    "Show the criteria of",
+    ids,
+    index=ids.index(ward_choice or DEFAULT_PROTOCOL_ID),
+    key=f"protocol_show_{ward_choice}",
+)  # follows the ward choice
 try:
     protocol = data.protocol(shown_id)
 except MonitorUserError as error:
@@ -80,27 +106,39 @@ except MonitorUserError as error:
     st.stop()
 # A protocol file may be a site's own: its words are shown as text, never as markup.
 plain = common.plain
-st.markdown(f"**{plain(protocol.title)}** ({plain(protocol.id)}, version "
-            f"{plain(protocol.version)}). {plain(dosing_text(protocol))}.")
+st.markdown(
+    f"**{plain(protocol.title)}** ({plain(protocol.id)}, version "
+    f"{plain(protocol.version)}). {plain(dosing_text(protocol))}."
+)
 if protocol.description:
     st.caption(plain(protocol.description))
-st.caption(f"Protocol reviewed by {plain(protocol.review.reviewed_by)} on "
-           f"{protocol.review.date_reviewed}.")
+st.caption(
+    f"Protocol reviewed by {plain(protocol.review.reviewed_by)} on {protocol.review.date_reviewed}."
+)
 composition = composition_text(protocol)
 if composition:
     st.caption(plain(composition))
 if protocol.extends is not None and protocol.extends.interpretation:
     # criteria.md section 6: the combination itself is an interpretation; say so above the
     # criteria, not only in a cell
-    st.warning(f"INTERPRETATION (extends {plain(protocol.extends.base_id)}): "
-               f"{plain(protocol.extends.interpretation)}")
+    st.warning(
+        f"INTERPRETATION (extends {plain(protocol.extends.base_id)}): "
+        f"{plain(protocol.extends.interpretation)}"
+    )
 table = criteria_rows(protocol)
 interpretations = int((table["Interpretation"] != "—").sum())
 if interpretations:
-    st.warning(f"{interpretations} criterion(s) rest on an INTERPRETATION of the source's "
-               "words: a site reviews these before use.")
-st.dataframe(table, hide_index=True, width="stretch", key="protocol_criteria",
-             column_config={"Links": st.column_config.TextColumn("Links")})
+    st.warning(
+        f"{interpretations} criterion(s) rest on an INTERPRETATION of the source's "
+        "words: a site reviews these before use."
+    )
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    key="protocol_criteria",
+    column_config={"Links": st.column_config.TextColumn("Links")},
+)
 with st.expander("References"):
     for reference in protocol.references.values():
         link = f" ({plain(reference.link)})" if reference.link else ""
@@ -112,21 +150,32 @@ if loaded is None:
     st.stop()
 left, middle, right = st.columns(3)
 who = left.selectbox("Patient", list(names), format_func=names.get, key="compare_patient")
-first = middle.selectbox("Protocol A", ids, index=ids.index(recorded.get(who,
-                         DEFAULT_PROTOCOL_ID)) if recorded.get(who) in ids else 0,
-                         key="compare_a")
-second = right.selectbox("Protocol B", ids, index=(ids.index(first) + 1) % len(ids),
-                         key="compare_b")
+first = middle.selectbox(
+    "Protocol A",
+    ids,
+    index=ids.index(recorded.get(who, DEFAULT_PROTOCOL_ID)) if recorded.get(who) in ids else 0,
+    key="compare_a",
+)
+second = right.selectbox(
+    "Protocol B", ids, index=(ids.index(first) + 1) % len(ids), key="compare_b"
+)
 if first == second:
     st.info("Choose two different protocols.")
     st.stop()
 try:
-    table = compare_courses(data.course(loaded, who, first), data.course(loaded, who, second),
-                            f"A: {first}", f"B: {second}", loaded.timezone)
+    table = compare_courses(
+        data.course(loaded, who, first),
+        data.course(loaded, who, second),
+        f"A: {first}",
+        f"B: {second}",
+        loaded.timezone,
+    )
 except MonitorUserError as error:
     st.error(common.plain(str(error)))
     st.stop()
 differ = int((table["Differ"] == "yes").sum()) if len(table) else 0
-st.caption(f"Each dose as of its scheduled time. The two protocols differ at {differ} of "
-           f"{len(table)} doses.")
+st.caption(
+    f"Each dose as of its scheduled time. The two protocols differ at {differ} of "
+    f"{len(table)} doses."
+)
 st.dataframe(table, hide_index=True, width="stretch", key="compare_table")

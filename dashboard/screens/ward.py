@@ -60,82 +60,124 @@ def ward_panel() -> None:
         protocols = {pid: data.protocol(pid) for pid in {a.protocol_id for a in assessments}}
     except MonitorUserError as error:
         st.error(f"The ward cannot be shown: {common.plain(str(error))}")
-        st.page_link(common.IMPORT_PAGE, label="Import or choose other data",
-                     icon=":material/upload_file:")
+        st.page_link(
+            common.IMPORT_PAGE, label="Import or choose other data", icon=":material/upload_file:"
+        )
         return
-    rows = ward_rows(loaded.ward, assessments, protocols, at, loaded.timezone,
-                     stricter=data.stricter(loaded, at, state.assignment(loaded)))
+    rows = ward_rows(
+        loaded.ward,
+        assessments,
+        protocols,
+        at,
+        loaded.timezone,
+        stricter=data.stricter(loaded, at, state.assignment(loaded)),
+    )
     counts = rows["shown"].value_counts()
     # Counts in order of severity: the rows' order puts a stopped course (no dose due) first.
-    summary = " ".join(common.status_badge(s, "0.85rem") + f" {counts[s]}"
-                       for s in sorted(counts.index, key=status_rank))
+    summary = " ".join(
+        common.status_badge(s, "0.85rem") + f" {counts[s]}"
+        for s in sorted(counts.index, key=status_rank)
+    )
     refresh = st.session_state.get(state.REFRESH) or 0
     st.markdown(
         f"{summary}&nbsp;&nbsp; Data as of **{format_clock(at, loaded.timezone)}** "
         f"({loaded.timezone}); "
         + (f"refreshes every {refresh} s." if refresh else "automatic refresh is off."),
-        unsafe_allow_html=True)
+        unsafe_allow_html=True,
+    )
     if loaded.is_demo:
         st.caption("Demo ward: synthetic patients; every time is moved to today.")
     if loaded.refused:
-        st.warning(f"Partial data: {loaded.refused} row(s) of the input were refused; the "
-                   "patients they belong to are marked below. See the Import page.",
-                   icon=":material/warning:")
+        st.warning(
+            f"Partial data: {loaded.refused} row(s) of the input were refused; the "
+            "patients they belong to are marked below. See the Import page.",
+            icon=":material/warning:",
+        )
 
-    more = st.toggle("More columns (trends, valid until, other protocols, protocol)",
-                     key="ward_more_columns")
+    more = st.toggle(
+        "More columns (trends, valid until, other protocols, protocol)", key="ward_more_columns"
+    )
     shown = rows.copy()
     shown["Open"] = "patient?patient=" + shown["patient_id"].map(quote)
     styled = shown.style.apply(
         lambda column: [common.cell_style(status_look(s)) for s in shown["shown"]],
-        subset=["Status"], axis=0)
+        subset=["Status"],
+        axis=0,
+    )
     event = st.dataframe(
-        styled, key="ward_table", on_select="rerun",
-        selection_mode=["single-row", "single-cell"], hide_index=True, width="stretch",
-        row_height=WRAPPED_ROW_PX, height=HEADER_PX + WRAPPED_ROW_PX * len(shown) + 3,
+        styled,
+        key="ward_table",
+        on_select="rerun",
+        selection_mode=["single-row", "single-cell"],
+        hide_index=True,
+        width="stretch",
+        row_height=WRAPPED_ROW_PX,
+        height=HEADER_PX + WRAPPED_ROW_PX * len(shown) + 3,
         column_order=[*WARD_COLUMNS, *([*MORE_COLUMNS, "Open"] if more else [])],
         column_config={
-            "Open": st.column_config.LinkColumn("Link", display_text="link",
-                                                help="A link to the patient you can paste "
-                                                     "or bookmark (opens a new tab)",
-                                                width="small"),
+            "Open": st.column_config.LinkColumn(
+                "Link",
+                display_text="link",
+                help="A link to the patient you can paste or bookmark (opens a new tab)",
+                width="small",
+            ),
             "Status": st.column_config.TextColumn("Status", width=COLUMN_PX["Status"], pinned=True),
             "Bed": st.column_config.TextColumn("Bed", width=COLUMN_PX["Bed"]),
             "Patient": st.column_config.TextColumn(
-                "Patient", width=COLUMN_PX["Patient"],
-                help="Click a name to open the patient; Back returns here"),
+                "Patient",
+                width=COLUMN_PX["Patient"],
+                help="Click a name to open the patient; Back returns here",
+            ),
             "Dose": st.column_config.TextColumn("Dose", width=COLUMN_PX["Dose"]),
             "Next dose due": st.column_config.TextColumn("Due", width=COLUMN_PX["Next dose due"]),
-            "Reasons": st.column_config.TextColumn("Why (worst first) · watch",
-                                                    width=COLUMN_PX["Reasons"]),
+            "Reasons": st.column_config.TextColumn(
+                "Why (worst first) · watch", width=COLUMN_PX["Reasons"]
+            ),
             "Support": st.column_config.TextColumn(
-                "Support in progress", width=COLUMN_PX["Support"],
+                "Support in progress",
+                width=COLUMN_PX["Support"],
                 help="Vasopressors running, oxygen, urine per kg over the KDIGO window, "
-                     "weight gain, creatinine and KDIGO stage"),
+                "weight gain, creatinine and KDIGO stage",
+            ),
             "Deciding values": st.column_config.TextColumn(
-                "Deciding values", width=100,
-                help="Age of the oldest value the protocol requires for this verdict"),
+                "Deciding values",
+                width=100,
+                help="Age of the oldest value the protocol requires for this verdict",
+            ),
             "Urine": st.column_config.TextColumn(
                 "Urine (last dosing interval)",
-                help="Urine output charted in the last dosing interval of the protocol"),
-        })
+                help="Urine output charted in the last dosing interval of the protocol",
+            ),
+        },
+    )
     selection = event.selection if event is not None else None
     if selection is not None:
-        cells = [row for row, column in (selection.get("cells") or [])
-                 if column in ("Patient", "Bed")]
+        cells = [
+            row for row, column in (selection.get("cells") or []) if column in ("Patient", "Bed")
+        ]
         picked = cells or list(selection.get("rows") or [])
         if picked:
             _open(str(rows.iloc[picked[0]]["patient_id"]))
-    st.caption("Click a patient's name (or the box at the row's left) to open the patient; "
-               "the browser's Back button returns here. Sorted by status, most severe first "
-               "(a course or cycle ended by a criterion sorts with it; a clear verdict with "
-               "an early warning above a plain clear), then by the time the next dose is due.")
+    st.caption(
+        "Click a patient's name (or the box at the row's left) to open the patient; "
+        "the browser's Back button returns here. Sorted by status, most severe first "
+        "(a course or cycle ended by a criterion sorts with it; a clear verdict with "
+        "an early warning above a plain clear), then by the time the next dose is due."
+    )
 
-    labels = {pid: f"{bed} · {name}" for pid, bed, name in
-              zip(rows["patient_id"], rows["Bed"], rows["Patient"], strict=True)}
-    st.selectbox("Open a patient (type a bed or a name)", list(labels),
-                 format_func=labels.get, index=None, placeholder="Bed or name",
-                 key="ward_open_choice", on_change=_remember_choice)
+    labels = {
+        pid: f"{bed} · {name}"
+        for pid, bed, name in zip(rows["patient_id"], rows["Bed"], rows["Patient"], strict=True)
+    }
+    st.selectbox(
+        "Open a patient (type a bed or a name)",
+        list(labels),
+        format_func=labels.get,
+        index=None,
+        placeholder="Bed or name",
+        key="ward_open_choice",
+        on_change=_remember_choice,
+    )
     chosen = st.session_state.pop(OPEN_REQUEST, None)
     if chosen:
         _open(chosen)

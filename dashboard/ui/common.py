@@ -49,9 +49,11 @@ def support_note() -> None:
 
 
 def badge_html(look: Look, text: str, size: str = "1rem") -> str:
-    return (f'<span style="background:{look.colour};color:{look.ink};padding:0.15em 0.5em;'
-            f'border-radius:0.3em;font-weight:700;font-size:{size};'
-            f'border:1px solid #00000055">{html.escape(look.icon)} {html.escape(text)}</span>')
+    return (
+        f'<span style="background:{look.colour};color:{look.ink};padding:0.15em 0.5em;'
+        f"border-radius:0.3em;font-weight:700;font-size:{size};"
+        f'border:1px solid #00000055">{html.escape(look.icon)} {html.escape(text)}</span>'
+    )
 
 
 def status_badge(status: str, size: str = "1rem") -> str:
@@ -64,8 +66,11 @@ def sidebar(loaded: LoadedWard | None, at: pd.Timestamp | None) -> None:
     lines = []
     if loaded is not None:
         counts = loaded.ward.counts()
-        lines += [loaded.label, f"{counts['patients']} patients · {counts['doses']} doses · "
-                                f"{counts['observations']:,} observations"]
+        lines += [
+            loaded.label,
+            f"{counts['patients']} patients · {counts['doses']} doses · "
+            f"{counts['observations']:,} observations",
+        ]
     lines.append(f"Ward time zone: {st.session_state.get(state.TIMEZONE, '?')}")
     if at is not None and loaded is not None:
         lines.append(f"Assessed as of {format_clock(at, loaded.timezone)}")
@@ -73,20 +78,29 @@ def sidebar(loaded: LoadedWard | None, at: pd.Timestamp | None) -> None:
         st.markdown("**Data**")
         st.caption("  \n".join(plain(line) for line in lines))
         with st.expander("Status legend"):
-            looks = [*STATUS_LOOKS.values(),
-                     *(finding_look(outcome) for outcome in ("resolved", "watch", "info"))]
-            st.html("".join(f"<div style='margin-bottom:0.35rem;font-size:0.9rem'>"
-                            f"{badge_html(look, look.word, '0.8rem')} "
-                            f"{html.escape(look.meaning)}</div>" for look in looks))
+            looks = [
+                *STATUS_LOOKS.values(),
+                *(finding_look(outcome) for outcome in ("resolved", "watch", "info")),
+            ]
+            st.html(
+                "".join(
+                    f"<div style='margin-bottom:0.35rem;font-size:0.9rem'>"
+                    f"{badge_html(look, look.word, '0.8rem')} "
+                    f"{html.escape(look.meaning)}</div>"
+                    for look in looks
+                )
+            )
 
 
 RECORDED = ("given", "held", "skipped", "scheduled")
 
 
-def style_states(frame: pd.DataFrame, states: pd.DataFrame, columns: list[str],
-                 colour_clear: bool = True):
+def style_states(
+    frame: pd.DataFrame, states: pd.DataFrame, columns: list[str], colour_clear: bool = True
+):
     """A Styler colouring the given columns by their state key (word + icon stay in the
     text, so colour is never the only carrier)."""
+
     def paint(key: str) -> str:
         if not key or key in RECORDED or (key == "clear" and not colour_clear):
             return ""

@@ -63,8 +63,9 @@ def path_version(path: str) -> str:
     cheap on a million-row file, and it changes when a file is rewritten."""
     target = Path(path)
     if target.is_dir():
-        files = sorted(p for p in target.iterdir()
-                       if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        files = sorted(
+            p for p in target.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+        )
     elif target.exists():
         files = [target]
     else:
@@ -105,9 +106,11 @@ def keep_upload(files: list[InputFile]) -> str:
 def upload_files(version: str) -> list[InputFile]:
     files = _upload_store().get(version)
     if files is None:
-        raise InputFileError("The uploaded files are no longer held by the server (it "
-                             "restarted or many other files were uploaded since): upload "
-                             "them again on the Import page.")
+        raise InputFileError(
+            "The uploaded files are no longer held by the server (it "
+            "restarted or many other files were uploaded since): upload "
+            "them again on the Import page."
+        )
     return files
 
 
@@ -134,12 +137,10 @@ def load_source(source: str, timezone: str, keep_going: bool = False) -> tuple[s
     Raises MonitorUserError when the input cannot be used."""
     if source.startswith(UPLOAD_PREFIX):
         version = source.removeprefix(UPLOAD_PREFIX)
-        return f"{version}|{timezone}|{keep_going}", _load_upload(version, timezone,
-                                                                   keep_going)
+        return f"{version}|{timezone}|{keep_going}", _load_upload(version, timezone, keep_going)
     path = source.removeprefix(PATH_PREFIX)
     version = path_version(path)
-    return f"{version}|{timezone}|{keep_going}", _load_path(version, path, timezone,
-                                                             keep_going)
+    return f"{version}|{timezone}|{keep_going}", _load_path(version, path, timezone, keep_going)
 
 
 @st.cache_resource
@@ -162,11 +163,10 @@ def demo_clock() -> tuple[str, pd.Timestamp]:
 
 
 @st.cache_resource(max_entries=3, show_spinner="Preparing the demo ward...")
-def _shifted_demo(version: str, hours: int, _ward: WardData, anchor: pd.Timestamp
-                  ) -> WardData:
+def _shifted_demo(version: str, hours: int, _ward: WardData, anchor: pd.Timestamp) -> WardData:
     patients, doses, observations = demo.shift_ward(
-        _ward.patients, _ward.doses, _ward.observations, anchor,
-        anchor + pd.Timedelta(hours=hours))
+        _ward.patients, _ward.doses, _ward.observations, anchor, anchor + pd.Timedelta(hours=hours)
+    )
     return WardData(patients, doses, observations, _ward.report)
 
 
@@ -178,17 +178,26 @@ def load_demo(now: pd.Timestamp) -> LoadedWard:
     key, ward = load_source(PATH_PREFIX + folder, timezone)
     hours = int((pd.Timestamp(now) - anchor).round("h") / pd.Timedelta(hours=1))
     shifted = _shifted_demo(key, hours, ward, anchor)
-    return LoadedWard(f"demo|{key}|{hours}", shifted, timezone,
-                      "Demo ward (synthetic patients, times moved to today)", True)
+    return LoadedWard(
+        f"demo|{key}|{hours}",
+        shifted,
+        timezone,
+        "Demo ward (synthetic patients, times moved to today)",
+        True,
+    )
 
 
-def load_current(source: str, timezone: str, now: pd.Timestamp, keep_going: bool = False
-                 ) -> LoadedWard:
+def load_current(
+    source: str, timezone: str, now: pd.Timestamp, keep_going: bool = False
+) -> LoadedWard:
     if source == DEMO:
         return load_demo(now)
     key, ward = load_source(source, timezone, keep_going)
-    label = (f"uploaded files ({', '.join(ward.report.files)})"
-             if source.startswith(UPLOAD_PREFIX) else source.removeprefix(PATH_PREFIX))
+    label = (
+        f"uploaded files ({', '.join(ward.report.files)})"
+        if source.startswith(UPLOAD_PREFIX)
+        else source.removeprefix(PATH_PREFIX)
+    )
     return LoadedWard(key, ward, timezone, label, False)
 
 
@@ -202,8 +211,7 @@ def subset(ward: WardData, patient_ids: tuple[str, ...]) -> WardData:
     def mine(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[frame["patient_id"].astype(str).isin(wanted)]
 
-    return WardData(mine(ward.patients), mine(ward.doses), mine(ward.observations),
-                    ward.report)
+    return WardData(mine(ward.patients), mine(ward.doses), mine(ward.observations), ward.report)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -217,14 +225,16 @@ def protocol(protocol_id: str) -> Protocol:
 
 
 @st.cache_resource(max_entries=32, ttl=3600, show_spinner="Assessing the next doses...")
-def _next_doses(key: str, at: pd.Timestamp, protocol_id: str, patient_ids: tuple[str, ...],
-                _ward: WardData) -> list[DoseAssessment]:
+def _next_doses(
+    key: str, at: pd.Timestamp, protocol_id: str, patient_ids: tuple[str, ...], _ward: WardData
+) -> list[DoseAssessment]:
     ward = _subset(key, patient_ids, _ward)
     return assess_next_doses(ward, at, protocol(protocol_id))
 
 
-def next_doses(loaded: LoadedWard, at: pd.Timestamp, assignment: dict[str, str]
-               ) -> list[DoseAssessment]:
+def next_doses(
+    loaded: LoadedWard, at: pd.Timestamp, assignment: dict[str, str]
+) -> list[DoseAssessment]:
     """Each patient's next dose at ``at``, each with the protocol assigned to them.
 
     One engine call per protocol group; the same cached list serves the ward list and the
@@ -237,25 +247,28 @@ def next_doses(loaded: LoadedWard, at: pd.Timestamp, assignment: dict[str, str]
 
 
 @st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
-def _whole_ward(key: str, at: pd.Timestamp, protocol_id: str, _ward: WardData
-                ) -> list[DoseAssessment]:
+def _whole_ward(
+    key: str, at: pd.Timestamp, protocol_id: str, _ward: WardData
+) -> list[DoseAssessment]:
     return assess_next_doses(_ward, at, protocol(protocol_id))
 
 
-def stricter(loaded: LoadedWard, at: pd.Timestamp, assignment: dict[str, str]
-             ) -> dict[str, list[StricterNote]]:
+def stricter(
+    loaded: LoadedWard, at: pd.Timestamp, assignment: dict[str, str]
+) -> dict[str, list[StricterNote]]:
     """Each patient's stricter statuses under the other shipped protocols (criteria.md
     9.5): the ward assessed once per shipped protocol, cached like the other engine calls,
     so the ward list and every patient page share the same answer."""
     own = next_doses(loaded, at, assignment)
-    others = [(protocol(pid), _whole_ward(loaded.key, at, pid, loaded.ward))
-              for pid in shipped_protocol_ids()]
+    others = [
+        (protocol(pid), _whole_ward(loaded.key, at, pid, loaded.ward))
+        for pid in shipped_protocol_ids()
+    ]
     return stricter_notes(own, others)
 
 
 @st.cache_resource(max_entries=32, ttl=3600, show_spinner="Reviewing the course...")
-def _course(key: str, patient_id: str, protocol_id: str, _ward: WardData
-            ) -> list[DoseAssessment]:
+def _course(key: str, patient_id: str, protocol_id: str, _ward: WardData) -> list[DoseAssessment]:
     ward = _subset(key, (patient_id,), _ward)
     return assess_course(ward, protocol(protocol_id))
 
@@ -272,16 +285,17 @@ class TrendChart:
 
 
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
-def _trend_chart(key: str, patient_id: str, protocol_id: str, at: pd.Timestamp,
-                 timezone: str, _ward: WardData) -> TrendChart:
+def _trend_chart(
+    key: str, patient_id: str, protocol_id: str, at: pd.Timestamp, timezone: str, _ward: WardData
+) -> TrendChart:
     trend = patient_trends(_ward, patient_id, protocol(protocol_id), at, timezone)
     return TrendChart(trend_figure(trend), tuple(trend.notes))
 
 
-def trend_chart(loaded: LoadedWard, patient_id: str, protocol_id: str, at: pd.Timestamp
-                ) -> TrendChart:
+def trend_chart(
+    loaded: LoadedWard, patient_id: str, protocol_id: str, at: pd.Timestamp
+) -> TrendChart:
     """One patient's trend plots as of ``at`` (a minute): built once for every session and
     every auto-refresh within that minute (building them is most of the page's server
     time). st.plotly_chart copies the figure, so the shared one is never changed."""
-    return _trend_chart(loaded.key, patient_id, protocol_id, at, loaded.timezone,
-                        loaded.ward)
+    return _trend_chart(loaded.key, patient_id, protocol_id, at, loaded.timezone, loaded.ward)

@@ -65,14 +65,18 @@ def current(at: pd.Timestamp | None = None) -> data.LoadedWard:
     """The ward the session is looking at (raises MonitorUserError when it cannot be
     read)."""
     init()
-    return data.load_current(st.session_state[SOURCE], st.session_state[TIMEZONE],
-                             at if at is not None else now(),
-                             bool(st.session_state.get(KEEP_GOING)))
+    return data.load_current(
+        st.session_state[SOURCE],
+        st.session_state[TIMEZONE],
+        at if at is not None else now(),
+        bool(st.session_state.get(KEEP_GOING)),
+    )
 
 
 def assignment(loaded: data.LoadedWard) -> dict[str, str]:
-    return effective_protocols(loaded.ward.patients, st.session_state[WARD_PROTOCOL],
-                               st.session_state[OVERRIDES])
+    return effective_protocols(
+        loaded.ward.patients, st.session_state[WARD_PROTOCOL], st.session_state[OVERRIDES]
+    )
 
 
 def use_source(source: str, timezone: str | None = None, keep_going: bool = False) -> None:

@@ -14,8 +14,16 @@ from dashboard.views.clock import format_age, format_clock
 from dashboard.views.findings import format_value, parameter_words
 from dashboard.views.statuses import finding_look, finding_rank
 
-CHECKLIST_COLUMNS = ["State", "Criterion", "System", "Values checked", "Rule", "Restart when",
-                     "Source", "Interpretation"]
+CHECKLIST_COLUMNS = [
+    "State",
+    "Criterion",
+    "System",
+    "Values checked",
+    "Rule",
+    "Restart when",
+    "Source",
+    "Interpretation",
+]
 
 
 def _values_text(entry: ChecklistEntry, timezone: str, at: pd.Timestamp) -> str:
@@ -29,26 +37,31 @@ def _values_text(entry: ChecklistEntry, timezone: str, at: pd.Timestamp) -> str:
     return "; ".join(parts) if parts else "events only (none charted is not missing data)"
 
 
-def checklist_rows(entries: list[ChecklistEntry], timezone: str, at: pd.Timestamp
-                   ) -> pd.DataFrame:
+def checklist_rows(entries: list[ChecklistEntry], timezone: str, at: pd.Timestamp) -> pd.DataFrame:
     """One row per criterion, most severe state first (clear last), protocol order within."""
     rows = []
     for order, entry in enumerate(entries):
         look = finding_look(entry.state)
-        rows.append({
-            "state": entry.state,
-            "_rank": finding_rank(entry.state) if entry.state != "clear" else 99,
-            "_order": order,
-            "State": look.label(),
-            "Criterion": f"{entry.title} ({entry.criterion})",
-            "System": entry.system,
-            "Values checked": _values_text(entry, timezone, at),
-            "Rule": display_rule(entry.rule),
-            "Restart when": entry.restart or "—",
-            "Source": entry.source,
-            "Interpretation": f"INTERPRETATION: {entry.interpretation}"
-            if entry.interpretation else "—",
-        })
+        rows.append(
+            {
+                "state": entry.state,
+                "_rank": finding_rank(entry.state) if entry.state != "clear" else 99,
+                "_order": order,
+                "State": look.label(),
+                "Criterion": f"{entry.title} ({entry.criterion})",
+                "System": entry.system,
+                "Values checked": _values_text(entry, timezone, at),
+                "Rule": display_rule(entry.rule),
+                "Restart when": entry.restart or "—",
+                "Source": entry.source,
+                "Interpretation": f"INTERPRETATION: {entry.interpretation}"
+                if entry.interpretation
+                else "—",
+            }
+        )
     frame = pd.DataFrame(rows, columns=["state", "_rank", "_order", *CHECKLIST_COLUMNS])
-    return frame.sort_values(["_rank", "_order"]).drop(columns=["_rank", "_order"]) \
+    return (
+        frame.sort_values(["_rank", "_order"])
+        .drop(columns=["_rank", "_order"])
         .reset_index(drop=True)
+    )

@@ -31,8 +31,13 @@ def local_naive_one(when: pd.Timestamp, timezone: str) -> pd.Timestamp:
     return to_local(when, timezone).tz_localize(None)
 
 
-def format_clock(when: pd.Timestamp | None, timezone: str, *, with_day: bool = True,
-                 reference: pd.Timestamp | None = None) -> str:
+def format_clock(
+    when: pd.Timestamp | None,
+    timezone: str,
+    *,
+    with_day: bool = True,
+    reference: pd.Timestamp | None = None,
+) -> str:
     """'16:00' on the reference day, 'Wed 4 Mar 16:00' otherwise; 'no time' when missing."""
     local = to_local(when, timezone)
     if local is None:

@@ -27,8 +27,12 @@ class CourseGrid:
     clear_throughout: list[str]  # criteria clear at every dose
 
 
-def course_grid(assessments: list[DoseAssessment], criterion_order: list[str],
-                timezone: str, titles: Mapping[str, str] | None = None) -> CourseGrid:
+def course_grid(
+    assessments: list[DoseAssessment],
+    criterion_order: list[str],
+    timezone: str,
+    titles: Mapping[str, str] | None = None,
+) -> CourseGrid:
     titles = titles or {}
     cells: list[dict[str, str]] = []
     seen: set[str] = set()
@@ -53,8 +57,12 @@ def course_grid(assessments: list[DoseAssessment], criterion_order: list[str],
             "Recorded": assessment.recorded_status or "—",
             "Assessed status": look.label(),
         }
-        states = {"Dose": "", "Scheduled": "", "Recorded": assessment.recorded_status or "",
-                  "Assessed status": assessment.status}
+        states = {
+            "Dose": "",
+            "Scheduled": "",
+            "Recorded": assessment.recorded_status or "",
+            "Assessed status": assessment.status,
+        }
         for criterion in shown:
             state = worst.get(criterion, "clear")
             column = titles.get(criterion, criterion)
@@ -66,5 +74,9 @@ def course_grid(assessments: list[DoseAssessment], criterion_order: list[str],
         rows.append(row)
         state_rows.append(states)
     table = pd.DataFrame(rows)
-    return CourseGrid(table=table, states=pd.DataFrame(state_rows, columns=table.columns),
-                      criteria=shown, clear_throughout=clear)
+    return CourseGrid(
+        table=table,
+        states=pd.DataFrame(state_rows, columns=table.columns),
+        criteria=shown,
+        clear_throughout=clear,
+    )

@@ -32,8 +32,7 @@ def format_value(value, unit: str | None, parameter: str | None = None) -> str:
 def localise_times(text: str | None, timezone: str, at: pd.Timestamp) -> str | None:
     """The engine writes times in its details as 'YYYY-MM-DD HH:MM UTC'; the ward reads
     local time, and two clocks on one card invite a misreading."""
-    return rewrite_utc_stamps(
-        text, lambda moment: format_clock(moment, timezone, reference=at))
+    return rewrite_utc_stamps(text, lambda moment: format_clock(moment, timezone, reference=at))
 
 
 @dataclass(frozen=True)
@@ -67,15 +66,22 @@ def finding_line(finding: Finding, title: str, timezone: str, at: pd.Timestamp) 
     if finding.time is None or pd.isna(finding.time):
         when = "no time"
     else:
-        when = (f"{format_clock(finding.time, timezone, reference=at)} "
-                f"({format_age(finding.time, at)})")
+        when = (
+            f"{format_clock(finding.time, timezone, reference=at)} ({format_age(finding.time, at)})"
+        )
     return FindingLine(
-        criterion=finding.criterion, title=title, outcome=finding.outcome, badge=look.label(),
-        value=_finding_value(finding), time=when, rule=display_rule(finding.rule),
+        criterion=finding.criterion,
+        title=title,
+        outcome=finding.outcome,
+        badge=look.label(),
+        value=_finding_value(finding),
+        time=when,
+        rule=display_rule(finding.rule),
         source=finding.source,
         interpretation=finding.interpretation,
         detail=display_rule(localise_times(finding.detail, timezone, at) or "") or None,
-        restart=display_rule(finding.restart) if finding.restart else None)
+        restart=display_rule(finding.restart) if finding.restart else None,
+    )
 
 
 def _finding_value(finding: Finding) -> str:
@@ -84,11 +90,13 @@ def _finding_value(finding: Finding) -> str:
         # The value shown for a stale parameter is the last one known: say it is stale.
         if finding.value is None:
             return f"no {name} recorded"
-        return (f"last {name} {format_value(finding.value, finding.unit, finding.parameter)}"
-                " (too old)")
+        return (
+            f"last {name} {format_value(finding.value, finding.unit, finding.parameter)} (too old)"
+        )
     text = format_value(finding.value, finding.unit, finding.parameter)
     if finding.parameter in ("event", "event_resolved", "rhythm") and isinstance(
-            finding.value, str):
+        finding.value, str
+    ):
         return text  # "sustained VT", "sepsis": the words say what it is
     return f"{name} {text}" if finding.parameter else text
 
@@ -110,8 +118,7 @@ def ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: finding_rank(f.outcome))
 
 
-def watch_words(findings: list[Finding], stage: str | None = None,
-                compact: bool = False) -> str:
+def watch_words(findings: list[Finding], stage: str | None = None, compact: bool = False) -> str:
     """The early warnings in a few words: "creatinine KDIGO stage 2, urine output
     0.25 mL/kg/h" (criteria.md 9.2: visible on the card and the ward row); ``compact``
     (the ward row, where the support line beside it gives the creatinine): "KDIGO stage 2,
@@ -127,8 +134,9 @@ def watch_words(findings: list[Finding], stage: str | None = None,
     return ", ".join(parts)
 
 
-def top_reasons(findings: list[Finding], limit: int = 3,
-                titles: Mapping[str, str] | None = None) -> str:
+def top_reasons(
+    findings: list[Finding], limit: int = 3, titles: Mapping[str, str] | None = None
+) -> str:
     """The reasons of a status, worst first; says how many more there are."""
     relevant = [f for f in ordered(findings) if f.outcome in (*DECIDING, "incomplete")]
     if not relevant:

@@ -21,8 +21,11 @@ def recorded_protocols(patients: pd.DataFrame) -> dict[str, str]:
     return {pid: (name or DEFAULT_PROTOCOL_ID) for pid, name in zip(ids, named, strict=True)}
 
 
-def effective_protocols(patients: pd.DataFrame, ward_choice: str = AS_RECORDED,
-                        overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+def effective_protocols(
+    patients: pd.DataFrame,
+    ward_choice: str = AS_RECORDED,
+    overrides: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """patient_id -> protocol id: override, else the ward's choice, else as recorded."""
     chosen = recorded_protocols(patients)
     if ward_choice:

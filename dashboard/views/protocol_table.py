@@ -16,24 +16,30 @@ def criteria_rows(protocol: Protocol) -> pd.DataFrame:
     rows = []
     for criterion in protocol.criteria:
         restarts = [g.restart_words() for g in criterion.grades if g.outcome == "hold"]
-        rows.append({
-            "Criterion": f"{criterion.title} ({criterion.id})",
-            "Origin": criterion.origin,
-            "System": criterion.system,
-            "Outcome": " / ".join(criterion.outcomes),
-            "Trigger": "; ".join(
-                f"{g.outcome}{f' ({g.label})' if g.label else ''}: {g.trigger.describe()}"
-                for g in criterion.grades),
-            "Restart when": restarts[0] if restarts and restarts[0] else "—",
-            "Required (freshness)": ", ".join(f"{r.parameter} ({r.fresh_hours:g} h)"
-                                              for r in criterion.required) or "—",
-            "Source": criterion.source.text(),
-            "Links": " ".join(criterion.source.links) or "—",
-            "Interpretation": f"INTERPRETATION: {criterion.interpretation}"
-            if criterion.interpretation else "—",
-            "Reviewed by": criterion.review.reviewed_by,
-            "Date reviewed": criterion.review.date_reviewed,
-        })
+        rows.append(
+            {
+                "Criterion": f"{criterion.title} ({criterion.id})",
+                "Origin": criterion.origin,
+                "System": criterion.system,
+                "Outcome": " / ".join(criterion.outcomes),
+                "Trigger": "; ".join(
+                    f"{g.outcome}{f' ({g.label})' if g.label else ''}: {g.trigger.describe()}"
+                    for g in criterion.grades
+                ),
+                "Restart when": restarts[0] if restarts and restarts[0] else "—",
+                "Required (freshness)": ", ".join(
+                    f"{r.parameter} ({r.fresh_hours:g} h)" for r in criterion.required
+                )
+                or "—",
+                "Source": criterion.source.text(),
+                "Links": " ".join(criterion.source.links) or "—",
+                "Interpretation": f"INTERPRETATION: {criterion.interpretation}"
+                if criterion.interpretation
+                else "—",
+                "Reviewed by": criterion.review.reviewed_by,
+                "Date reviewed": criterion.review.date_reviewed,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -44,8 +50,10 @@ def composition_text(protocol: Protocol) -> str | None:
     if protocol.extends is not None:
         ext = protocol.extends
         replaced = ", ".join(ext.replaces) or "none"
-        parts.append(f"Extends {ext.base_title} ({ext.base_id}, version {ext.base_version}): "
-                     f"carries every criterion of it except those it replaces ({replaced}).")
+        parts.append(
+            f"Extends {ext.base_title} ({ext.base_id}, version {ext.base_version}): "
+            f"carries every criterion of it except those it replaces ({replaced})."
+        )
     if protocol.includes:
         parts.append(f"Includes the shared criteria of {', '.join(protocol.includes)}.")
     if not parts:
@@ -58,14 +66,22 @@ def dosing_text(protocol: Protocol) -> str:
     interval = f"{dosing.interval_hours:g}"
     if dosing.interval_hours_max:
         interval += f"-{dosing.interval_hours_max:g}"
-    return (f"{dosing.dose_iu_per_kg:,.0f} IU/kg every {interval} h, at most "
-            f"{dosing.doses_per_cycle} doses per cycle, {dosing.cycles} cycles, at most "
-            f"{dosing.max_doses_per_course} doses per course")
+    return (
+        f"{dosing.dose_iu_per_kg:,.0f} IU/kg every {interval} h, at most "
+        f"{dosing.doses_per_cycle} doses per cycle, {dosing.cycles} cycles, at most "
+        f"{dosing.max_doses_per_course} doses per course"
+    )
 
 
-def compare_courses(first: list[DoseAssessment], second: list[DoseAssessment],
-                    first_label: str, second_label: str, timezone: str) -> pd.DataFrame:
+def compare_courses(
+    first: list[DoseAssessment],
+    second: list[DoseAssessment],
+    first_label: str,
+    second_label: str,
+    timezone: str,
+) -> pd.DataFrame:
     """Side by side, per dose: what each protocol would have said, and what was recorded."""
+
     def key(a: DoseAssessment):
         return (a.cycle, a.dose_number)
 
@@ -73,19 +89,34 @@ def compare_courses(first: list[DoseAssessment], second: list[DoseAssessment],
     rows = []
     for a in first:
         b = by_second.get(key(a))
-        reasons_a = ", ".join(sorted({f.criterion for f in a.findings
-                                      if f.outcome not in ("watch", "info", "resolved")}))
-        reasons_b = ", ".join(sorted({f.criterion for f in b.findings
-                                      if f.outcome not in ("watch", "info", "resolved")})) \
-            if b else ""
-        rows.append({
-            "Dose": f"C{a.cycle} D{a.dose_number}",
-            "Scheduled": format_clock(a.scheduled_time, timezone),
-            "Recorded": a.recorded_status or "—",
-            first_label: status_look(a.status).label(),
-            f"{first_label}: why": reasons_a or "—",
-            second_label: status_look(b.status).label() if b else "not assessed",
-            f"{second_label}: why": reasons_b or "—",
-            "Differ": "yes" if b is None or a.status != b.status else "",
-        })
+        reasons_a = ", ".join(
+            sorted(
+                {f.criterion for f in a.findings if f.outcome not in ("watch", "info", "resolved")}
+            )
+        )
+        reasons_b = (
+            ", ".join(
+                sorted(
+                    {
+                        f.criterion
+                        for f in b.findings
+                        if f.outcome not in ("watch", "info", "resolved")
+                    }
+                )
+            )
+            if b
+            else ""
+        )
+        rows.append(
+            {
+                "Dose": f"C{a.cycle} D{a.dose_number}",
+                "Scheduled": format_clock(a.scheduled_time, timezone),
+                "Recorded": a.recorded_status or "—",
+                first_label: status_look(a.status).label(),
+                f"{first_label}: why": reasons_a or "—",
+                second_label: status_look(b.status).label() if b else "not assessed",
+                f"{second_label}: why": reasons_b or "—",
+                "Differ": "yes" if b is None or a.status != b.status else "",
+            }
+        )
     return pd.DataFrame(rows)

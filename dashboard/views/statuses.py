@@ -21,8 +21,16 @@ from dashboard.assessment.results import (
 #: from a plain clear and sorts above it; it is not a status of the engine.
 CLEAR_WATCH = "clear_watch"
 #: The order of the ward list, most severe first.
-DISPLAY_ORDER = ("discontinue", "stop_cycle", "cycle_complete", "hold", "incomplete",
-                 CLEAR_WATCH, "clear", NO_DOSE_DUE)
+DISPLAY_ORDER = (
+    "discontinue",
+    "stop_cycle",
+    "cycle_complete",
+    "hold",
+    "incomplete",
+    CLEAR_WATCH,
+    "clear",
+    NO_DOSE_DUE,
+)
 DISPLAY_RANK = {key: rank for rank, key in enumerate(DISPLAY_ORDER)}
 
 # Okabe & Ito (2008), "Color Universal Design".
@@ -52,49 +60,90 @@ class Look:
 
 
 STATUS_LOOKS: dict[str, Look] = {
-    "discontinue": Look("DISCONTINUED", "✖", OKABE_ITO["vermillion"], "#000000",
-                        "a permanent-discontinuation criterion was met: no further IL-2"),
-    "stop_cycle": Look("CYCLE STOPPED", "■", OKABE_ITO["reddish_purple"], "#000000",
-                       "a criterion ends the current cycle"),
-    "cycle_complete": Look("CYCLE COMPLETE", "◆", OKABE_ITO["blue"], "#FFFFFF",
-                           "the protocol's maximum doses for the cycle were given"),
-    "hold": Look("HOLD", "▲", OKABE_ITO["orange"], "#000000",
-                 "withhold this dose until the restart condition is met"),
-    "incomplete": Look("INCOMPLETE", "?", OKABE_ITO["yellow"], "#000000",
-                       "a required value is missing or too old: cannot be assessed"),
-    CLEAR_WATCH: Look("CLEAR · WATCH", "◔", OKABE_ITO["sky_blue"], "#000000",
-                      "no criterion met, but an early warning (KDIGO stage, low urine per "
-                      "kg): look at it"),
-    "clear": Look("CLEAR", "✔", OKABE_ITO["bluish_green"], "#000000",
-                  "no criterion met and nothing missing"),
-    NO_DOSE_DUE: Look("NO DOSE DUE", "–", "#E0E0E0", "#000000",
-                      "every scheduled dose is decided"),
+    "discontinue": Look(
+        "DISCONTINUED",
+        "✖",
+        OKABE_ITO["vermillion"],
+        "#000000",
+        "a permanent-discontinuation criterion was met: no further IL-2",
+    ),
+    "stop_cycle": Look(
+        "CYCLE STOPPED",
+        "■",
+        OKABE_ITO["reddish_purple"],
+        "#000000",
+        "a criterion ends the current cycle",
+    ),
+    "cycle_complete": Look(
+        "CYCLE COMPLETE",
+        "◆",
+        OKABE_ITO["blue"],
+        "#FFFFFF",
+        "the protocol's maximum doses for the cycle were given",
+    ),
+    "hold": Look(
+        "HOLD",
+        "▲",
+        OKABE_ITO["orange"],
+        "#000000",
+        "withhold this dose until the restart condition is met",
+    ),
+    "incomplete": Look(
+        "INCOMPLETE",
+        "?",
+        OKABE_ITO["yellow"],
+        "#000000",
+        "a required value is missing or too old: cannot be assessed",
+    ),
+    CLEAR_WATCH: Look(
+        "CLEAR · WATCH",
+        "◔",
+        OKABE_ITO["sky_blue"],
+        "#000000",
+        "no criterion met, but an early warning (KDIGO stage, low urine per kg): look at it",
+    ),
+    "clear": Look(
+        "CLEAR", "✔", OKABE_ITO["bluish_green"], "#000000", "no criterion met and nothing missing"
+    ),
+    NO_DOSE_DUE: Look("NO DOSE DUE", "–", "#E0E0E0", "#000000", "every scheduled dose is decided"),
 }
 
 FINDING_LOOKS: dict[str, Look] = {
     **{key: STATUS_LOOKS[key] for key in STATUS_SEVERITY if key != "clear"},
     "discontinue": replace(STATUS_LOOKS["discontinue"], word="DISCONTINUE"),
     "stop_cycle": replace(STATUS_LOOKS["stop_cycle"], word="STOP CYCLE"),
-    "resolved": Look("RESOLVED", "↺", OKABE_ITO["sky_blue"], "#000000",
-                     "was met in the interval; its restart condition is now met"),
+    "resolved": Look(
+        "RESOLVED",
+        "↺",
+        OKABE_ITO["sky_blue"],
+        "#000000",
+        "was met in the interval; its restart condition is now met",
+    ),
     "watch": Look("WATCH", "◔", "#DDEEFF", "#000000", "early warning; does not change the status"),
     "info": Look("NOTE", "i", "#EEEEEE", "#000000", "information; does not change the status"),
     "clear": STATUS_LOOKS["clear"],
     # A criterion not assessed because no dose waits (checklist of a stopped course).
-    NO_DOSE_DUE: Look("NOT ASSESSED", "–", "#E0E0E0", "#000000",
-                      "no dose waits: only criteria that stand for the cycle or course apply"),
+    NO_DOSE_DUE: Look(
+        "NOT ASSESSED",
+        "–",
+        "#E0E0E0",
+        "#000000",
+        "no dose waits: only criteria that stand for the cycle or course apply",
+    ),
 }
 
 
 def status_look(status: str) -> Look:
     """The look of a dose status; an unknown status is shown as such, never as clear."""
-    return STATUS_LOOKS.get(status) or Look(status.upper(), "!", OKABE_ITO["grey"], "#000000",
-                                            "unknown status")
+    return STATUS_LOOKS.get(status) or Look(
+        status.upper(), "!", OKABE_ITO["grey"], "#000000", "unknown status"
+    )
 
 
 def finding_look(outcome: str) -> Look:
-    return FINDING_LOOKS.get(outcome) or Look(outcome.upper(), "!", OKABE_ITO["grey"],
-                                              "#000000", "unknown outcome")
+    return FINDING_LOOKS.get(outcome) or Look(
+        outcome.upper(), "!", OKABE_ITO["grey"], "#000000", "unknown outcome"
+    )
 
 
 def status_rank(status: str) -> int:

@@ -14,17 +14,22 @@ from dashboard.quantities import format_number, format_quantity
 from dashboard.views.clock import format_clock
 
 #: How an outcome is named in a threshold ("hold > 0.50").
-THRESHOLD_WORDS = {"discontinue": "discontinue", "stop_cycle": "stop cycle", "hold": "hold",
-                   "watch": "watch"}
+THRESHOLD_WORDS = {
+    "discontinue": "discontinue",
+    "stop_cycle": "stop cycle",
+    "hold": "hold",
+    "watch": "watch",
+}
 
 
 def threshold_text(item: SupportItem, protocol_id: str | None) -> str:
     """The protocol's thresholds for a running pressor, or that it has none."""
     if not item.threshold:
         return f"{protocol_id or 'the protocol'} sets no rate threshold"
-    parts = [f"{THRESHOLD_WORDS.get(outcome, outcome)} {op} "
-             f"{format_number(item.parameter, value)}"
-             for outcome, op, value in item.threshold]
+    parts = [
+        f"{THRESHOLD_WORDS.get(outcome, outcome)} {op} {format_number(item.parameter, value)}"
+        for outcome, op, value in item.threshold
+    ]
     return f"{protocol_id}: " + ", ".join(parts)
 
 
@@ -34,13 +39,16 @@ def _when(item: SupportItem, timezone: str | None, at: pd.Timestamp | None) -> s
     return f" at {format_clock(item.time, timezone, reference=at)}"
 
 
-def item_text(item: SupportItem, support: Support, timezone: str | None = None,
-              at: pd.Timestamp | None = None) -> str:
+def item_text(
+    item: SupportItem, support: Support, timezone: str | None = None, at: pd.Timestamp | None = None
+) -> str:
     """One item in words (with its time when a time zone is given)."""
     when = _when(item, timezone, at)
     if item.kind == "vasopressor":
-        return (f"{item.parameter} {format_quantity(item.parameter, item.value, item.unit)}"
-                f"{when} ({threshold_text(item, support.protocol_id)})")
+        return (
+            f"{item.parameter} {format_quantity(item.parameter, item.value, item.unit)}"
+            f"{when} ({threshold_text(item, support.protocol_id)})"
+        )
     if item.kind == "oxygen":
         if item.value is None:
             return f"O2 {item.note or 'not charted'}"
@@ -50,8 +58,7 @@ def item_text(item: SupportItem, support: Support, timezone: str | None = None,
         if item.value is None:
             return f"urine: {item.note}"
         note = f" ({item.note})" if item.note else ""
-        return (f"urine {format_quantity(item.parameter, item.value, item.unit)}{hours}"
-                f"{note}{when}")
+        return f"urine {format_quantity(item.parameter, item.value, item.unit)}{hours}{note}{when}"
     if item.kind == "weight_gain":
         if item.value is None:
             return f"weight: {item.note}"
@@ -66,13 +73,13 @@ def item_text(item: SupportItem, support: Support, timezone: str | None = None,
         if item.note:
             extra.append(item.note)
         more = f" ({', '.join(extra)})" if extra else ""
-        return (f"creatinine {format_quantity(item.parameter, item.value, item.unit)}"
-                f"{more}{when}")
+        return f"creatinine {format_quantity(item.parameter, item.value, item.unit)}{more}{when}"
     return f"{item.parameter} {format_quantity(item.parameter, item.value, item.unit)}"
 
 
-def support_parts(support: Support | None, timezone: str | None = None,
-                  at: pd.Timestamp | None = None) -> list[str]:
+def support_parts(
+    support: Support | None, timezone: str | None = None, at: pd.Timestamp | None = None
+) -> list[str]:
     """Each item in words; a patient on no pressor says so first."""
     if support is None:
         return ["support: not computed"]
@@ -88,8 +95,9 @@ def support_parts(support: Support | None, timezone: str | None = None,
     return parts
 
 
-def support_line(support: Support | None, timezone: str | None = None,
-                 at: pd.Timestamp | None = None) -> str:
+def support_line(
+    support: Support | None, timezone: str | None = None, at: pd.Timestamp | None = None
+) -> str:
     return " · ".join(support_parts(support, timezone, at))
 
 
@@ -103,10 +111,15 @@ def support_short(support: Support | None) -> str:
     wt +6.4% · Cr 2.66 mg/dL KDIGO stage 2")."""
     if support is None:
         return "support: not computed"
-    parts = [f"{i.parameter} {format_quantity(i.parameter, i.value, i.unit)}"
-             for i in support.of_kind("vasopressor")] or ["no pressor"]
-    oxygen = [format_quantity(i.parameter, i.value, i.unit) for i in support.of_kind("oxygen")
-              if i.value is not None]
+    parts = [
+        f"{i.parameter} {format_quantity(i.parameter, i.value, i.unit)}"
+        for i in support.of_kind("vasopressor")
+    ] or ["no pressor"]
+    oxygen = [
+        format_quantity(i.parameter, i.value, i.unit)
+        for i in support.of_kind("oxygen")
+        if i.value is not None
+    ]
     if oxygen:
         parts.append(" ".join(oxygen))
     for item in support.items:

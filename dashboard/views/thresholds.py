@@ -94,9 +94,12 @@ def _same_parameter_band(condition: r.AllOf) -> tuple[str, tuple] | None:
     """``all_of`` of latest-value comparisons of one numeric parameter: one band."""
     leaves = condition.items
     if not leaves or not all(
-        isinstance(leaf, r.Latest) and leaf.after_event is None
-        and leaf.comparison.op is not None and leaf.comparison.threshold is not None
-        and leaf.comparison.threshold.value is not None for leaf in leaves
+        isinstance(leaf, r.Latest)
+        and leaf.after_event is None
+        and leaf.comparison.op is not None
+        and leaf.comparison.threshold is not None
+        and leaf.comparison.threshold.value is not None
+        for leaf in leaves
     ):
         return None
     parameters = {leaf.parameter for leaf in leaves}
@@ -112,8 +115,9 @@ def _same_parameter_band(condition: r.AllOf) -> tuple[str, tuple] | None:
     return parameters.pop(), (low, low_inc, high, high_inc)
 
 
-def _comparison_interval(comparison: r.Comparison, patient: Mapping
-                         ) -> tuple[tuple[float, bool, float, bool], str | None] | None:
+def _comparison_interval(
+    comparison: r.Comparison, patient: Mapping
+) -> tuple[tuple[float, bool, float, bool], str | None] | None:
     """The interval of a numeric comparison, and a note when a default stood in."""
     if comparison.low is not None and comparison.high is not None:
         return (comparison.low, True, comparison.high, True), None
@@ -127,8 +131,10 @@ def _comparison_interval(comparison: r.Comparison, patient: Mapping
         return _interval(comparison.op, own), f"the patient's {threshold.patient_column}"
     if threshold.default is None:
         return None
-    return (_interval(comparison.op, threshold.default),
-            f"no {threshold.patient_column} set: the protocol default")
+    return (
+        _interval(comparison.op, threshold.default),
+        f"no {threshold.patient_column} set: the protocol default",
+    )
 
 
 def _number(value) -> float | None:
@@ -139,14 +145,16 @@ def _number(value) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _scaled(interval: tuple[float, bool, float, bool], factor: float
-            ) -> tuple[float, bool, float, bool]:
+def _scaled(
+    interval: tuple[float, bool, float, bool], factor: float
+) -> tuple[float, bool, float, bool]:
     low, low_inc, high, high_inc = interval
     return low * factor, low_inc, high * factor, high_inc
 
 
-def _codes_interval(parameter: str, codes: tuple[str, ...]
-                    ) -> tuple[float, bool, float, bool] | None:
+def _codes_interval(
+    parameter: str, codes: tuple[str, ...]
+) -> tuple[float, bool, float, bool] | None:
     """Codes of an ordinal parameter as a band on its axis (code i is drawn at y = i)."""
     order = load_vocabulary()[parameter].codes
     positions = sorted(order.index(code) for code in codes if code in order)
@@ -155,8 +163,9 @@ def _codes_interval(parameter: str, codes: tuple[str, ...]
     return positions[0] - 0.5, True, positions[-1] + 0.5, False
 
 
-def _leaf_thresholds(leaf: r.Condition, patient: Mapping, baseline_creatinine: float | None
-                     ) -> Iterator[tuple[str, tuple[float, bool, float, bool], str | None]]:
+def _leaf_thresholds(
+    leaf: r.Condition, patient: Mapping, baseline_creatinine: float | None
+) -> Iterator[tuple[str, tuple[float, bool, float, bool], str | None]]:
     if isinstance(leaf, r.AllOf):
         band = _same_parameter_band(leaf)
         if band is not None:
@@ -194,41 +203,63 @@ def _leaf_thresholds(leaf: r.Condition, patient: Mapping, baseline_creatinine: f
                 return
             factor *= weight
             how.append(f"x baseline weight {weight:g} kg")
-        yield URINE_RATE, _scaled(found[0], factor), ("drawn in mL/h: " + ", ".join(how)
-                                                      if how else None)
+        yield (
+            URINE_RATE,
+            _scaled(found[0], factor),
+            ("drawn in mL/h: " + ", ".join(how) if how else None),
+        )
         return
     if isinstance(leaf, r.RatioToBaseline) and leaf.parameter == "creatinine":
         found = _comparison_interval(leaf.comparison, patient)
         if found is None or baseline_creatinine is None:
             return
-        yield "creatinine", _scaled(found[0], baseline_creatinine), (
-            f"x baseline creatinine {baseline_creatinine:g} mg/dL")
+        yield (
+            "creatinine",
+            _scaled(found[0], baseline_creatinine),
+            (f"x baseline creatinine {baseline_creatinine:g} mg/dL"),
+        )
 
 
-def criterion_thresholds(criterion: Criterion, patient: Mapping | None = None,
-                         baseline_creatinine: float | None = None) -> list[Threshold]:
+def criterion_thresholds(
+    criterion: Criterion, patient: Mapping | None = None, baseline_creatinine: float | None = None
+) -> list[Threshold]:
     """The drawable thresholds of one criterion (every grade)."""
     patient = patient or {}
     found: list[Threshold] = []
     for grade in criterion.grades:
         for leaf in _sufficient(grade.trigger):
             for series, (low, low_inc, high, high_inc), derived in _leaf_thresholds(
-                    leaf, patient, baseline_creatinine):
-                found.append(Threshold(
-                    series=series, criterion=criterion.id, title=criterion.title,
-                    outcome=grade.outcome, grade_label=grade.label, low=low,
-                    low_inclusive=low_inc, high=high, high_inclusive=high_inc,
-                    rule=leaf.describe(), derived=derived,
-                    interpretation=criterion.interpretation is not None))
+                leaf, patient, baseline_creatinine
+            ):
+                found.append(
+                    Threshold(
+                        series=series,
+                        criterion=criterion.id,
+                        title=criterion.title,
+                        outcome=grade.outcome,
+                        grade_label=grade.label,
+                        low=low,
+                        low_inclusive=low_inc,
+                        high=high,
+                        high_inclusive=high_inc,
+                        rule=leaf.describe(),
+                        derived=derived,
+                        interpretation=criterion.interpretation is not None,
+                    )
+                )
     return found
 
 
-def protocol_thresholds(protocol: Protocol, patient: Mapping | None = None,
-                        baseline_creatinine: float | None = None) -> list[Threshold]:
+def protocol_thresholds(
+    protocol: Protocol, patient: Mapping | None = None, baseline_creatinine: float | None = None
+) -> list[Threshold]:
     """Every drawable threshold of a protocol for one patient (patient targets, baseline
     weight and creatinine resolve the patient-specific ones)."""
-    return [threshold for criterion in protocol.criteria
-            for threshold in criterion_thresholds(criterion, patient, baseline_creatinine)]
+    return [
+        threshold
+        for criterion in protocol.criteria
+        for threshold in criterion_thresholds(criterion, patient, baseline_creatinine)
+    ]
 
 
 def freshness_hours(protocol: Protocol) -> dict[str, float]:
@@ -236,6 +267,7 @@ def freshness_hours(protocol: Protocol) -> dict[str, float]:
     fresh: dict[str, float] = {}
     for criterion in protocol.criteria:
         for requirement in criterion.required:
-            fresh[requirement.parameter] = min(fresh.get(requirement.parameter, math.inf),
-                                               requirement.fresh_hours)
+            fresh[requirement.parameter] = min(
+                fresh.get(requirement.parameter, math.inf), requirement.fresh_hours
+            )
     return fresh

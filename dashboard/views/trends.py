@@ -74,14 +74,16 @@ def _baseline_creatinine(patient: pd.Series, creatinine: pd.DataFrame) -> float 
     return float(creatinine["value"].iloc[0]) if len(creatinine) else None
 
 
-def patient_trends(ward: WardData, patient_id: str, protocol: Protocol, at: pd.Timestamp,
-                   timezone: str) -> TrendData:
+def patient_trends(
+    ward: WardData, patient_id: str, protocol: Protocol, at: pd.Timestamp, timezone: str
+) -> TrendData:
     at = pd.Timestamp(at)
     pid = str(patient_id)
     patients = ward.patients[ward.patients["patient_id"].astype(str) == pid]
     patient = patients.iloc[0] if len(patients) else pd.Series(dtype=object)
-    obs = ward.observations[(ward.observations["patient_id"].astype(str) == pid)
-                            & (ward.observations["time"] <= at)]
+    obs = ward.observations[
+        (ward.observations["patient_id"].astype(str) == pid) & (ward.observations["time"] <= at)
+    ]
     obs = obs.sort_values("time", kind="stable")
     vocabulary = load_vocabulary()
     fresh = freshness_hours(protocol)
@@ -98,9 +100,14 @@ def patient_trends(ward: WardData, patient_id: str, protocol: Protocol, at: pd.T
     empty = obs.iloc[0:0]
     for name in PLAIN_SERIES:
         frame = by_parameter.get(name, empty)
-        series[name] = Series(name, vocabulary[name].label, vocabulary[name].unit,
-                              local_naive(frame["time"], timezone).to_numpy(),
-                              frame["value"].to_numpy(dtype=float), gap(name))
+        series[name] = Series(
+            name,
+            vocabulary[name].label,
+            vocabulary[name].unit,
+            local_naive(frame["time"], timezone).to_numpy(),
+            frame["value"].to_numpy(dtype=float),
+            gap(name),
+        )
 
     notes = []
     urine = by_parameter.get("urine_output", empty)
@@ -113,61 +120,108 @@ def patient_trends(ward: WardData, patient_id: str, protocol: Protocol, at: pd.T
     # line breaks there.
     keep = (hours > 0) & (hours <= UNREQUIRED_GAP_HOURS)
     if len(urine):
-        notes.append("Urine output is drawn as mL/h over each collection period (volume / time "
-                     "since the previous entry); the first entry, and an entry more than "
-                     f"{UNREQUIRED_GAP_HOURS:g} h after the previous one, have no known period "
-                     "and are not drawn as a rate.")
-    series[URINE_RATE] = Series(URINE_RATE, "Urine output", "mL/h",
-                                local_naive(times[keep], timezone).to_numpy(),
-                                rate[keep].to_numpy(dtype=float), UNREQUIRED_GAP_HOURS,
-                                step=True, note="a rate over each collection period")
+        notes.append(
+            "Urine output is drawn as mL/h over each collection period (volume / time "
+            "since the previous entry); the first entry, and an entry more than "
+            f"{UNREQUIRED_GAP_HOURS:g} h after the previous one, have no known period "
+            "and are not drawn as a rate."
+        )
+    series[URINE_RATE] = Series(
+        URINE_RATE,
+        "Urine output",
+        "mL/h",
+        local_naive(times[keep], timezone).to_numpy(),
+        rate[keep].to_numpy(dtype=float),
+        UNREQUIRED_GAP_HOURS,
+        step=True,
+        note="a rate over each collection period",
+    )
 
     weight = by_parameter.get("weight", empty)
     baseline_weight = pd.to_numeric(patient.get("baseline_weight_kg"), errors="coerce")
-    gain = (percent_over_baseline(weight["value"], baseline_weight)
-            if not pd.isna(baseline_weight) and baseline_weight > 0
-            else weight["value"] * np.nan)
-    series[WEIGHT_GAIN] = Series(WEIGHT_GAIN, "Weight over baseline", "%",
-                                 local_naive(weight["time"], timezone).to_numpy(),
-                                 gain.to_numpy(dtype=float), gap("weight"))
+    gain = (
+        percent_over_baseline(weight["value"], baseline_weight)
+        if not pd.isna(baseline_weight) and baseline_weight > 0
+        else weight["value"] * np.nan
+    )
+    series[WEIGHT_GAIN] = Series(
+        WEIGHT_GAIN,
+        "Weight over baseline",
+        "%",
+        local_naive(weight["time"], timezone).to_numpy(),
+        gain.to_numpy(dtype=float),
+        gap("weight"),
+    )
 
     for name in VASOPRESSORS:
         frame = by_parameter.get(name, empty)
-        series[name] = Series(name, vocabulary[name].label, vocabulary[name].unit,
-                              local_naive(frame["time"], timezone).to_numpy(),
-                              frame["value"].to_numpy(dtype=float), None, step=True)
+        series[name] = Series(
+            name,
+            vocabulary[name].label,
+            vocabulary[name].unit,
+            local_naive(frame["time"], timezone).to_numpy(),
+            frame["value"].to_numpy(dtype=float),
+            None,
+            step=True,
+        )
 
     mental = by_parameter.get("mental_status", empty)
     codes = vocabulary["mental_status"].codes
     position = mental["code"].map({code: i for i, code in enumerate(codes)})
-    series["mental_status"] = Series("mental_status", vocabulary["mental_status"].label, "",
-                                     local_naive(mental["time"], timezone).to_numpy(),
-                                     position.to_numpy(dtype=float), gap("mental_status"),
-                                     codes=codes)
+    series["mental_status"] = Series(
+        "mental_status",
+        vocabulary["mental_status"].label,
+        "",
+        local_naive(mental["time"], timezone).to_numpy(),
+        position.to_numpy(dtype=float),
+        gap("mental_status"),
+        codes=codes,
+    )
 
     creatinine = by_parameter.get("creatinine", empty)
-    thresholds = protocol_thresholds(protocol, patient.to_dict(),
-                                     _baseline_creatinine(patient, creatinine))
+    thresholds = protocol_thresholds(
+        protocol, patient.to_dict(), _baseline_creatinine(patient, creatinine)
+    )
 
     doses = ward.doses[ward.doses["patient_id"].astype(str) == pid].sort_values(
-        ["cycle", "dose_number"])
+        ["cycle", "dose_number"]
+    )
     marks = []
     for row in doses.itertuples(index=False):
         status = row.status
-        when = row.administered_time if status == "given" and not pd.isna(
-            row.administered_time) else row.scheduled_time
+        when = (
+            row.administered_time
+            if status == "given" and not pd.isna(row.administered_time)
+            else row.scheduled_time
+        )
         if status == "given" and when > at:
             status = "scheduled"  # given after the "as of" moment: not known then
-        marks.append(DoseMark(local_naive_one(when, timezone), int(row.cycle),
-                              int(row.dose_number), status,
-                              row.reason if isinstance(row.reason, str) else ""))
+        marks.append(
+            DoseMark(
+                local_naive_one(when, timezone),
+                int(row.cycle),
+                int(row.dose_number),
+                status,
+                row.reason if isinstance(row.reason, str) else "",
+            )
+        )
     now = local_naive_one(at, timezone)
-    return TrendData(pid, timezone, protocol.id, series, marks, thresholds, now,
-                     _window(marks, now, default_gap), notes)
+    return TrendData(
+        pid,
+        timezone,
+        protocol.id,
+        series,
+        marks,
+        thresholds,
+        now,
+        _window(marks, now, default_gap),
+        notes,
+    )
 
 
-def _window(marks: list[DoseMark], now: pd.Timestamp, interval_hours: float
-            ) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _window(
+    marks: list[DoseMark], now: pd.Timestamp, interval_hours: float
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The current cycle: from one interval before its first dose to one interval after
     the later of now and its next undecided dose."""
     pad = pd.Timedelta(hours=interval_hours)
