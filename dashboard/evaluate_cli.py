@@ -23,6 +23,7 @@ from dashboard.assessment.results import DoseAssessment, Finding
 from dashboard.assessment.stricter import assess_other_protocols, stricter_notes
 from dashboard.assessment.support import Support, support_in_progress
 from dashboard.assessment.validity import Validity, ward_validity
+from dashboard.cli_options import EXIT_OK, add_timezone_option, ward_timezone
 from dashboard.display import local_text, local_time
 from dashboard.errors import MonitorUserError
 from dashboard.exports import spreadsheet_safe, terminal_safe
@@ -30,14 +31,11 @@ from dashboard.loading import load_ward
 from dashboard.loading.times import parse_time
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol, shipped_protocol_ids
 from dashboard.quantities import display_rule
-from dashboard.settings import WardSettings, validate_timezone
 from dashboard.views.dose_card import headline, stricter_text, validity_text
 from dashboard.views.findings import criterion_titles, finding_value
 from dashboard.views.statuses import display_status, status_look
 from dashboard.views.support import support_line
 
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
 FORMATS = ("json", "table", "csv")
 CSV_COLUMNS = [
     "patient_id",
@@ -94,14 +92,7 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--format", choices=FORMATS, default="json", help="output format (default: json)"
     )
-    parser.add_argument(
-        "--timezone",
-        metavar="ZONE",
-        default=None,
-        help="the ward's IANA time zone: times without an offset are read "
-        "in it and the table shows times in it (JSON and CSV stay UTC) "
-        "(default: IL2_WARD_TIMEZONE, else the machine's zone)",
-    )
+    add_timezone_option(parser, also=" and the table shows times in it (JSON and CSV stay UTC)")
     parser.set_defaults(handler=run_evaluate)
     return parser
 
@@ -121,11 +112,7 @@ def parse_at(text: str | None, timezone: str) -> pd.Timestamp:
 def run_evaluate(args: argparse.Namespace) -> int:
     """Assess and print. A user error propagates to the command line's one boundary
     (dashboard.cli.main), which prints it and exits 2."""
-    timezone = (
-        validate_timezone(args.timezone)
-        if getattr(args, "timezone", None)
-        else WardSettings.from_environment().timezone
-    )
+    timezone = ward_timezone(args)
     protocol = load_protocol(args.protocol) if args.protocol else None
     at = None if args.course else parse_at(args.at, timezone)
     ward = load_ward(args.path, timezone)

@@ -24,7 +24,6 @@ import pandas as pd
 from dashboard.errors import DataValidationError, InputFileError, order_problems
 from dashboard.loading.csv_folder import is_csv_set, read_csv_set
 from dashboard.loading.raw import InputFile, RawTables
-from dashboard.loading.times import machine_timezone
 from dashboard.loading.validation import (
     PatientIndex,
     patients_named,
@@ -33,6 +32,7 @@ from dashboard.loading.validation import (
     validate_patients,
 )
 from dashboard.protocols import shipped_protocol_ids
+from dashboard.settings import machine_timezone
 from dashboard.tables import ImportReport, WardData
 from dashboard.vocabulary import Vocabulary, load_vocabulary
 

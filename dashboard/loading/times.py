@@ -90,23 +90,3 @@ def parse_time(text: str, timezone: str) -> tuple[pd.Timestamp | None, str | Non
     if isinstance(reason, str):
         return None, reason
     return times.iloc[0], None
-
-
-def machine_timezone() -> str:
-    """The machine's IANA time-zone name, the default ward zone; UTC when it cannot be told."""
-    import os
-    from pathlib import Path
-
-    if os.environ.get("TZ"):
-        return os.environ["TZ"].lstrip(":")
-    try:
-        return Path("/etc/timezone").read_text(encoding="utf-8").strip() or "UTC"
-    except OSError:
-        pass
-    try:
-        target = os.path.realpath("/etc/localtime")
-        if "zoneinfo/" in target:
-            return target.split("zoneinfo/", 1)[1]
-    except OSError:
-        pass
-    return "UTC"
