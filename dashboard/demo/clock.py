@@ -82,6 +82,17 @@ def read_ward_info(folder: Path = DEMO_DIR) -> DemoWardInfo:
 # --- moving the story to the real clock -----------------------------------------------------
 
 
+def is_shipped_demo(path: str | Path) -> bool:
+    """Whether ``path`` is the shipped demo ward (whose story is moved to the real clock)."""
+    return Path(path).resolve() == Path(DEMO_DIR).resolve()
+
+
+def story_shift(anchor: pd.Timestamp, now: pd.Timestamp) -> pd.Timedelta:
+    """How far the story moves so that ``now`` falls at its anchor: whole hours, which keep
+    the story's minutes (doses on the hour, checks at :20-:50)."""
+    return (pd.Timestamp(now) - pd.Timestamp(anchor)).round("h")
+
+
 def shift_ward(
     patients: pd.DataFrame,
     doses: pd.DataFrame,
@@ -98,7 +109,7 @@ def shift_ward(
     anchor, now = pd.Timestamp(anchor), pd.Timestamp(now)
     if anchor.tzinfo is None or now.tzinfo is None:
         raise ValueError("shift_ward needs timezone-aware anchor and now")
-    delta = (now - anchor).round("h")
+    delta = story_shift(anchor, now)
     doses = doses.copy()
     for column in ("scheduled_time", "administered_time"):
         if column in doses:

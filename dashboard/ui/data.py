@@ -179,7 +179,7 @@ def load_demo(now: pd.Timestamp) -> LoadedWard:
     timezone, anchor = demo_clock()
     folder = _demo_folder()
     key, ward = load_source(PATH_PREFIX + folder, timezone)
-    hours = int((pd.Timestamp(now) - anchor).round("h") / pd.Timedelta(hours=1))
+    hours = int(clock.story_shift(anchor, now) / pd.Timedelta(hours=1))
     shifted = _shifted_demo(key, hours, ward, anchor)
     return LoadedWard(
         f"demo|{key}|{hours}",
