@@ -24,9 +24,19 @@ DEMO_ANCHOR = pd.Timestamp("2026-03-04T14:30:00", tz=WARD_TIMEZONE)
 # --- time helpers ---------------------------------------------------------------------------
 
 
+_EPOCH = pd.Timestamp(0, tz="UTC")
+_MINUTE = pd.Timedelta(minutes=1)
+
+
+def epoch_minutes(moment: pd.Timestamp) -> int:
+    """Minutes since 1970 UTC of a timezone-aware moment. Explicit arithmetic, never the
+    integer storage of a Timestamp, whose unit is not always nanoseconds (pandas 3)."""
+    return int((pd.Timestamp(moment) - _EPOCH) // _MINUTE)
+
+
 def _epoch_minutes(local_time: str) -> int:
     """Epoch minutes of a ward-local time written like '2026-03-02 08:00'."""
-    return int(pd.Timestamp(local_time, tz=WARD_TIMEZONE).value // 60_000_000_000)
+    return epoch_minutes(pd.Timestamp(local_time, tz=WARD_TIMEZONE))
 
 
 def _local_clock_times(start: int, end: int, hour: int, minute: int = 0) -> np.ndarray:
@@ -46,7 +56,7 @@ def _local_midnights(first_day: int, last_day: int) -> np.ndarray:
     since 1970-01-01)."""
     first = pd.Timestamp(first_day * 86_400, unit="s").date()
     days = pd.date_range(first, periods=last_day - first_day + 1, freq="D", tz=WARD_TIMEZONE)
-    return days.asi8 // 60_000_000_000
+    return ((days - _EPOCH) // _MINUTE).to_numpy(np.int64)
 
 
 def _clock(minutes: int) -> str:

@@ -116,7 +116,7 @@ def format_times(times: pd.Series) -> np.ndarray:
     utc = pd.DatetimeIndex(distinct).tz_convert("UTC")
     local = utc.tz_convert(WARD_TIMEZONE).tz_localize(None)
     text = np.datetime_as_string(local.to_numpy("datetime64[s]"), unit="s")
-    offset_min = (local.asi8 - utc.tz_localize(None).asi8) // 60_000_000_000
+    offset_min = ((local - utc.tz_localize(None)) // pd.Timedelta(minutes=1)).to_numpy(np.int64)
     offset_text = np.array(
         [f"{'+' if m >= 0 else '-'}{abs(m) // 60:02d}:{abs(m) % 60:02d}" for m in offset_min],
         dtype=str,

@@ -23,48 +23,6 @@ from dashboard.vocabulary import load_vocabulary
 # Kinds of vital-sign sets. Pre-dose checks and neuro rounds include the neuro check.
 ADMISSION, PRE_DOSE, AFTER_DOSE, NEURO_ROUND = 0, 1, 2, 3
 
-CANONICAL_UNITS = {
-    "sbp": "mm[Hg]",
-    "dbp": "mm[Hg]",
-    "map": "mm[Hg]",
-    "heart_rate": "/min",
-    "resp_rate": "/min",
-    "temperature": "Cel",
-    "spo2": "%",
-    "o2_flow": "L/min",
-    "urine_output": "mL",
-    "weight": "kg",
-    "creatinine": "mg/dL",
-    "potassium": "mmol/L",
-    "bicarbonate": "mmol/L",
-    "bilirubin": "mg/dL",
-    "platelets": "10*3/uL",
-    "phenylephrine": "ug/kg/min",
-}
-# A unit that charts as many US labs and nurses type: all accepted units (data contract 2).
-US_TYPED_UNITS = {
-    **CANONICAL_UNITS,
-    "temperature": "°F",
-    "weight": "lb",
-    "creatinine": "umol/L",
-    "bilirubin": "µmol/L",
-}
-UNIT_SYSTEMS = {"canonical": CANONICAL_UNITS, "us": US_TYPED_UNITS}
-
-# Decimals as charted, by (parameter, unit): what a monitor or a lab report shows.
-DECIMALS = {
-    ("temperature", "Cel"): 1,
-    ("temperature", "°F"): 1,
-    ("weight", "kg"): 1,
-    ("weight", "lb"): 1,
-    ("creatinine", "mg/dL"): 2,
-    ("creatinine", "umol/L"): 0,
-    ("potassium", "mmol/L"): 1,
-    ("bilirubin", "mg/dL"): 1,
-    ("bilirubin", "µmol/L"): 0,
-    ("phenylephrine", "ug/kg/min"): 1,
-}  # everything else: whole numbers
-
 # The order of parameters inside one time point of the file (a nurse's flowsheet order).
 PARAMETERS = (
     "sbp",
@@ -88,8 +46,39 @@ PARAMETERS = (
     "platelets",
     "event",
 )
+_VOCABULARY = load_vocabulary()
+# Each numeric parameter in the vocabulary's canonical unit (data/vocabulary/parameters.yaml).
+CANONICAL_UNITS = {
+    name: _VOCABULARY[name].unit for name in PARAMETERS if _VOCABULARY[name].is_numeric
+}
+# A unit that charts as many US labs and nurses type: all accepted units (data contract 2).
+US_TYPED_UNITS = {
+    **CANONICAL_UNITS,
+    "temperature": "°F",
+    "weight": "lb",
+    "creatinine": "umol/L",
+    "bilirubin": "µmol/L",
+}
+UNIT_SYSTEMS = {"canonical": CANONICAL_UNITS, "us": US_TYPED_UNITS}
+
+# Decimals as charted, by (parameter, unit): what a monitor or a lab report types, which is
+# not the monitor's display precision (the vocabulary's `decimals`): a pump shows
+# phenylephrine to 0.1, a report gives µmol/L whole.
+DECIMALS = {
+    ("temperature", "Cel"): 1,
+    ("temperature", "°F"): 1,
+    ("weight", "kg"): 1,
+    ("weight", "lb"): 1,
+    ("creatinine", "mg/dL"): 2,
+    ("creatinine", "umol/L"): 0,
+    ("potassium", "mmol/L"): 1,
+    ("bilirubin", "mg/dL"): 1,
+    ("bilirubin", "µmol/L"): 0,
+    ("phenylephrine", "ug/kg/min"): 1,
+}  # everything else: whole numbers
+
 _PARAMETER_INDEX = {name: i for i, name in enumerate(PARAMETERS)}
-MENTAL_STATUS_CODES = ("normal", "mild", "moderate", "severe")
+MENTAL_STATUS_CODES = _VOCABULARY["mental_status"].codes  # normal, mild, moderate, severe
 _MENTAL_STATUS_ARRAY = np.array(MENTAL_STATUS_CODES)
 
 # --- the physiological model ----------------------------------------------------------------

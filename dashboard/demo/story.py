@@ -60,6 +60,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from dashboard.demo.clock import _epoch_minutes
+from dashboard.demo.limits import LABEL, TIL, dosing
 
 DEMO_SEED = 20260302
 DEMO_PATIENTS = 9
@@ -71,9 +72,10 @@ DEMO_DESCRIPTION = "Synthetic demo ward: 9 fake patients on high-dose IL-2 (no r
 PATIENTS_FOR_A_MILLION_ROWS = 1500
 
 # --- dosing ---------------------------------------------------------------------------------
-DOSE_INTERVAL_MIN = 8 * 60
-LABEL_MAX_DOSES = 14  # criteria.md section 3
-TIL_MAX_DOSES = 6  # criteria.md section 6
+# The protocol files' dosing sections (criteria.md sections 3 and 6), not copies of them.
+DOSE_INTERVAL_MIN = int(dosing(LABEL, "interval_hours") * 60)
+LABEL_MAX_DOSES = int(dosing(LABEL, "doses_per_cycle"))
+TIL_MAX_DOSES = int(dosing(TIL, "doses_per_cycle"))
 MONITORING_ROUNDS_AFTER_LAST_SLOT = 6  # 48 h of vitals after the last possible dose
 
 

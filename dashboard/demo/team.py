@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dashboard.demo.clock import _clock
+from dashboard.demo.limits import CONSENSUS, LABEL, TIL, between, codes, limit
 from dashboard.demo.physiology import AFTER_DOSE, DECIMALS, MENTAL_STATUS_CODES, _Admission, _Grid
 from dashboard.demo.story import DOSE_INTERVAL_MIN, CyclePlan, PatientPlan
 from dashboard.vocabulary import load_vocabulary
@@ -126,18 +127,63 @@ def _urine_since(grid: _Grid, course: _Course, moment: int, hours: int) -> float
 
 # The simulated team follows its protocol as criteria.md writes it. These are the team's
 # habits inside a simulation (so that recorded decisions agree with the charted values),
-# not the monitor's rules: those are read from the protocol files.
+# not the monitor's rules; but every number and code the team doses by is read from the
+# protocol files (dashboard.demo.limits), never copied here.
+LOW_SBP = limit(LABEL, "hypotension", "sbp", "<")  # no team doses into it, whatever protocol
+LOW_SPO2 = limit(LABEL, "hypoxia", "spo2", "<")
+
+
+class _Label:
+    sbp = LOW_SBP
+    creatinine = limit(LABEL, "creatinine", "creatinine", ">")
+    creatinine_if_overloaded = limit(LABEL, "creatinine", "creatinine", ">=")
+    bicarbonate = limit(LABEL, "creatinine", "bicarbonate", "<")
+    potassium = limit(LABEL, "creatinine", "potassium", ">")
+    weight_gain_pct = limit(LABEL, "creatinine", "weight", ">=")
+    urine_ml_h = limit(LABEL, "oliguria", "urine_output", "<")
+    mental_status = codes(LABEL, "mental_status", "mental_status")
+
+
+class _Consensus:
+    creatinine_stop = limit(CONSENSUS, "creatinine", "creatinine", ">=", "stop_cycle")
+    creatinine_hold = limit(CONSENSUS, "creatinine", "creatinine", ">=", "hold")
+    urine_stop = limit(CONSENSUS, "urine_output", "urine_output", "<", "stop_cycle")
+    urine_hold = between(CONSENSUS, "urine_output", "urine_output", "hold")
+    pressor_stop = limit(CONSENSUS, "vasopressor", "phenylephrine", ">", "stop_cycle")
+    pressor_max_stop = limit(
+        CONSENSUS, "vasopressor", "phenylephrine", ">", "stop_cycle", scope="interval"
+    )
+    pressor_hold = (
+        limit(CONSENSUS, "vasopressor", "phenylephrine", ">", "hold"),
+        limit(CONSENSUS, "vasopressor", "phenylephrine", "<=", "hold"),
+    )
+    pressor_max_hold = between(CONSENSUS, "vasopressor", "phenylephrine", "hold", "interval")
+    oxygen_stop = limit(CONSENSUS, "oxygen", "o2_flow", ">", "stop_cycle")
+    oxygen_hold = between(CONSENSUS, "oxygen", "o2_flow", "hold")
+    bicarbonate = limit(CONSENSUS, "acidosis", "bicarbonate", "<=")
+    platelets_stop = limit(CONSENSUS, "platelets", "platelets", "<", "stop_cycle")
+    platelets_hold = between(CONSENSUS, "platelets", "platelets", "hold")
+    mental_status_stop = codes(CONSENSUS, "neuro", "mental_status", "stop_cycle")
+    mental_status_hold = codes(CONSENSUS, "neuro", "mental_status", "hold")
+    heart_rate_stop = limit(CONSENSUS, "sinus_tachycardia", "heart_rate", ">", "stop_cycle")
+
+
+class _Til:
+    pressor = limit(TIL, "vasopressor", "phenylephrine", ">")
+    urine_ml_per_kg = limit(TIL, "urine_output", "urine_output", "<")
+    creatinine = limit(TIL, "creatinine", "creatinine", ">=")
+    mental_status = _Label.mental_status  # til-2024 carries the label's criterion
 
 
 def _hold_reasons(plan: PatientPlan, snap: _Snapshot, describe) -> list[str]:
     """Why the team withholds this dose (empty: give it)."""
-    if plan.protocol == "til-2024":
+    if plan.protocol == TIL:
         reasons = _til_hold_reasons(plan, snap, describe)
-    elif plan.protocol == "cwg-consensus-2014":
+    elif plan.protocol == CONSENSUS:
         reasons = _consensus_hold_reasons(snap, describe)
     else:
         reasons = _label_hold_reasons(snap, describe)
-    if snap.spo2 < 90:
+    if snap.spo2 < LOW_SPO2:
         reasons.append(f"SpO2 {snap.spo2:.0f} %")
     return reasons
 
@@ -148,10 +194,10 @@ def _on_pressor(snap: _Snapshot) -> str:
 
 def _label_hold_reasons(snap: _Snapshot, describe) -> list[str]:
     reasons = []
-    if snap.sbp < 90:
+    if snap.sbp < _Label.sbp:
         reasons.append(f"SBP {snap.sbp:.0f}{_on_pressor(snap)}")
     elif (
-        snap.lowest_sbp_in_interval < 90
+        snap.lowest_sbp_in_interval < _Label.sbp
         and snap.phenylephrine > snap.phenylephrine_at_interval_start
     ):
         reasons.append(
@@ -159,14 +205,20 @@ def _label_hold_reasons(snap: _Snapshot, describe) -> list[str]:
             f" with phenylephrine increased {snap.phenylephrine_at_interval_start:.1f}"
             f"→{snap.phenylephrine:.1f} ug/kg/min"
         )
-    overloaded = snap.bicarbonate < 18 or snap.potassium > 5.5 or snap.weight_gain_pct >= 10
-    if snap.creatinine > 4.5 or (snap.creatinine >= 4.0 and overloaded):
+    overloaded = (
+        snap.bicarbonate < _Label.bicarbonate
+        or snap.potassium > _Label.potassium
+        or snap.weight_gain_pct >= _Label.weight_gain_pct
+    )
+    if snap.creatinine > _Label.creatinine or (
+        snap.creatinine >= _Label.creatinine_if_overloaded and overloaded
+    ):
         reasons.append(describe("creatinine", snap.creatinine))
-    if snap.urine_last_16h / 16 < 10 and snap.creatinine_rising:
+    if snap.urine_last_16h / 16 < _Label.urine_ml_h and snap.creatinine_rising:
         reasons.append(f"urine {snap.urine_last_16h / 16:.0f} mL/h over 16 h, creatinine rising")
     # Moderate confusion holds until the patient is completely normal again.
     worst = snap.worst_mental_status_in_interval
-    if worst in ("moderate", "severe") and snap.mental_status != "normal":
+    if worst in _Label.mental_status and snap.mental_status != "normal":
         reasons.append(
             f"mental status {snap.mental_status}"
             + (f" (was {worst} since the last dose)" if worst != snap.mental_status else "")
@@ -178,22 +230,27 @@ def _consensus_hold_reasons(snap: _Snapshot, describe) -> list[str]:
     """Relative criteria of the consensus (sinus tachycardia alone is left to judgement:
     nearly every patient on IL-2 runs 100-130/min, and this team gives the dose)."""
     reasons = []
-    if snap.sbp < 90:  # not a consensus criterion, but no team doses into SBP < 90
+    if snap.sbp < LOW_SBP:  # not a consensus criterion, but no team doses into SBP < 90
         reasons.append(f"SBP {snap.sbp:.0f}{_on_pressor(snap)}")
-    if 2.5 <= snap.creatinine < 3.0:
+    if _Consensus.creatinine_hold <= snap.creatinine < _Consensus.creatinine_stop:
         reasons.append(describe("creatinine", snap.creatinine))
-    if 80 <= snap.urine_last_8h <= 160:
+    low, high = _Consensus.urine_hold
+    if low <= snap.urine_last_8h <= high:
         reasons.append(f"urine {snap.urine_last_8h:.0f} mL over 8 h")
-    if 0.5 < snap.phenylephrine <= 0.8 or 1.0 <= snap.max_phenylephrine_in_interval <= 1.5:
+    above, up_to = _Consensus.pressor_hold
+    low, high = _Consensus.pressor_max_hold
+    if above < snap.phenylephrine <= up_to or low <= snap.max_phenylephrine_in_interval <= high:
         reasons.append(f"phenylephrine {snap.max_phenylephrine_in_interval:.1f} ug/kg/min")
-    if 3 <= snap.o2_flow <= 4:
+    low, high = _Consensus.oxygen_hold
+    if low <= snap.o2_flow <= high:
         reasons.append(f"oxygen {snap.o2_flow:.0f} L/min")
-    if snap.bicarbonate <= 18:
+    if snap.bicarbonate <= _Consensus.bicarbonate:
         reasons.append(f"bicarbonate {snap.bicarbonate:.0f} mmol/L")
-    if 30 <= snap.platelets <= 50:
+    low, high = _Consensus.platelets_hold
+    if low <= snap.platelets <= high:
         reasons.append(f"platelets {snap.platelets:.0f} x10^3/uL")
-    if snap.mental_status == "mild":
-        reasons.append("mental status mild")
+    if snap.mental_status in _Consensus.mental_status_hold:
+        reasons.append(f"mental status {snap.mental_status}")
     return reasons
 
 
@@ -201,16 +258,17 @@ def _til_hold_reasons(plan: PatientPlan, snap: _Snapshot, describe) -> list[str]
     reasons = []
     if snap.sbp < plan.target_sbp:
         reasons.append(f"SBP {snap.sbp:.0f} below target {plan.target_sbp:.0f}{_on_pressor(snap)}")
-    if snap.phenylephrine > 0.5:
+    if snap.phenylephrine > _Til.pressor:
         reasons.append(f"phenylephrine {snap.phenylephrine:.1f} ug/kg/min")
-    least_urine = 4 * plan.body.weight_kg
+    least_urine = _Til.urine_ml_per_kg * plan.body.weight_kg
     if snap.urine_last_8h < least_urine:
         reasons.append(
-            f"urine {snap.urine_last_8h:.0f} mL over 8 h (< {least_urine:.0f} = 4 mL/kg)"
+            f"urine {snap.urine_last_8h:.0f} mL over 8 h "
+            f"(< {least_urine:.0f} = {_Til.urine_ml_per_kg:g} mL/kg)"
         )
-    if snap.creatinine >= 2.5:
+    if snap.creatinine >= _Til.creatinine:
         reasons.append(describe("creatinine", snap.creatinine))
-    if snap.worst_mental_status_in_interval in ("moderate", "severe"):
+    if snap.worst_mental_status_in_interval in _Til.mental_status:
         reasons.append(f"mental status {snap.worst_mental_status_in_interval}")
     return reasons
 
@@ -226,7 +284,7 @@ def _cycle_ending_reason(
     """Why the team ends the cycle (or the course) at this dose, if it does."""
     if snap.discontinued:
         return f"course discontinued: {snap.discontinued}; no further IL-2"
-    if plan.protocol == "cwg-consensus-2014":
+    if plan.protocol == CONSENSUS:
         absolute = _consensus_absolute(snap, describe)
         if absolute:
             return f"cycle {cycle.cycle} stopped (absolute criterion): {', '.join(absolute)}"
@@ -244,19 +302,22 @@ def _cycle_ending_reason(
 def _consensus_absolute(snap: _Snapshot, describe) -> list[str]:
     """The consensus's absolute criteria: they end the cycle."""
     absolute = []
-    if snap.creatinine >= 3.0:
+    if snap.creatinine >= _Consensus.creatinine_stop:
         absolute.append(describe("creatinine", snap.creatinine))
-    if snap.urine_last_8h < 80:
+    if snap.urine_last_8h < _Consensus.urine_stop:
         absolute.append(f"urine {snap.urine_last_8h:.0f} mL over 8 h")
-    if snap.phenylephrine > 0.8 or snap.max_phenylephrine_in_interval > 1.5:
+    if (
+        snap.phenylephrine > _Consensus.pressor_stop
+        or snap.max_phenylephrine_in_interval > _Consensus.pressor_max_stop
+    ):
         absolute.append(f"phenylephrine {snap.max_phenylephrine_in_interval:.1f} ug/kg/min")
-    if snap.worst_mental_status_in_interval in ("moderate", "severe"):
+    if snap.worst_mental_status_in_interval in _Consensus.mental_status_stop:
         absolute.append(f"mental status {snap.worst_mental_status_in_interval}")
-    if snap.heart_rate > 130:
+    if snap.heart_rate > _Consensus.heart_rate_stop:
         absolute.append(f"heart rate {snap.heart_rate:.0f}/min")
-    if snap.o2_flow > 4:
+    if snap.o2_flow > _Consensus.oxygen_stop:
         absolute.append(f"oxygen {snap.o2_flow:.0f} L/min")
-    if snap.platelets < 30:
+    if snap.platelets < _Consensus.platelets_stop:
         absolute.append(f"platelets {snap.platelets:.0f} x10^3/uL")
     return absolute
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.demo.chart import _Chart, _chart_admission
-from dashboard.demo.clock import DEMO_ANCHOR, WARD_TIMEZONE
+from dashboard.demo.clock import DEMO_ANCHOR, WARD_TIMEZONE, epoch_minutes
 from dashboard.demo.physiology import (
     _PARAMETER_INDEX,
     DECIMALS,
@@ -37,7 +37,7 @@ def build_demo_ward(
     """
     if n_patients < 1:
         raise ValueError("a ward needs at least one patient")
-    return _simulate_ward(n_patients, seed, anchor=int(DEMO_ANCHOR.value // 60_000_000_000))
+    return _simulate_ward(n_patients, seed, anchor=epoch_minutes(DEMO_ANCHOR))
 
 
 def _simulate_ward(
