@@ -203,6 +203,23 @@ def test_an_at_in_the_autumn_overlap_is_refused_not_guessed(ward_folder, capsys)
     )
 
 
+@pytest.mark.parametrize("course", [[], ["--course"]])
+def test_an_at_in_the_spring_gap_is_a_user_error_not_a_traceback(ward_folder, course):
+    """02:30 on 8 March 2026 never happens in New York (clocks jump 02:00 -> 03:00): the
+    one time parser for people's input (loading/times.py) refuses it, exit 2."""
+    import contextlib
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        at = ["--at", "2026-03-08T02:30", "--timezone", "America/New_York"]
+        code = main(["evaluate", str(ward_folder), *at, *course])
+    assert code == 2
+    assert err.getvalue() == (
+        "error: --at: '2026-03-08T02:30' does not exist or is ambiguous in America/New_York "
+        "(a daylight-saving change): write it with its UTC offset\n"
+    )
+
+
 def test_unreadable_input_exits_2_with_the_problems(tmp_path, ward_folder):
     (ward_folder / "observations.csv").write_text(
         OBSERVATIONS + "P001,2026-03-02T12:00:00+00:00,creatinine,2,mg/dl/h\n"
