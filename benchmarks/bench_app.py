@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT))
 import pandas as pd  # noqa: E402
 
 from benchmarks._machine import describe_machine  # noqa: E402
-from dashboard import demo  # noqa: E402
+from dashboard.demo import clock  # noqa: E402
+from dashboard.demo.ward import build_demo_ward  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 TARGET_WARD_MS = 300
@@ -59,9 +60,9 @@ def write_ward(patients: int) -> Path:
     """A demo ward of ``patients`` patients, shifted so that now is mid-cycle."""
     folder = OUT / f"app-ward-{patients}"
     folder.mkdir(parents=True, exist_ok=True)
-    frames = demo.build_demo_ward(patients)
-    now = pd.Timestamp.now(tz=demo.WARD_TIMEZONE)
-    shifted = demo.shift_ward(*frames, demo.DEMO_ANCHOR, now)
+    frames = build_demo_ward(patients)
+    now = pd.Timestamp.now(tz=clock.WARD_TIMEZONE)
+    shifted = clock.shift_ward(*frames, clock.DEMO_ANCHOR, now)
     for name, frame in zip(("patients", "doses", "observations"), shifted, strict=True):
         frame.to_csv(folder / f"{name}.csv", index=False)
     return folder
@@ -70,7 +71,7 @@ def write_ward(patients: int) -> Path:
 def server_times(folder: Path, runs: int) -> tuple[list[float], list[float], str]:
     from streamlit.testing.v1 import AppTest
 
-    state = {"source": f"path:{folder}", "timezone": demo.WARD_TIMEZONE}
+    state = {"source": f"path:{folder}", "timezone": clock.WARD_TIMEZONE}
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=300)
     for key, value in state.items():
         at.session_state[key] = value
@@ -155,7 +156,7 @@ def browser_times(
 ) -> tuple[list[float], list[float], list[float], list[float]]:
     from playwright.sync_api import sync_playwright
 
-    env = {**os.environ, "IL2_DATA_SOURCE": str(folder), "IL2_WARD_TIMEZONE": demo.WARD_TIMEZONE}
+    env = {**os.environ, "IL2_DATA_SOURCE": str(folder), "IL2_WARD_TIMEZONE": clock.WARD_TIMEZONE}
     app, app_url = start("dashboard/app.py", env)
     minimal, minimal_url = start("benchmarks/minimal_page.py", dict(os.environ))
     multipage, multipage_url = start("benchmarks/minimal_multipage.py", dict(os.environ))

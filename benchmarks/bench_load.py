@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._machine import describe_machine  # noqa: E402
-from dashboard.demo import PATIENTS_FOR_A_MILLION_ROWS  # noqa: E402
+from dashboard.demo.story import PATIENTS_FOR_A_MILLION_ROWS  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 TARGET_SECONDS = 3.0

@@ -12,8 +12,9 @@ import os
 import sys
 from pathlib import Path
 
+from dashboard.cli_options import add_timezone_option
 from dashboard.errors import InputFileError
-from dashboard.settings import validate_timezone
+from dashboard.settings import child_environment, setting
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
@@ -41,11 +42,11 @@ def add_app_parser(subparsers: argparse._SubParsersAction) -> None:
         "only; another address only on purpose, behind a TLS reverse proxy)",
     )
     parser.add_argument(
-        "--data", metavar="PATH", help="folder or file the app opens (sets IL2_DATA_SOURCE)"
+        "--data",
+        metavar="PATH",
+        help=f"folder or file the app opens (sets {setting('data_source').environment})",
     )
-    parser.add_argument(
-        "--timezone", metavar="ZONE", help="the ward's IANA time zone (sets IL2_WARD_TIMEZONE)"
-    )
+    add_timezone_option(parser, also=f" (sets {setting('ward_timezone').environment})")
     parser.set_defaults(handler=run_app)
 
 
@@ -68,14 +69,12 @@ def app_command(args: argparse.Namespace) -> list[str]:
 
 
 def app_environment(args: argparse.Namespace) -> dict[str, str]:
-    env = dict(os.environ)
-    if args.data:
-        if not Path(args.data).exists():
-            raise InputFileError(f"{args.data} does not exist.")
-        env["IL2_DATA_SOURCE"] = str(Path(args.data).resolve())
-    if args.timezone:
-        env["IL2_WARD_TIMEZONE"] = validate_timezone(args.timezone)
-    return env
+    if args.data and not Path(args.data).exists():
+        raise InputFileError(f"{args.data} does not exist.")
+    return child_environment(
+        data_source=str(Path(args.data).resolve()) if args.data else None,
+        ward_timezone=args.timezone or None,
+    )
 
 
 def run_app(args: argparse.Namespace) -> int:

@@ -10,13 +10,10 @@ import argparse
 import sys
 
 from dashboard.app_cli import add_app_parser
+from dashboard.cli_options import EXIT_BAD_INPUT, EXIT_OK, add_timezone_option, ward_timezone
 from dashboard.errors import DataValidationError, MonitorUserError
 from dashboard.evaluate_cli import add_evaluate_parser
 from dashboard.loading import load_ward
-from dashboard.settings import WardSettings, validate_timezone
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,23 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_parser(commands)
     add_app_parser(commands)
     return parser
-
-
-def add_timezone_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--timezone",
-        metavar="ZONE",
-        help="the ward's IANA time zone: times without an offset are read in it "
-        "(default: IL2_WARD_TIMEZONE, else the machine's zone)",
-    )
-
-
-def ward_timezone(args: argparse.Namespace) -> str:
-    return (
-        validate_timezone(args.timezone)
-        if args.timezone
-        else WardSettings.from_environment().timezone
-    )
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -18,11 +18,14 @@ import sys
 
 import pandas as pd
 
+from dashboard import DEMO_DIR, settings
 from dashboard.assessment import assess_course, assess_next_doses, patient_protocols
 from dashboard.assessment.results import DoseAssessment, Finding
 from dashboard.assessment.stricter import assess_other_protocols, stricter_notes
 from dashboard.assessment.support import Support, support_in_progress
 from dashboard.assessment.validity import Validity, ward_validity
+from dashboard.cli_options import EXIT_OK, add_timezone_option, ward_timezone
+from dashboard.demo.clock import is_shipped_demo, read_ward_info, shift_ward, story_shift
 from dashboard.display import local_text, local_time
 from dashboard.errors import MonitorUserError
 from dashboard.exports import spreadsheet_safe, terminal_safe
@@ -30,14 +33,12 @@ from dashboard.loading import load_ward
 from dashboard.loading.times import parse_time
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol, shipped_protocol_ids
 from dashboard.quantities import display_rule
-from dashboard.settings import WardSettings, validate_timezone
+from dashboard.tables import WardData
 from dashboard.views.dose_card import headline, stricter_text, validity_text
 from dashboard.views.findings import criterion_titles, finding_value
 from dashboard.views.statuses import display_status, status_look
 from dashboard.views.support import support_line
 
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
 FORMATS = ("json", "table", "csv")
 CSV_COLUMNS = [
     "patient_id",
@@ -94,16 +95,14 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--format", choices=FORMATS, default="json", help="output format (default: json)"
     )
-    parser.add_argument(
-        "--timezone",
-        metavar="ZONE",
-        default=None,
-        help="the ward's IANA time zone: times without an offset are read "
-        "in it and the table shows times in it (JSON and CSV stay UTC) "
-        "(default: IL2_WARD_TIMEZONE, else the machine's zone)",
-    )
+    add_timezone_option(parser, also=" and the table shows times in it (JSON and CSV stay UTC)")
     parser.set_defaults(handler=run_evaluate)
     return parser
+
+
+def now() -> pd.Timestamp:
+    """The real clock (one function, so that a test can set it)."""
+    return pd.Timestamp.now(tz="UTC")
 
 
 def parse_at(text: str | None, timezone: str) -> pd.Timestamp:
@@ -111,7 +110,7 @@ def parse_at(text: str | None, timezone: str) -> pd.Timestamp:
     time of day; without an offset it is ward-local, and a daylight-saving gap or overlap
     is refused rather than guessed ("2026" or "13:30 EST" are refused, not read loosely)."""
     if text is None:
-        return pd.Timestamp.now(tz="UTC")
+        return now()
     moment, reason = parse_time(text, timezone)
     if moment is None:
         raise MonitorUserError(f"--at: {reason}")
@@ -121,16 +120,19 @@ def parse_at(text: str | None, timezone: str) -> pd.Timestamp:
 def run_evaluate(args: argparse.Namespace) -> int:
     """Assess and print. A user error propagates to the command line's one boundary
     (dashboard.cli.main), which prints it and exits 2."""
+    demo = is_shipped_demo(args.path)
     timezone = (
-        validate_timezone(args.timezone)
-        if getattr(args, "timezone", None)
-        else WardSettings.from_environment().timezone
+        read_ward_info().timezone
+        if demo and not args.timezone and settings.configured("ward_timezone") is None
+        else ward_timezone(args)
     )
     protocol = load_protocol(args.protocol) if args.protocol else None
     at = None if args.course else parse_at(args.at, timezone)
     ward = load_ward(args.path, timezone)
+    if demo and args.at is None:
+        ward = story_moved_to_now(ward, timezone, args.path)
     if args.course:
-        evaluated_at = pd.Timestamp.now(tz="UTC")
+        evaluated_at = now()
         if args.at is not None:
             # --course --at: the review as it could have been made at that moment
             evaluated_at = parse_at(args.at, timezone)
@@ -185,6 +187,25 @@ def run_evaluate(args: argparse.Namespace) -> int:
         )
     sys.stdout.write(output)
     return EXIT_OK
+
+
+def story_moved_to_now(ward: WardData, timezone: str, path: str) -> WardData:
+    """The shipped demo as the app shows it: every time moved by whole hours so that the
+    real clock falls at the story's "now". Said on standard error, so that nobody takes
+    the printed times for the files' own; --at reads the files as written."""
+    info = read_ward_info()
+    moment = now()
+    patients, doses, observations = shift_ward(
+        ward.patients, ward.doses, ward.observations, info.anchor, moment
+    )
+    hours = story_shift(info.anchor, moment) / pd.Timedelta(hours=1)
+    print(
+        f'note: {DEMO_DIR} is the shipped demo ward: as in the app, its story ("now" = '
+        f"{local_time(info.anchor, timezone)}) is moved by {hours:+,.0f} h to the real clock. "
+        "Give --at to read its files as written.",
+        file=sys.stderr,
+    )
+    return WardData(patients, doses, observations, ward.report)
 
 
 # --------------------------------------------------------------------------- section 9

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.quantities import display_unit
+from dashboard.quantities import display_unit, plain_number
 from dashboard.views.statuses import OKABE_ITO, finding_look
 from dashboard.views.thresholds import URINE_RATE, WEIGHT_GAIN, Threshold
 from dashboard.views.trends import VASOPRESSORS, Series, TrendData
@@ -110,10 +110,10 @@ def _unique_thresholds(thresholds: list[Threshold]) -> list[Threshold]:
 
 def _operator_words(t: Threshold) -> str:
     if math.isinf(t.low):
-        return f"{'≤' if t.high_inclusive else '<'} {t.high:g}"
+        return f"{'≤' if t.high_inclusive else '<'} {plain_number(t.high)}"
     if math.isinf(t.high):
-        return f"{'≥' if t.low_inclusive else '>'} {t.low:g}"
-    return f"{t.low:g}–{t.high:g}"
+        return f"{'≥' if t.low_inclusive else '>'} {plain_number(t.low)}"
+    return f"{plain_number(t.low)}–{plain_number(t.high)}"
 
 
 class _Canvas:
@@ -196,7 +196,7 @@ def _add_thresholds(
                         "width": 1.5,
                         "dash": "dot" if t.outcome == "watch" else "solid",
                     },
-                    "name": f"threshold|{t.series}|{t.criterion}|{t.outcome}|{edge:g}",
+                    "name": f"threshold|{t.series}|{t.criterion}|{t.outcome}|{plain_number(edge)}",
                 }
             )
         if not codes and inside:

@@ -68,6 +68,13 @@ def round_text(value: float, places: int | None) -> str:
     return f"{rounded:f}"
 
 
+def plain_number(value: float, significant: int = 6) -> str:
+    """A number without a parameter, as a protocol or a message writes it: "90", "4.5",
+    "0.8", "16" (hours, limits, counts); at most ``significant`` significant digits and
+    no trailing zeros. A measured value is written by :func:`format_quantity` instead."""
+    return f"{float(value):.{significant}g}"
+
+
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 

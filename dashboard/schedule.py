@@ -36,8 +36,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dashboard.instants import NAT, as_ns, from_ns
+
 DEFAULT_INTERVAL_HOURS = 8.0  # criteria.md section 2: "from T - 8 h"
-NAT = np.iinfo(np.int64).min
 CYCLE_KEY = 1_000_000  # patient code * CYCLE_KEY + cycle: one key per (patient, cycle)
 
 POINT_COLUMNS = [
@@ -100,17 +101,6 @@ def _sorted_doses(doses: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _ns(values: pd.Series) -> np.ndarray:
-    """UTC datetimes as int64 nanoseconds (NaT as the int64 minimum)."""
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    return values.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-
-
-def _utc(ns: np.ndarray) -> pd.Series:
-    return pd.Series(pd.to_datetime(ns, utc=True))
-
-
 def _complete_points(
     points: pd.DataFrame, doses: pd.DataFrame, interval_hours: float | pd.Series | dict
 ) -> pd.DataFrame:
@@ -138,11 +128,11 @@ def _complete_points(
     d_cycle = doses["cycle"].to_numpy(np.int64)[j]
     d_number = doses["dose_number"].to_numpy(np.int64)[j]
     d_status = doses["status"].to_numpy(object)[j]
-    d_scheduled = _ns(doses["scheduled_time"])[j]
-    d_administered = _ns(doses["administered"])[j]
+    d_scheduled = as_ns(doses["scheduled_time"])[j]
+    d_administered = as_ns(doses["administered"])[j]
     p_cycle = points["cycle"].to_numpy(np.int64)[owner]
     p_number = points["dose_number"].to_numpy(np.int64)[owner]
-    at = _ns(points["assessed_at"])[owner]
+    at = as_ns(points["assessed_at"])[owner]
 
     before = (d_cycle < p_cycle) | ((d_cycle == p_cycle) & (d_number < p_number))
     given = before & (d_status == "given") & (d_administered <= at)
@@ -160,15 +150,15 @@ def _complete_points(
     last_given = np.full(n, NAT, dtype=np.int64)
     chosen = given & same_cycle
     np.maximum.at(last_given, owner[chosen], d_administered[chosen])
-    assessed = _ns(points["assessed_at"])
+    assessed = as_ns(points["assessed_at"])
     points["interval_from_dose"] = last_given != NAT
-    points["interval_start"] = _utc(np.where(last_given != NAT, last_given, assessed - hour_ns))
+    points["interval_start"] = from_ns(np.where(last_given != NAT, last_given, assessed - hour_ns))
 
     # cycle start: the earliest scheduled or administered time of the cycle, minus the
     # interval (the pre-dose assessment of dose 1 belongs to the cycle)
     all_cycles = doses["cycle"].to_numpy(np.int64)
-    all_scheduled = _ns(doses["scheduled_time"])
-    all_administered = _ns(doses["administered"])
+    all_scheduled = as_ns(doses["scheduled_time"])
+    all_administered = as_ns(doses["administered"])
     earliest = np.where(
         all_administered != NAT, np.minimum(all_scheduled, all_administered), all_scheduled
     )
@@ -179,7 +169,7 @@ def _complete_points(
     point_keys = point_codes.astype(np.int64) * CYCLE_KEY + points["cycle"].to_numpy(np.int64)
     position = np.clip(np.searchsorted(unique_keys, point_keys), 0, max(len(unique_keys) - 1, 0))
     first_of_cycle = firsts[position] if len(unique_keys) else np.zeros(n, np.int64)
-    points["cycle_start"] = _utc((first_of_cycle - hour_ns).astype(np.int64))
+    points["cycle_start"] = from_ns((first_of_cycle - hour_ns).astype(np.int64))
     return points
 
 

@@ -1,35 +1,21 @@
-"""Ward settings: the few choices a site makes, read from the environment.
+"""Ward settings: the few choices a site makes, in one table, read from the environment here
+and nowhere else.
 
-``IL2_WARD_TIMEZONE`` (IANA name, default the machine's) is the zone in which times typed
-without an offset are read and in which times are shown. ``IL2_DATA_SOURCE`` is the folder
-or file the app opens (default the shipped demo ward). ``IL2_DATA_ROOT`` is the one folder
-under which a path typed in the app may be read (default the shipped demo's folder): a
-browser user must not make the server read /etc or another ward's files.
+Each :class:`Setting` names its environment variable, its default, its help text and how a
+value is checked. ``docs/settings.md`` is the table written for people; a test keeps the two
+identical (``python -m dashboard.settings`` prints the documented table).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dashboard import DEMO_DIR
 from dashboard.errors import MonitorUserError
-from dashboard.loading.times import machine_timezone
-
-
-@dataclass(frozen=True)
-class WardSettings:
-    timezone: str
-    data_source: str
-
-    @classmethod
-    def from_environment(cls) -> WardSettings:
-        return cls(
-            timezone=validate_timezone(os.environ.get("IL2_WARD_TIMEZONE") or machine_timezone()),
-            data_source=os.environ.get("IL2_DATA_SOURCE") or str(DEMO_DIR),
-        )
 
 
 def validate_timezone(name: str) -> str:
@@ -43,9 +29,111 @@ def validate_timezone(name: str) -> str:
     return name
 
 
+def _resolved_path(text: str) -> str:
+    return str(Path(text).expanduser().resolve())
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: where it comes from, what it defaults to and how it is checked."""
+
+    name: str
+    environment: str
+    #: The default in words, for the documentation and ``--help``.
+    default_text: str
+    help: str
+    #: The default value (a function: the machine's zone and the demo folder are looked up
+    #: when asked, not at import).
+    default: Callable[[], str]
+    #: Returns the value to use or raises MonitorUserError naming what is wrong.
+    validate: Callable[[str], str]
+
+
+def machine_timezone() -> str:
+    """The machine's IANA time-zone name, the default ward zone; UTC when it cannot be told.
+
+    ``TZ`` is the operating system's variable, not one of the monitor's settings; it is
+    read here so that the environment is read in one module."""
+    if os.environ.get("TZ"):
+        return os.environ["TZ"].lstrip(":")
+    try:
+        return Path("/etc/timezone").read_text(encoding="utf-8").strip() or "UTC"
+    except OSError:
+        pass
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    return "UTC"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        name="ward_timezone",
+        environment="IL2_WARD_TIMEZONE",
+        default_text="the machine's time zone; the shipped demo ward's own for it",
+        help="The ward's IANA time zone: times written without an offset are read in it, "
+        "and screens and the command-line table show times in it.",
+        default=machine_timezone,
+        validate=validate_timezone,
+    ),
+    Setting(
+        name="data_source",
+        environment="IL2_DATA_SOURCE",
+        default_text="the shipped demo ward, its story moved to today",
+        help="The folder or file the app opens: a folder of the three CSVs, a per-dose "
+        "sheet, a FHIR bundle or an Excel workbook.",
+        default=lambda: str(DEMO_DIR),
+        validate=lambda text: text,
+    ),
+    Setting(
+        name="data_root",
+        environment="IL2_DATA_ROOT",
+        default_text="the shipped demo ward's folder",
+        help="The one folder under which a path typed on the Import or Settings page may be "
+        "read: a path outside it, or a link leaving it, is refused without saying what is "
+        "there (a browser user must not make the server read /etc or another ward's files).",
+        default=lambda: str(DEMO_DIR),
+        validate=_resolved_path,
+    ),
+)
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def setting(name: str) -> Setting:
+    return _BY_NAME[name]
+
+
+def configured(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The value set for ``name`` in the environment (stripped), None when unset or empty.
+    The one place the monitor's settings are read from the environment."""
+    source = os.environ if environ is None else environ
+    text = (source.get(_BY_NAME[name].environment) or "").strip()
+    return text or None
+
+
+def value(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The setting's value: the environment's, checked, else its default."""
+    entry = _BY_NAME[name]
+    text = configured(name, environ)
+    return entry.validate(text) if text is not None else entry.default()
+
+
+def child_environment(**values: str | None) -> dict[str, str]:
+    """This process's environment with some settings set (for a process started with
+    them, such as the app): ``child_environment(data_source="/ward")``."""
+    env = dict(os.environ)
+    for name, text in values.items():
+        if text is not None:
+            env[_BY_NAME[name].environment] = _BY_NAME[name].validate(text)
+    return env
+
+
 def data_root() -> Path:
     """The folder under which paths typed in the app may be read (IL2_DATA_ROOT)."""
-    return Path(os.environ.get("IL2_DATA_ROOT") or DEMO_DIR).resolve()
+    return Path(value("data_root")).resolve()
 
 
 def path_in_data_root(text: str, root: Path | None = None) -> Path:
@@ -61,3 +149,17 @@ def path_in_data_root(text: str, root: Path | None = None) -> Path:
             "a folder or file under it, or upload the files."
         )
     return resolved
+
+
+def settings_table() -> str:
+    """The settings as the Markdown table of docs/settings.md."""
+    lines = [
+        "| Setting | Environment variable | Default | What it does |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| `{s.name}` | `{s.environment}` | {s.default_text} | {s.help} |" for s in SETTINGS]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(settings_table(), end="")

@@ -1,4 +1,4 @@
-"""The synthetic demo ward (dashboard/demo.py): reproducible, valid, and clinically believable.
+"""The synthetic demo ward (dashboard/demo/): reproducible, valid, and clinically believable.
 
 Each test states one promise of the demo: the files regenerate byte for byte, every value is
 one the loader accepts, and each demo patient shows what its story says.
@@ -13,20 +13,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from dashboard.demo import (
-    DEMO_ANCHOR,
-    DEMO_DIR,
+from dashboard import DEMO_DIR
+from dashboard.demo.clock import DEMO_ANCHOR, read_ward_info, shift_ward
+from dashboard.demo.files import (
     FHIR_BUNDLE,
     FILE_NAMES,
-    PATIENTS_FOR_A_MILLION_ROWS,
     PER_DOSE_SHEET,
     SINGLE_PATIENT_DIR,
-    build_demo_ward,
     main,
-    read_ward_info,
-    shift_ward,
     write_demo_ward,
 )
+from dashboard.demo.story import PATIENTS_FOR_A_MILLION_ROWS
+from dashboard.demo.ward import build_demo_ward
 from dashboard.tables import (
     DOSE_INPUT_COLUMNS,
     DOSE_STATUSES,
@@ -615,3 +613,17 @@ def test_the_command_line_writes_a_ward_of_the_size_asked(tmp_path, capsys):
     assert len(patients) == 11
     assert info.patients == 11 and info.seed == 7
     assert "observations.csv" in capsys.readouterr().out
+
+
+def test_the_running_app_imports_the_demos_clock_not_its_generator():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, dashboard.ui.data, dashboard.ui.state; "
+        "print(sorted(m for m in sys.modules if m.startswith('dashboard.demo')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "['dashboard.demo', 'dashboard.demo.clock']"

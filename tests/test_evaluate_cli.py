@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dashboard.cli import main
@@ -202,6 +203,23 @@ def test_an_at_in_the_autumn_overlap_is_refused_not_guessed(ward_folder, capsys)
     )
 
 
+@pytest.mark.parametrize("course", [[], ["--course"]])
+def test_an_at_in_the_spring_gap_is_a_user_error_not_a_traceback(ward_folder, course):
+    """02:30 on 8 March 2026 never happens in New York (clocks jump 02:00 -> 03:00): the
+    one time parser for people's input (loading/times.py) refuses it, exit 2."""
+    import contextlib
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        at = ["--at", "2026-03-08T02:30", "--timezone", "America/New_York"]
+        code = main(["evaluate", str(ward_folder), *at, *course])
+    assert code == 2
+    assert err.getvalue() == (
+        "error: --at: '2026-03-08T02:30' does not exist or is ambiguous in America/New_York "
+        "(a daylight-saving change): write it with its UTC offset\n"
+    )
+
+
 def test_unreadable_input_exits_2_with_the_problems(tmp_path, ward_folder):
     (ward_folder / "observations.csv").write_text(
         OBSERVATIONS + "P001,2026-03-02T12:00:00+00:00,creatinine,2,mg/dl/h\n"
@@ -348,3 +366,58 @@ def test_a_site_protocol_file_is_used_for_valid_until_too(ward_folder, tmp_path)
     p001 = next(p for p in json.loads(out)["patients"] if p["patient_id"] == "P001")
     assert p001["valid_until"] == "2026-03-02T13:05:00+00:00"  # sbp 12:05 + 1 h
     assert p001["recheck"] == "sbp"
+
+
+# --------------------------------------------------------------------------- the shipped demo
+
+
+def _verdicts(document: dict) -> dict[str, tuple]:
+    return {
+        p["patient_id"]: (
+            p["status"],
+            sorted((f["criterion"], f["outcome"]) for f in p["findings"]),
+        )
+        for p in document["patients"]
+    }
+
+
+def test_the_shipped_demo_at_the_real_clock_reads_as_the_app_shows_it(monkeypatch):
+    """Months after the demo's files were written, `evaluate data/demo` moves the story to
+    the real clock as the app does (and says so), instead of reading every patient
+    incomplete: the verdicts are those of the files at the story's own "now"."""
+    from dashboard import DEMO_DIR, evaluate_cli
+    from dashboard.demo.clock import read_ward_info
+
+    anchor = read_ward_info().anchor.tz_convert("UTC")
+    real_now = anchor + pd.Timedelta(days=271, minutes=10)
+    monkeypatch.setattr(evaluate_cli, "now", lambda: real_now)
+    code, out, err = evaluate(DEMO_DIR)
+    assert code == 0
+    moved = json.loads(out)
+    assert moved["evaluated_at"] == real_now.isoformat()
+    assert "is the shipped demo ward" in err and f"moved by +{271 * 24:,} h" in err
+    assert "--at" in err  # how to read the files as written
+
+    _, out, err = evaluate(DEMO_DIR, "--at", (anchor + pd.Timedelta(minutes=10)).isoformat())
+    as_written = json.loads(out)
+    assert err == ""  # --at: the files as written, nothing moved
+    assert _verdicts(moved) == _verdicts(as_written)
+    statuses = {status for status, _ in _verdicts(moved).values()}
+    assert statuses != {"incomplete"} and "hold" in statuses
+    dose = next(p for p in moved["patients"] if p["patient_id"] == "DEMO-01")["next_dose"]
+    assert pd.Timestamp(dose["scheduled_time"]) - real_now == pd.Timedelta(minutes=80)
+
+
+def test_a_copy_of_the_demo_elsewhere_is_read_as_written(monkeypatch, tmp_path):
+    import shutil
+
+    from dashboard import DEMO_DIR, evaluate_cli
+
+    copy = tmp_path / "demo-copy"
+    shutil.copytree(DEMO_DIR, copy)
+    monkeypatch.setattr(evaluate_cli, "now", lambda: pd.Timestamp("2026-12-01T12:00Z"))
+    _, out, err = evaluate(copy)
+    assert err == ""
+    patients = {p["patient_id"]: p for p in json.loads(out)["patients"]}
+    # the files' own times: DEMO-01's dose 8 at 16:00 New York time on 4 March 2026
+    assert patients["DEMO-01"]["next_dose"]["scheduled_time"] == "2026-03-04T21:00:00+00:00"

@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from dashboard.assessment import words
+from dashboard.assessment.baselines import baseline_creatinine
 from dashboard.assessment.series import NAT, NEG_INF, ObservationStore, SeriesIndex
 from dashboard.protocols import rules
+from dashboard.quantities import plain_number
 from dashboard.vocabulary import CHARTED_UNTIL_CHANGED, CHARTED_WHEN_IT_HAPPENS, Vocabulary
 
 HOUR_NS = 3_600_000_000_000
@@ -87,20 +89,6 @@ def _full(n: int, value, dtype=object) -> np.ndarray:
     array = np.empty(n, dtype=dtype)
     array[:] = value
     return array
-
-
-def format_value(value: float, code) -> str:
-    if code is not None and not (isinstance(code, float) and np.isnan(code)):
-        return str(code)
-    if value is None or np.isnan(value):
-        return "none"
-    return f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
-
-
-def format_time(ns: int) -> str:
-    if ns == NAT:
-        return "no time"
-    return pd.Timestamp(ns, tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _threshold(
@@ -546,7 +534,7 @@ class Evaluator:
             met &= fresh
         known &= fresh
         value = np.round(value, 4)  # shown rounded; compared unrounded above
-        hours = f"{condition.hours:g} h"
+        hours = f"{plain_number(condition.hours)} h"
 
         def note(rows: np.ndarray) -> np.ndarray:
             return np.where(
@@ -621,7 +609,7 @@ class Evaluator:
                 words.join(
                     words.quantities(condition.parameter, volume[rows]),
                     " in ",
-                    words.numbers(hours[rows], "{:.3g}"),
+                    words.numbers(hours[rows], significant=3),
                     " h since the entry at ",
                     words.times(previous_time[rows]),
                 ),
@@ -679,7 +667,7 @@ class Evaluator:
                 series.values[np.clip(first, 0, max(series.n - 1, 0))] if series.n else np.nan,
                 np.nan,
             )
-            baseline = np.where(np.isnan(baseline), first_value, baseline)
+            baseline = baseline_creatinine(baseline, first_value)
         return baseline
 
     def _eval_PercentOverBaseline(
@@ -777,7 +765,7 @@ class Evaluator:
             has,
             condition.describe(),
             note=lambda rows: words.join(
-                f"lowest in {condition.hours:g} h ",
+                f"lowest in {plain_number(condition.hours)} h ",
                 words.quantities(condition.parameter, lowest[rows]),
                 ", rise ",
                 words.quantities(condition.parameter, rise[rows]),

@@ -38,7 +38,6 @@ from dashboard.assessment.conditions import (
     Evaluator,
     Moments,
     Reading,
-    format_value,
     known,
 )
 from dashboard.assessment.results import (
@@ -53,6 +52,7 @@ from dashboard.assessment.results import (
 from dashboard.assessment.series import NAT, ObservationStore, as_ns
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Criterion, Protocol, load_protocol
 from dashboard.protocols.rules import CountCriteria, EventCondition, LatestRate, Window
+from dashboard.quantities import plain_number
 from dashboard.schedule import assessment_points
 from dashboard.tables import WardData
 from dashboard.vocabulary import load_vocabulary
@@ -469,7 +469,7 @@ class _ProtocolRun:
                 if not self.evaluator.vocabulary[requirement.parameter].is_numeric
                 else np.full(self.n, None, dtype=object)
             )
-            hours = f"{requirement.fresh_hours:g} h"
+            hours = f"{plain_number(requirement.fresh_hours)} h"
             details = np.where(
                 has[rows],
                 words.join(
@@ -1147,16 +1147,3 @@ def assess_course(ward: WardData, protocol: Protocol | None = None) -> list[Dose
     result = evaluate_ward(ward, None, protocol)
     points = result.points.sort_values(["patient_id", "cycle", "dose_number"], kind="stable")
     return _assessments(result, points)
-
-
-def format_basis(finding: Finding) -> str:
-    """A finding in one line: outcome, criterion, value, time and rule."""
-    value = format_value(
-        finding.value if isinstance(finding.value, float) else np.nan,
-        finding.value if isinstance(finding.value, str) else None,
-    )
-    when = finding.time.strftime("%Y-%m-%d %H:%M UTC") if finding.time is not None else ""
-    return (
-        f"{finding.outcome} {finding.criterion}: {value} {finding.unit or ''} {when} "
-        f"({finding.rule})"
-    )

@@ -13,16 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-NAT = np.iinfo(np.int64).min  # how pandas stores NaT in int64; "no time"
+from dashboard.instants import NAT, as_ns
+
+__all__ = ["NAT", "NEG_INF", "ObservationStore", "SeriesIndex", "as_ns"]
+
 NEG_INF = NAT + 1  # "since the beginning of the record" (course scope)
-
-
-def as_ns(values) -> np.ndarray:
-    """UTC datetimes (Series, Index, array) as int64 nanoseconds; NaT as :data:`NAT`."""
-    series = pd.Series(values) if not isinstance(values, pd.Series) else values
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    return series.to_numpy(dtype="datetime64[ns]").astype(np.int64)
 
 
 class SeriesIndex:

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from dashboard.assessment.baselines import baseline_creatinine
 from dashboard.assessment.results import Finding
 from dashboard.protocols import Protocol
 from dashboard.protocols.rules import Extreme, Latest, Window
+from dashboard.quantities import plain_number
 from dashboard.tables import WardData
 from dashboard.vocabulary import Vocabulary, load_vocabulary
 
@@ -184,7 +186,7 @@ def support_in_progress(
     patients["patient_id"] = patients["patient_id"].astype(str)
     patients = patients.set_index("patient_id")
     weights = pd.to_numeric(patients["baseline_weight_kg"], errors="coerce")
-    baseline_creatinine = (
+    recorded_creatinine = (
         pd.to_numeric(patients["baseline_creatinine_mg_dl"], errors="coerce")
         if "baseline_creatinine_mg_dl" in patients
         else pd.Series(np.nan, index=patients.index)
@@ -279,10 +281,10 @@ def support_in_progress(
                 )
             )
         else:
-            base = baseline_creatinine.get(pid, np.nan)
-            if pd.isna(base):
-                base = first_creatinine.get(pid, np.nan)
-            ratio = float(creatinine["value"]) / base if not pd.isna(base) and base > 0 else None
+            base = baseline_creatinine(
+                recorded_creatinine.get(pid, np.nan), first_creatinine.get(pid, np.nan)
+            )
+            ratio = float(creatinine["value"]) / base if base is not None and base > 0 else None
             items.append(
                 SupportItem(
                     "creatinine",
@@ -329,7 +331,7 @@ def _urine_rates(
         if covered < width:
             # Each entry is the volume since the one before: a record that starts inside
             # the window holds an unknown volume before it, so the rate is a lower bound.
-            note = f"record covers {covered:.1f} h of the {width:g} h"
+            note = f"record covers {covered:.1f} h of the {plain_number(width)} h"
         if pd.isna(weight) or weight <= 0:
             items[pid] = SupportItem(
                 "urine",
@@ -349,7 +351,7 @@ def _urine_rates(
                 None,
                 RATE_PER_KG_UNIT,
                 last[pid],
-                note=f"none charted in the last {limit:g} h",
+                note=f"none charted in the last {plain_number(limit)} h",
                 hours=width,
             )
             continue

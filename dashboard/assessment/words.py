@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dashboard import quantities as formatter
-
-NAT = np.iinfo(np.int64).min
+from dashboard.instants import NAT
 
 
 def as_text(part, n: int) -> np.ndarray:
@@ -30,11 +29,13 @@ def join(*parts) -> np.ndarray:
     return result
 
 
-def numbers(values: np.ndarray, fmt: str = "{:.4g}") -> np.ndarray:
-    """Numbers as a person reads them; NaN as 'none'."""
+def numbers(values: np.ndarray, significant: int = 4) -> np.ndarray:
+    """Numbers without a parameter (counts, hours) as a person reads them, through the one
+    formatter; NaN as 'none'."""
     values = np.asarray(values, dtype=float)
+    plain = formatter.plain_number
     return (
-        np.array(["none" if v != v else fmt.format(v) for v in values.tolist()], dtype=str)
+        np.array(["none" if v != v else plain(v, significant) for v in values.tolist()], dtype=str)
         if len(values)
         else np.zeros(0, dtype=str)
     )

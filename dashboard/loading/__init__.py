@@ -24,7 +24,6 @@ import pandas as pd
 from dashboard.errors import DataValidationError, InputFileError, order_problems
 from dashboard.loading.csv_folder import is_csv_set, read_csv_set
 from dashboard.loading.raw import InputFile, RawTables
-from dashboard.loading.times import machine_timezone
 from dashboard.loading.validation import (
     PatientIndex,
     patients_named,
@@ -33,6 +32,8 @@ from dashboard.loading.validation import (
     validate_patients,
 )
 from dashboard.protocols import shipped_protocol_ids
+from dashboard.quantities import plain_number
+from dashboard.settings import machine_timezone
 from dashboard.tables import ImportReport, WardData
 from dashboard.vocabulary import Vocabulary, load_vocabulary
 
@@ -69,7 +70,8 @@ def load_ward(
 def _within_time(started: float, stage: str, files: list[InputFile]) -> None:
     if time.monotonic() - started > LOAD_SECONDS:
         raise InputFileError(
-            f"{', '.join(f.name for f in files)}: {stage} took longer than {LOAD_SECONDS:g} s, "
+            f"{', '.join(f.name for f in files)}: {stage} took longer than "
+            f"{plain_number(LOAD_SECONDS)} s, "
             "the longest a load may take: split the input (by patient or by date)."
         )
 

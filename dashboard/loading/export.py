@@ -30,6 +30,7 @@ from dashboard.loading.fhir import (
     UCUM,
 )
 from dashboard.loading.per_dose_sheet import MULTI_VALUE_SEPARATOR
+from dashboard.quantities import plain_number
 from dashboard.vocabulary import Vocabulary, load_vocabulary
 
 # Parameters whose entries are volumes since the previous entry: a sheet row holds their
@@ -51,7 +52,7 @@ _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 def number_text(value: float) -> str:
     """A fixed, short rendering: 15 significant digits (no float noise), no trailing '.0'."""
-    return format(float(value), ".15g")
+    return plain_number(value, significant=15)
 
 
 def time_text(value) -> str:

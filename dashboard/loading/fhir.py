@@ -33,6 +33,7 @@ import pandas as pd
 
 from dashboard.errors import InputFileError, Problem, UnitError
 from dashboard.loading.raw import InputFile, RawTables
+from dashboard.quantities import plain_number
 from dashboard.tables import DOSE_INPUT_COLUMNS, OBSERVATION_INPUT_COLUMNS, PATIENT_INPUT_COLUMNS
 from dashboard.vocabulary import Vocabulary, load_vocabulary
 
@@ -475,7 +476,8 @@ class _BundleReader:
             self.notices.append(
                 f"{self.file}: cycle and dose numbers were not in the bundle for patient(s) "
                 f"{', '.join(inferred)}; they were inferred from the order of the doses "
-                f"(a new cycle after a gap of more than {NEW_CYCLE_GAP.total_seconds() / 3600:g} h)"
+                "(a new cycle after a gap of more than "
+                f"{plain_number(NEW_CYCLE_GAP.total_seconds() / 3600)} h)"
             )
 
     def fill_baseline_weights(self) -> None:

@@ -12,6 +12,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from dashboard.instants import as_ns
+
 # The offset must follow a time of day, so that a date's "-02" is never read as one.
 _HAS_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
 # A date and a time of day are both required: a lab charted with a date alone cannot be
@@ -74,7 +76,7 @@ def parse_times(texts: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
     reasons[unparsed] = uniques[unparsed].map(lambda t: f"'{t}' is not a valid date-time")
 
     # Spread back as integers: going through Timestamp objects costs seconds on a big ward.
-    nanoseconds = parsed.array.asi8[codes]
+    nanoseconds = as_ns(parsed)[codes]
     times = pd.Series(
         pd.DatetimeIndex(nanoseconds.view("M8[ns]")).tz_localize("UTC"), index=texts.index
     )
@@ -90,23 +92,3 @@ def parse_time(text: str, timezone: str) -> tuple[pd.Timestamp | None, str | Non
     if isinstance(reason, str):
         return None, reason
     return times.iloc[0], None
-
-
-def machine_timezone() -> str:
-    """The machine's IANA time-zone name, the default ward zone; UTC when it cannot be told."""
-    import os
-    from pathlib import Path
-
-    if os.environ.get("TZ"):
-        return os.environ["TZ"].lstrip(":")
-    try:
-        return Path("/etc/timezone").read_text(encoding="utf-8").strip() or "UTC"
-    except OSError:
-        pass
-    try:
-        target = os.path.realpath("/etc/localtime")
-        if "zoneinfo/" in target:
-            return target.split("zoneinfo/", 1)[1]
-    except OSError:
-        pass
-    return "UTC"

@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 
 from dashboard.errors import Problem
+from dashboard.instants import as_ns
 from dashboard.loading.distinct import as_categorical, per_distinct, per_distinct_pair, plain
 from dashboard.loading.times import parse_times
+from dashboard.quantities import plain_number
 from dashboard.tables import (
     DEFAULT_DOSE_IU_PER_KG,
     DOSE_INPUT_COLUMNS,
@@ -180,7 +182,8 @@ def _numbers(
             outside,
             column,
             lambda i: (
-                f"{text.iat[i]}{suffix} is outside the plausible range {low:g}–{high:g}{suffix} "
+                f"{text.iat[i]}{suffix} is outside the plausible range "
+                f"{plain_number(low)}–{plain_number(high)}{suffix} "
                 "(a typing error?)"
             ),
         )
@@ -371,7 +374,8 @@ def validate_doses(
         repeated,
         "dose_number",
         lambda i: (
-            f"cycle {cycle.iat[i]:g} dose {dose_number.iat[i]:g} of patient '{ids.iat[i]}' already "
+            f"cycle {plain_number(cycle.iat[i])} dose {plain_number(dose_number.iat[i])} "
+            f"of patient '{ids.iat[i]}' already "
             f"appears in row {first_row.iat[i]}"
         ),
     )
@@ -565,9 +569,10 @@ def _range_reason(
     shown = f"{typed} {unit}"
     conversion = vocabulary[parameter].conversion(unit)
     if conversion is not None and (conversion.scale != 1 or conversion.zero != 0):
-        shown += f" ({canonical:.4g} {canonical_unit})"
+        shown += f" ({plain_number(canonical, 4)} {canonical_unit})"
     return (
-        f"{parameter} {shown} is outside the plausible range {low:g}–{high:g} "
+        f"{parameter} {shown} is outside the plausible range "
+        f"{plain_number(low)}–{plain_number(high)} "
         f"{canonical_unit} (a typing error?)"
     )
 
@@ -731,7 +736,7 @@ def _merge_duplicates(
         * (int(parameter_codes.max(initial=0)) + 2)
         + parameter_codes
     )[rows]
-    time = times.array.asi8[rows]
+    time = as_ns(times)[rows]
     by_time = np.argsort(time, kind="stable")  # two stable integer sorts: far cheaper than
     order = by_time[np.argsort(slot[by_time], kind="stable")]  # a lexsort with float keys
     slot, time, rows = slot[order], time[order], rows[order]

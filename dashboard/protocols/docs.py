@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dashboard import DATA_DIR
 from dashboard.protocols.models import DEFAULT_PROTOCOL_ID, Protocol, shipped_protocols
+from dashboard.quantities import plain_number
 
 THRESHOLDS_DOC = DATA_DIR.parent / "docs" / "thresholds.md"
 
@@ -47,9 +48,9 @@ def composition_lines(protocol: Protocol) -> list[str]:
 
 def protocol_section(protocol: Protocol) -> list[str]:
     dosing = protocol.dosing
-    interval = f"{dosing.interval_hours:g}"
+    interval = f"{plain_number(dosing.interval_hours)}"
     if dosing.interval_hours_max:
-        interval += f"–{dosing.interval_hours_max:g}"
+        interval += f"–{plain_number(dosing.interval_hours_max)}"
     lines = [
         f"## `{protocol.id}` — {protocol.title}",
         "",
@@ -80,7 +81,9 @@ def protocol_section(protocol: Protocol) -> list[str]:
             for g in criterion.grades
         )
         restarts = [g.restart_words() for g in criterion.grades if g.outcome == "hold"]
-        required = ", ".join(f"{r.parameter} ({r.fresh_hours:g} h)" for r in criterion.required)
+        required = ", ".join(
+            f"{r.parameter} ({plain_number(r.fresh_hours)} h)" for r in criterion.required
+        )
         links = " ".join(f"<{link}>" for link in criterion.source.links)
         source = _cell(criterion.source.text()) + (f" {links}" if links else "")
         interpretation = (

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dashboard.quantities import plain_number
 from dashboard.vocabulary import Vocabulary, unit_key
 
 OPERATORS = ("<", "<=", ">", ">=")
@@ -41,7 +42,7 @@ class RuleError(ValueError):
 
 
 def _format_number(number: float) -> str:
-    return f"{number:g}"
+    return plain_number(number)  # hours and limits as the protocol writes them
 
 
 # --------------------------------------------------------------------------- comparisons
@@ -597,7 +598,7 @@ class RuleParser:
             return Comparison(
                 low=convert(low),
                 high=convert(high),
-                written_range=f"{low:g} and {high:g}{unit_text}",
+                written_range=f"{plain_number(low)} and {plain_number(high)}{unit_text}",
             )
         op = self._choice(raw.get("op"), OPERATORS, f"{path}.op")
         if "value" not in raw:
@@ -620,12 +621,15 @@ class RuleParser:
                     value=None,
                     patient_column=column,
                     default=convert(default),
-                    written=f"the patient's {column} (default {default:g}{unit_text})",
+                    written=f"the patient's {column} (default {plain_number(default)}{unit_text})",
                 ),
             )
         number = self._number(value, f"{path}.value")
         return Comparison(
-            op=op, threshold=Threshold(value=convert(number), written=f"{number:g}{unit_text}")
+            op=op,
+            threshold=Threshold(
+                value=convert(number), written=f"{plain_number(number)}{unit_text}"
+            ),
         )
 
     def _scope(self, raw, path: str, choices=SCOPES) -> str:

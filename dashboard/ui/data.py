@@ -22,9 +22,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import demo
+from dashboard import DEMO_DIR
 from dashboard.assessment import DoseAssessment, assess_course, assess_next_doses
 from dashboard.assessment.stricter import StricterNote, stricter_notes
+from dashboard.demo import clock
 from dashboard.errors import InputFileError
 from dashboard.figures import trend_figure
 from dashboard.loading import SUPPORTED_SUFFIXES, InputFile, load_ward, read_input_files
@@ -147,24 +148,26 @@ def load_source(source: str, timezone: str, keep_going: bool = False) -> tuple[s
 def _demo_folder() -> str:
     """The shipped demo ward; generated into a temporary folder when data/demo/ has not
     been written (a fresh checkout before ``python -m dashboard.demo``)."""
-    if (demo.DEMO_DIR / "observations.csv").exists():
-        return str(demo.DEMO_DIR)
+    if (DEMO_DIR / "observations.csv").exists():
+        return str(DEMO_DIR)
     folder = Path(tempfile.mkdtemp(prefix="il2-demo-"))
-    demo.write_demo_ward(folder)
+    from dashboard.demo.files import write_demo_ward  # only on a fresh checkout
+
+    write_demo_ward(folder)
     return str(folder)
 
 
 def demo_clock() -> tuple[str, pd.Timestamp]:
     """The demo's time zone and its story's "now" (data/demo/ward.yaml)."""
-    if (demo.DEMO_DIR / "ward.yaml").exists():
-        info = demo.read_ward_info()
+    if (DEMO_DIR / "ward.yaml").exists():
+        info = clock.read_ward_info()
         return info.timezone, info.anchor
-    return demo.WARD_TIMEZONE, demo.DEMO_ANCHOR
+    return clock.WARD_TIMEZONE, clock.DEMO_ANCHOR
 
 
 @st.cache_resource(max_entries=3, show_spinner="Preparing the demo ward...")
 def _shifted_demo(version: str, hours: int, _ward: WardData, anchor: pd.Timestamp) -> WardData:
-    patients, doses, observations = demo.shift_ward(
+    patients, doses, observations = clock.shift_ward(
         _ward.patients, _ward.doses, _ward.observations, anchor, anchor + pd.Timedelta(hours=hours)
     )
     return WardData(patients, doses, observations, _ward.report)
@@ -176,7 +179,7 @@ def load_demo(now: pd.Timestamp) -> LoadedWard:
     timezone, anchor = demo_clock()
     folder = _demo_folder()
     key, ward = load_source(PATH_PREFIX + folder, timezone)
-    hours = int((pd.Timestamp(now) - anchor).round("h") / pd.Timedelta(hours=1))
+    hours = int(clock.story_shift(anchor, now) / pd.Timedelta(hours=1))
     shifted = _shifted_demo(key, hours, ward, anchor)
     return LoadedWard(
         f"demo|{key}|{hours}",

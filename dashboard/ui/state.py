@@ -6,13 +6,11 @@ session only says which source, which zone, which protocol and which patient.
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import streamlit as st
 
+from dashboard import settings
 from dashboard.errors import MonitorUserError
-from dashboard.settings import WardSettings, validate_timezone
 from dashboard.ui import data
 from dashboard.views.protocol_choice import AS_RECORDED, effective_protocols
 
@@ -27,17 +25,15 @@ DEFAULT_REFRESH_SECONDS = 60
 
 
 def default_source() -> str:
-    configured = os.environ.get("IL2_DATA_SOURCE", "").strip()
+    configured = settings.configured("data_source")
     return data.PATH_PREFIX + configured if configured else data.DEMO
 
 
 def default_timezone(source: str) -> str:
     """IL2_WARD_TIMEZONE, else the demo's own zone for the demo, else the machine's."""
-    if os.environ.get("IL2_WARD_TIMEZONE"):
-        return validate_timezone(os.environ["IL2_WARD_TIMEZONE"])
-    if source == data.DEMO:
+    if settings.configured("ward_timezone") is None and source == data.DEMO:
         return data.demo_clock()[0]
-    return WardSettings.from_environment().timezone
+    return settings.value("ward_timezone")
 
 
 def init() -> None:

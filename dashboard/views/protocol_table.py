@@ -6,6 +6,7 @@ import pandas as pd
 
 from dashboard.assessment import DoseAssessment
 from dashboard.protocols import Protocol
+from dashboard.quantities import plain_number
 from dashboard.views.clock import format_clock
 from dashboard.views.statuses import status_look
 
@@ -28,7 +29,7 @@ def criteria_rows(protocol: Protocol) -> pd.DataFrame:
                 ),
                 "Restart when": restarts[0] if restarts and restarts[0] else "—",
                 "Required (freshness)": ", ".join(
-                    f"{r.parameter} ({r.fresh_hours:g} h)" for r in criterion.required
+                    f"{r.parameter} ({plain_number(r.fresh_hours)} h)" for r in criterion.required
                 )
                 or "—",
                 "Source": criterion.source.text(),
@@ -63,9 +64,9 @@ def composition_text(protocol: Protocol) -> str | None:
 
 def dosing_text(protocol: Protocol) -> str:
     dosing = protocol.dosing
-    interval = f"{dosing.interval_hours:g}"
+    interval = f"{plain_number(dosing.interval_hours)}"
     if dosing.interval_hours_max:
-        interval += f"-{dosing.interval_hours_max:g}"
+        interval += f"-{plain_number(dosing.interval_hours_max)}"
     return (
         f"{dosing.dose_iu_per_kg:,.0f} IU/kg every {interval} h, at most "
         f"{dosing.doses_per_cycle} doses per cycle, {dosing.cycles} cycles, at most "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.assessment.support import Support, SupportItem
-from dashboard.quantities import format_number, format_quantity
+from dashboard.quantities import format_number, format_quantity, plain_number
 from dashboard.views.clock import format_clock
 
 #: How an outcome is named in a threshold ("hold > 0.50").
@@ -54,7 +54,7 @@ def item_text(
             return f"O2 {item.note or 'not charted'}"
         return f"O2 {format_quantity(item.parameter, item.value, item.unit)}{when}"
     if item.kind == "urine":
-        hours = f" over {item.hours:g} h" if item.hours else ""
+        hours = f" over {plain_number(item.hours)} h" if item.hours else ""
         if item.value is None:
             return f"urine: {item.note}"
         note = f" ({item.note})" if item.note else ""

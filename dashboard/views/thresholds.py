@@ -26,6 +26,7 @@ import numpy as np
 
 from dashboard.protocols import Criterion, Protocol
 from dashboard.protocols import rules as r
+from dashboard.quantities import plain_number
 from dashboard.vocabulary import load_vocabulary
 
 #: Series that are not a vocabulary parameter but are derived for the charts.
@@ -196,13 +197,13 @@ def _leaf_thresholds(
         factor, how = 1.0, []
         if leaf.aggregate == "sum":
             factor /= leaf.hours
-            how.append(f"over {leaf.hours:g} h = per hour")
+            how.append(f"over {plain_number(leaf.hours)} h = per hour")
         if leaf.per_kg:
             weight = _number(patient.get("baseline_weight_kg"))
             if weight is None:
                 return
             factor *= weight
-            how.append(f"x baseline weight {weight:g} kg")
+            how.append(f"x baseline weight {plain_number(weight)} kg")
         yield (
             URINE_RATE,
             _scaled(found[0], factor),
@@ -216,7 +217,7 @@ def _leaf_thresholds(
         yield (
             "creatinine",
             _scaled(found[0], baseline_creatinine),
-            (f"x baseline creatinine {baseline_creatinine:g} mg/dL"),
+            (f"x baseline creatinine {plain_number(baseline_creatinine)} mg/dL"),
         )
 
 

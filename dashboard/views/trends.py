@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from dashboard.assessment.baselines import baseline_creatinine
 from dashboard.protocols import Protocol
 from dashboard.protocols.rules import percent_over_baseline
+from dashboard.quantities import plain_number
 from dashboard.tables import WardData
 from dashboard.views.clock import local_naive, local_naive_one
 from dashboard.views.thresholds import (
@@ -67,11 +69,9 @@ class TrendData:
 
 
 def _baseline_creatinine(patient: pd.Series, creatinine: pd.DataFrame) -> float | None:
-    value = pd.to_numeric(patient.get("baseline_creatinine_mg_dl"), errors="coerce")
-    if not pd.isna(value):
-        return float(value)
-    # criteria.md: "baseline creatinine ... if empty, the first creatinine of the course"
-    return float(creatinine["value"].iloc[0]) if len(creatinine) else None
+    recorded = pd.to_numeric(patient.get("baseline_creatinine_mg_dl"), errors="coerce")
+    first = float(creatinine["value"].iloc[0]) if len(creatinine) else np.nan
+    return baseline_creatinine(np.nan if pd.isna(recorded) else float(recorded), first)
 
 
 def patient_trends(
@@ -123,7 +123,7 @@ def patient_trends(
         notes.append(
             "Urine output is drawn as mL/h over each collection period (volume / time "
             "since the previous entry); the first entry, and an entry more than "
-            f"{UNREQUIRED_GAP_HOURS:g} h after the previous one, have no known period "
+            f"{plain_number(UNREQUIRED_GAP_HOURS)} h after the previous one, have no known period "
             "and are not drawn as a rate."
         )
     series[URINE_RATE] = Series(

@@ -18,7 +18,7 @@ from dashboard.assessment.validity import Validity, ward_validity
 from dashboard.exports import spreadsheet_safe
 from dashboard.protocols import Protocol
 from dashboard.protocols.rules import percent_over_baseline
-from dashboard.quantities import format_number, format_quantity
+from dashboard.quantities import format_number, format_quantity, plain_number
 from dashboard.schedule import decided_at
 from dashboard.tables import WardData
 from dashboard.views.clock import format_age, format_clock, format_until
@@ -358,7 +358,7 @@ def _urine_text(urine: pd.DataFrame, pid: str) -> str:
     hours = float(row["hours"])
     total = 0.0 if pd.isna(row["total"]) else float(row["total"])
     text = (
-        f"{format_quantity('urine_output', total)} / {hours:g} h "
+        f"{format_quantity('urine_output', total)} / {plain_number(hours)} h "
         f"({format_quantity('urine_output', total / hours, 'mL/h')})"
     )
     return f"{text}, records start inside the window" if row["partial"] else text
