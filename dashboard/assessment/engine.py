@@ -35,6 +35,7 @@ import pandas as pd
 from dashboard.assessment import words
 from dashboard.assessment.conditions import (
     HOUR_NS,
+    CriteriaCount,
     Evaluator,
     Moments,
     Reading,
@@ -203,6 +204,7 @@ class _ProtocolRun:
             cycle_start=base.cycle_start[owner],
             patient_values={k: v[owner] for k, v in base.patient_values.items()},
             at_assessment=False,
+            counts=None if base.counts is None else base.counts.take(owner),
         )
         self._interval_moments[key] = moments
         return moments
@@ -528,8 +530,9 @@ class _ProtocolRun:
         matrix = np.vstack(list(states.values())) if states else np.zeros((1, self.n), bool)
         count = matrix.sum(axis=0)
         names_text = words.join_names([(name, state) for name, state in states.items()], self.n)
-        self.moments.patient_values["__count__"] = count
-        self.moments.patient_values["__count_names__"] = names_text
+        self.moments.counts = CriteriaCount(count, names_text)
+        # moments in the interval copied the counts of the previous count rule: build anew
+        self._interval_moments.clear()
 
     def _outcome_mask(self, criterion_id: str, outcome: str) -> np.ndarray:
         mask = np.zeros(self.n, bool)
