@@ -306,7 +306,9 @@ def missing_chart_handlers() -> list[str]:
 
 
 if missing_chart_handlers():  # pragma: no cover - tests/test_rule_kinds.py keeps this empty
-    raise TypeError(f"rule kinds without a chart declaration: {missing_chart_handlers()}")
+    raise TypeError(
+        f"rule kinds without a chart declaration: {', '.join(missing_chart_handlers())}"
+    )
 
 
 def criterion_thresholds(
