@@ -88,19 +88,19 @@ from dataclasses import dataclass
 from dashboard.protocols import rules
 
 @dataclass(frozen=True)
-class Falling(rules.Condition):
+class ProbeKind(rules.Condition):
     parameter: str
-    yaml_keys = ("falling",)
+    yaml_keys = ("probe_kind",)
 
     @classmethod
     def parse(cls, parser, raw, path, key):
         return cls(parser.parameter(raw[key], f"{path}.{key}", numeric=True))
 
     def describe(self):
-        return f"{self.parameter} falling"
+        return f"{self.parameter} probed"
 
 from dashboard.vocabulary import load_vocabulary
-print(rules.RuleParser(load_vocabulary()).parse({"falling": "sbp"}, "trigger").describe())
+print(rules.RuleParser(load_vocabulary()).parse({"probe_kind": "sbp"}, "trigger").describe())
 """
 
 
@@ -113,20 +113,20 @@ def run_python(code: str) -> subprocess.CompletedProcess:
 def test_defining_a_kind_is_all_it_takes_to_parse_it():
     result = run_python(NEW_KIND)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "sbp falling"
+    assert result.stdout.strip() == "sbp probed"
 
 
 def test_a_kind_without_an_evaluator_is_refused_when_the_engine_is_imported():
     result = run_python(NEW_KIND + "\nimport dashboard.assessment.conditions\n")
     assert result.returncode != 0
-    assert "rule kinds without an evaluator: Falling" in result.stderr
+    assert "rule kinds without an evaluator: ProbeKind" in result.stderr
 
 
 def test_a_kind_without_a_chart_declaration_is_refused_when_the_charts_are_imported():
     result = run_python(NEW_KIND + "\nimport dashboard.views.thresholds\n")
     assert result.returncode != 0
     assert "rule kinds without a chart declaration" in result.stderr
-    assert "Falling" in result.stderr
+    assert "ProbeKind" in result.stderr
 
 
 def test_a_key_is_claimed_by_one_kind_only():
