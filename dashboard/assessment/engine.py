@@ -53,7 +53,7 @@ from dashboard.assessment.results import (
 )
 from dashboard.assessment.series import NAT, ObservationStore, as_ns
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Criterion, Grade, Protocol, load_protocol
-from dashboard.protocols.rules import CountCriteria, EventCondition, LatestRate, Window
+from dashboard.protocols.rules import CountCriteria
 from dashboard.schedule import assessment_points
 from dashboard.tables import WardData
 from dashboard.vocabulary import load_vocabulary
@@ -258,10 +258,7 @@ class _ProtocolRun:
         """(met at some moment of the interval, the last such moment, the reading)."""
         # criteria.md section 2: a window criterion met at the interval's start stays active;
         # a value read before the interval does not count as "in the interval".
-        lasting = any(
-            isinstance(node, Window | LatestRate | EventCondition)
-            for node in criterion_trigger.walk()
-        )
+        lasting = any(node.lasting for node in criterion_trigger.walk())
         moments = self.interval_moments(parameters, include_start=lasting)
         reading = self.evaluator.evaluate(criterion_trigger, moments)
         met_index = np.flatnonzero(reading.met)

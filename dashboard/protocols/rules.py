@@ -145,6 +145,9 @@ class Condition:
     yaml_keys: ClassVar[tuple[str, ...]] = ()
     #: the other keys a rule of this kind may have
     options: ClassVar[frozenset[str]] = frozenset()
+    #: a state that lasts (a window, a rate, an event): a hold trigger met at the
+    #: interval's start counts as met in the interval (criteria.md section 2)
+    lasting: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -307,6 +310,7 @@ class Window(Condition):
     coverage_hours: float | None = None
 
     yaml_keys = ("window",)
+    lasting = True
     options = NUMERIC_COMPARISON | {"hours", "aggregate", "per_kg", "offset_hours"}
 
     @classmethod
@@ -365,6 +369,7 @@ class LatestRate(Condition):
     fresh_hours: float | None = None
 
     yaml_keys = ("latest_rate",)
+    lasting = True
     options = NUMERIC_COMPARISON
 
     @classmethod
@@ -529,6 +534,7 @@ class EventCondition(Condition):
     scope: str
 
     yaml_keys = ("event",)
+    lasting = True
     options = frozenset({"scope"})
 
     @classmethod
