@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard.assessment.conditions import compare
-from dashboard.protocols.rules import Comparison, Threshold
+from dashboard.protocols.rules import RangeComparison, Threshold, ThresholdComparison
 from tests.clinical import assess, outcome
 from tests.scenarios import obs
 from tests.test_properties import SETTINGS
@@ -23,7 +23,9 @@ ALL = ["proleukin-label", "cwg-consensus-2014", "community-2015", "til-2024"]
 
 
 def comparison(op, threshold):
-    return Comparison(op=op, threshold=Threshold(value=threshold, written=f"{threshold:g}"))
+    return ThresholdComparison(
+        op=op, threshold=Threshold(value=threshold, written=f"{threshold:g}")
+    )
 
 
 # ------------------------------------------------------------------ the comparison layer
@@ -50,7 +52,7 @@ def test_each_operator_at_just_below_and_just_above_0_3(op, at, below, above):
 
 def test_between_includes_both_ends_as_written():
     # between 0.3 and 0.6: 0.1 + 0.2 and 0.7 - 0.1 are the ends; 0.29 and 0.61 are out
-    between = Comparison(low=0.3, high=0.6, written_range="0.3 and 0.6")
+    between = RangeComparison(low=0.3, high=0.6, written_range="0.3 and 0.6")
     values = np.array([AT_03_ABOVE, AT_03_BELOW, 0.7 - 0.1, 0.29, 0.61, 0.45])
     assert compare(between, values, None).tolist() == [True, True, True, False, False, True]
 

@@ -36,8 +36,11 @@ class Moments:
     t: np.ndarray  # int64 ns: the moment ("T" for this evaluation)
     interval_start: np.ndarray
     cycle_start: np.ndarray
-    patient_values: dict[str, np.ndarray]  # per moment: baselines, targets, counts
+    patient_values: dict[str, np.ndarray]  # per moment: baselines, targets, doses held
     at_assessment: bool  # True when t is the point's own T
+    # Set by the engine before a count_criteria rule is evaluated (criteria.md section 1):
+    # how many other criteria have the counted outcome at each moment, and which.
+    counts: CriteriaCount | None = None
 
     def __len__(self) -> int:
         return len(self.t)
@@ -48,6 +51,18 @@ class Moments:
         if scope == "cycle":
             return self.cycle_start
         return np.full(len(self.t), NEG_INF, dtype=np.int64)
+
+
+@dataclass
+class CriteriaCount:
+    """Per moment: how many criteria have the outcome a count_criteria rule counts, and
+    their ids in words ("hypotension, oliguria")."""
+
+    count: np.ndarray  # int
+    names: np.ndarray  # str
+
+    def take(self, rows: np.ndarray) -> CriteriaCount:
+        return CriteriaCount(self.count[rows], self.names[rows])
 
 
 @dataclass
@@ -91,8 +106,15 @@ def _full(n: int, value, dtype=object) -> np.ndarray:
     return array
 
 
+def _patient_column(comparison: rules.Comparison) -> str | None:
+    """The patient column a comparison's threshold is read from (None: a number)."""
+    if isinstance(comparison, rules.ThresholdComparison):
+        return comparison.patient_column
+    return None
+
+
 def _threshold(
-    comparison: rules.Comparison, moments: Moments
+    comparison: rules.ThresholdComparison, moments: Moments
 ) -> tuple[np.ndarray | float, np.ndarray | None]:
     threshold = comparison.threshold
     if threshold.patient_column is None:
@@ -135,10 +157,10 @@ def compare(
     """The comparison applied elementwise, decimal-exact (see :data:`RELATIVE_TOLERANCE`).
     NaN never meets a numeric comparison. Every numeric comparison of a rule goes through
     here or through :func:`exceeds` / :func:`at_least`."""
-    if comparison.is_codes:
+    if isinstance(comparison, rules.CodeComparison):
         return np.isin(codes, comparison.codes)
     values = np.asarray(values, dtype=float)
-    if comparison.low is not None:
+    if isinstance(comparison, rules.RangeComparison):
         return at_least(values, comparison.low) & ~exceeds(values, comparison.high)
     if threshold is None:
         threshold, _ = _threshold(comparison, moments)
@@ -150,6 +172,33 @@ def compare(
     if op == ">":
         return exceeds(values, threshold)
     return at_least(values, threshold)
+
+
+EvaluatorFunction = Callable[["Evaluator", rules.Condition, Moments], Reading]
+#: How each rule kind is evaluated: filled by `evaluates`, checked complete at import.
+_EVALUATORS: dict[type[rules.Condition], EvaluatorFunction] = {}
+
+
+def evaluates(kind: type[rules.Condition]) -> Callable[[EvaluatorFunction], EvaluatorFunction]:
+    """Register the decorated Evaluator method as the evaluation of ``kind``."""
+
+    def register(function: EvaluatorFunction) -> EvaluatorFunction:
+        if kind in _EVALUATORS:
+            raise TypeError(f"{kind.__name__} has two evaluators")
+        _EVALUATORS[kind] = function
+        return function
+
+    return register
+
+
+def evaluator_of(kind: type[rules.Condition]) -> EvaluatorFunction | None:
+    """The registered evaluation of a rule kind (None when it has none)."""
+    return _EVALUATORS.get(kind)
+
+
+def missing_evaluators() -> list[str]:
+    """Rule kinds defined in rules.py that no evaluator is registered for."""
+    return [kind.__name__ for kind in rules.rule_kinds() if kind not in _EVALUATORS]
 
 
 class Evaluator:
@@ -241,12 +290,12 @@ class Evaluator:
             defaulted=defaulted,
         )
 
-    # -- dispatch
+    # -- dispatch: the evaluator registered for the condition's kind (see `evaluates`)
     def evaluate(self, condition: rules.Condition, moments: Moments) -> Reading:
-        method = getattr(self, f"_eval_{type(condition).__name__}")
-        return method(condition, moments)
+        return _EVALUATORS[type(condition)](self, condition, moments)
 
     # -- branches
+    @evaluates(rules.AnyOf)
     def _eval_AnyOf(self, condition: rules.AnyOf, moments: Moments) -> Reading:
         readings = [self.evaluate(item, moments) for item in condition.items]
         mets = np.vstack([reading.met for reading in readings])
@@ -288,6 +337,7 @@ class Evaluator:
             known=true.any(axis=0) | false.all(axis=0),
         )
 
+    @evaluates(rules.AllOf)
     def _eval_AllOf(self, condition: rules.AllOf, moments: Moments) -> Reading:
         readings = [self.evaluate(item, moments) for item in condition.items]
         met = np.logical_and.reduce([reading.met for reading in readings])
@@ -311,6 +361,7 @@ class Evaluator:
             known=true.all(axis=0) | false.any(axis=0),
         )
 
+    @evaluates(rules.NoneOf)
     def _eval_NoneOf(self, condition: rules.NoneOf, moments: Moments) -> Reading:
         readings = [self.evaluate(item, moments) for item in condition.items]
         met = ~np.logical_or.reduce([reading.met for reading in readings])
@@ -345,6 +396,7 @@ class Evaluator:
             self._latest_cache[key] = cached
         return cached[2], cached[3]
 
+    @evaluates(rules.Latest)
     def _eval_Latest(self, condition: rules.Latest, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         position, has = self.latest(series, moments)
@@ -352,9 +404,9 @@ class Evaluator:
         values = series.values[safe] if series.n else np.full(len(moments), np.nan)
         codes = series.codes[safe] if series.n else _full(len(moments), None)
         threshold, defaulted = (None, None)
-        if not condition.comparison.is_codes and condition.comparison.threshold is not None:
+        if isinstance(condition.comparison, rules.ThresholdComparison):
             threshold, defaulted = _threshold(condition.comparison, moments)
-        if condition.comparison.is_codes:
+        if isinstance(condition.comparison, rules.CodeComparison):
             met = has & (series.code_mask(condition.comparison.codes)[safe] if series.n else False)
         else:
             met = has & compare(condition.comparison, values, codes, moments, threshold)
@@ -395,12 +447,13 @@ class Evaluator:
     def _matching_mask(
         self, series: SeriesIndex, comparison: rules.Comparison, moments: Moments
     ) -> np.ndarray:
-        if comparison.is_codes:
+        if isinstance(comparison, rules.CodeComparison):
             return series.code_mask(comparison.codes)
-        if comparison.threshold is not None and comparison.threshold.patient_column:
+        column = _patient_column(comparison)
+        if column:
             # per-observation threshold from the observation's patient
             per_patient = np.full(self.store.n_patients, np.nan)
-            per_patient[moments.pc] = moments.patient_values[comparison.threshold.patient_column]
+            per_patient[moments.pc] = moments.patient_values[column]
             threshold = np.where(
                 np.isnan(per_patient[series.patient]),
                 comparison.threshold.default,
@@ -409,16 +462,14 @@ class Evaluator:
             return compare(comparison, series.values, series.codes, threshold=threshold)
         return compare(comparison, series.values, series.codes, moments)
 
+    @evaluates(rules.AnyIn)
     def _eval_AnyIn(self, condition: rules.AnyIn, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         mask = self._matching_mask(series, condition.comparison, moments)
         start = series.start_ge(moments.pc, moments.scope_start(condition.scope))
         end = series.end_le(moments.pc, moments.t)
         # the mask depends on the patient only through a patient threshold: cache otherwise
-        per_patient = (
-            condition.comparison.threshold is not None
-            and condition.comparison.threshold.patient_column
-        )
+        per_patient = _patient_column(condition.comparison)
         _, last, found = series.last_matching(
             mask, start, end, key=None if per_patient else condition.comparison
         )
@@ -426,6 +477,7 @@ class Evaluator:
             moments, found, condition.parameter, series, last, found, condition.describe()
         )
 
+    @evaluates(rules.Extreme)
     def _eval_Extreme(self, condition: rules.Extreme, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         start = series.start_ge(moments.pc, moments.scope_start(condition.scope))
@@ -439,14 +491,15 @@ class Evaluator:
         met = (end > start) & compare(comparison, extreme, None, moments)
         # The basis shown: the last reading in the scope on the triggering side of the
         # bound (a reading that crossed it), else the last reading of the scope.
-        bound = (
-            comparison.low
-            if comparison.low is not None
-            else (comparison.threshold.value if comparison.threshold else None)
-        )
-        if bound is not None and condition.kind == "max" and comparison.op in (None, ">", ">="):
+        if isinstance(comparison, rules.RangeComparison):
+            bound, op = comparison.low, None
+        elif isinstance(comparison, rules.ThresholdComparison):
+            bound, op = comparison.threshold.value, comparison.op
+        else:
+            bound, op = None, None
+        if bound is not None and condition.kind == "max" and op in (None, ">", ">="):
             crossing = at_least(series.values, bound)
-        elif bound is not None and condition.kind == "min" and comparison.op in ("<", "<="):
+        elif bound is not None and condition.kind == "min" and op in ("<", "<="):
             crossing = ~exceeds(series.values, bound) & ~np.isnan(series.values)
         else:
             crossing = np.ones(series.n, bool)
@@ -469,6 +522,7 @@ class Evaluator:
             ),
         )
 
+    @evaluates(rules.Window)
     def _eval_Window(self, condition: rules.Window, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         end_time = moments.t - np.int64(condition.offset_hours * HOUR_NS)
@@ -568,6 +622,7 @@ class Evaluator:
         reading.known = known
         return reading
 
+    @evaluates(rules.LatestRate)
     def _eval_LatestRate(self, condition: rules.LatestRate, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         position, has = self.latest(series, moments)
@@ -623,6 +678,7 @@ class Evaluator:
         reading.known = known_rate
         return reading
 
+    @evaluates(rules.Rising)
     def _eval_Rising(self, condition: rules.Rising, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         position, has = self.latest(series, moments)
@@ -670,6 +726,7 @@ class Evaluator:
             baseline = baseline_creatinine(baseline, first_value)
         return baseline
 
+    @evaluates(rules.PercentOverBaseline)
     def _eval_PercentOverBaseline(
         self, condition: rules.PercentOverBaseline, moments: Moments
     ) -> Reading:
@@ -696,6 +753,7 @@ class Evaluator:
             ),
         )
 
+    @evaluates(rules.RatioToBaseline)
     def _eval_RatioToBaseline(self, condition: rules.RatioToBaseline, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         position, has = self.latest(series, moments)
@@ -720,6 +778,7 @@ class Evaluator:
             ),
         )
 
+    @evaluates(rules.FallFromPeak)
     def _eval_FallFromPeak(self, condition: rules.FallFromPeak, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         position, has = self.latest(series, moments)
@@ -746,6 +805,7 @@ class Evaluator:
             ),
         )
 
+    @evaluates(rules.RiseWithin)
     def _eval_RiseWithin(self, condition: rules.RiseWithin, moments: Moments) -> Reading:
         series = self.store.series(condition.parameter)
         position, has = self.latest(series, moments)
@@ -772,6 +832,7 @@ class Evaluator:
             ),
         )
 
+    @evaluates(rules.EventCondition)
     def _eval_EventCondition(self, condition: rules.EventCondition, moments: Moments) -> Reading:
         n = len(moments)
         if condition.scope == "active":
@@ -815,6 +876,7 @@ class Evaluator:
         _, last, found = series.last_matching(np.ones(series.n, bool), start, end, key="all")
         return self._leaf(moments, found, "event", series, last, found, condition.describe())
 
+    @evaluates(rules.EventCount)
     def _eval_EventCount(self, condition: rules.EventCount, moments: Moments) -> Reading:
         series = self.store.series("event", condition.codes)
         start = series.start_ge(moments.pc, moments.scope_start(condition.scope))
@@ -832,6 +894,7 @@ class Evaluator:
             note=lambda rows: words.join(count[rows].astype(str), f" in the {condition.scope}"),
         )
 
+    @evaluates(rules.Continuing)
     def _eval_Continuing(self, condition: rules.Continuing, moments: Moments) -> Reading:
         if condition.parameter == rules.EVENT_PARAMETER and len(condition.codes) > 1:
             # Events of different codes run side by side (a coma, then a toxic psychosis
@@ -889,6 +952,7 @@ class Evaluator:
         )
         return reading
 
+    @evaluates(rules.Increased)
     def _eval_Increased(self, condition: rules.Increased, moments: Moments) -> Reading:
         n = len(moments)
         met = np.zeros(n, bool)
@@ -937,6 +1001,7 @@ class Evaluator:
             ),
         )
 
+    @evaluates(rules.DosesHeld)
     def _eval_DosesHeld(self, condition: rules.DosesHeld, moments: Moments) -> Reading:
         n = len(moments)
         held = moments.patient_values[f"held_in_{condition.scope}"].astype(float)
@@ -955,12 +1020,14 @@ class Evaluator:
             ),
         )
 
+    @evaluates(rules.CountCriteria)
     def _eval_CountCriteria(self, condition: rules.CountCriteria, moments: Moments) -> Reading:
-        # Counted by the engine once every other criterion is known.
-        counts = moments.patient_values.get("__count__", np.zeros(len(moments)))
+        # Counted by the engine once every other criterion is known (Moments.counts).
         n = len(moments)
+        counted = moments.counts
+        counts = np.zeros(n) if counted is None else counted.count
+        names = _full(n, "") if counted is None else counted.names
         met = counts >= condition.at_least
-        names = moments.patient_values.get("__count_names__", _full(n, ""))
         return Reading(
             met=met,
             parameter=_full(n, None),
@@ -984,3 +1051,9 @@ def _grouped_running_min(values: np.ndarray, group_first: np.ndarray) -> np.ndar
     # Offset each group so that a plain running minimum cannot cross groups: process in
     # pandas (vectorised groupby cummin).
     return pd.Series(values).groupby(group_first).cummin().to_numpy()
+
+
+# A rule kind without its evaluation fails here, when the engine is imported (and so before
+# any protocol is loaded for assessment), never while a dose is being assessed.
+if missing_evaluators():  # pragma: no cover - tests/test_rule_kinds.py keeps this empty
+    raise TypeError(f"rule kinds without an evaluator: {', '.join(missing_evaluators())}")

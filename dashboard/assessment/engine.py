@@ -35,6 +35,7 @@ import pandas as pd
 from dashboard.assessment import words
 from dashboard.assessment.conditions import (
     HOUR_NS,
+    CriteriaCount,
     Evaluator,
     Moments,
     Reading,
@@ -50,9 +51,8 @@ from dashboard.assessment.results import (
     Finding,
 )
 from dashboard.assessment.series import NAT, ObservationStore, as_ns
-from dashboard.protocols import DEFAULT_PROTOCOL_ID, Criterion, Protocol, load_protocol
-from dashboard.protocols.rules import CountCriteria, EventCondition, LatestRate, Window
-from dashboard.quantities import plain_number
+from dashboard.protocols import DEFAULT_PROTOCOL_ID, Criterion, Grade, Protocol, load_protocol
+from dashboard.protocols.rules import CountCriteria
 from dashboard.schedule import assessment_points
 from dashboard.tables import WardData
 from dashboard.vocabulary import load_vocabulary
@@ -78,6 +78,49 @@ DOSE_LIMITS = "dose_limits"
 PATIENT_RECORD = "patient_record"
 DOSE_RECORD = "dose_record"
 OBSERVATION_RECORD = "observation_record"
+
+
+def finding_frame(
+    *,
+    point,
+    criterion,
+    outcome,
+    parameter,
+    value,
+    code,
+    unit,
+    time,
+    rule,
+    source,
+    interpretation,
+    detail,
+    restart,
+    system,
+    key: str = "point",
+) -> pd.DataFrame:
+    """Findings as rows of FINDING_COLUMNS: the one place a finding row is written, so that
+    every finding (criteria, freshness, dose limits, refused rows) carries the same
+    columns: value, time, rule and source (design.md: every flag shows them). Each argument
+    is a scalar or an array of one value per finding; ``key`` names the first column
+    (``patient_id`` for findings made before points exist)."""
+    return pd.DataFrame(
+        {
+            key: point,
+            "criterion": criterion,
+            "outcome": outcome,
+            "parameter": parameter,
+            "value": value,
+            "code": code,
+            "unit": unit,
+            "time": time,
+            "rule": rule,
+            "source": source,
+            "interpretation": interpretation,
+            "detail": detail,
+            "restart": restart,
+            "system": system,
+        }
+    )
 
 
 @dataclass
@@ -203,6 +246,7 @@ class _ProtocolRun:
             cycle_start=base.cycle_start[owner],
             patient_values={k: v[owner] for k, v in base.patient_values.items()},
             at_assessment=False,
+            counts=None if base.counts is None else base.counts.take(owner),
         )
         self._interval_moments[key] = moments
         return moments
@@ -213,10 +257,7 @@ class _ProtocolRun:
         """(met at some moment of the interval, the last such moment, the reading)."""
         # criteria.md section 2: a window criterion met at the interval's start stays active;
         # a value read before the interval does not count as "in the interval".
-        lasting = any(
-            isinstance(node, Window | LatestRate | EventCondition)
-            for node in criterion_trigger.walk()
-        )
+        lasting = any(node.lasting for node in criterion_trigger.walk())
         moments = self.interval_moments(parameters, include_start=lasting)
         reading = self.evaluator.evaluate(criterion_trigger, moments)
         met_index = np.flatnonzero(reading.met)
@@ -255,27 +296,24 @@ class _ProtocolRun:
             return
         if detail is None:
             detail = reading.describe_rows(reading_rows)
-        codes = reading.code[reading_rows]
-        values = reading.value[reading_rows]
-        frame = pd.DataFrame(
-            {
-                "point": self.points.index.to_numpy()[rows],
-                "criterion": criterion.id,
-                "outcome": outcome,
-                "parameter": reading.parameter[reading_rows],
-                "value": values,
-                "code": codes,
-                "unit": reading.unit[reading_rows],
-                "time": reading.time[reading_rows],
-                "rule": reading.rule[reading_rows] if rule is None else rule,
-                "source": criterion.source.text(),
-                "interpretation": criterion.interpretation,
-                "detail": detail,
-                "restart": restart,
-                "system": criterion.system,
-            }
+        self.rows.append(
+            finding_frame(
+                point=self.points.index.to_numpy()[rows],
+                criterion=criterion.id,
+                outcome=outcome,
+                parameter=reading.parameter[reading_rows],
+                value=reading.value[reading_rows],
+                code=reading.code[reading_rows],
+                unit=reading.unit[reading_rows],
+                time=reading.time[reading_rows],
+                rule=reading.rule[reading_rows] if rule is None else rule,
+                source=criterion.source.text(),
+                interpretation=criterion.interpretation,
+                detail=detail,
+                restart=restart,
+                system=criterion.system,
+            )
         )
-        self.rows.append(frame)
 
     def run(self) -> pd.DataFrame:
         criteria = [c for c in self.protocol.criteria if not c.is_count_rule]
@@ -291,153 +329,166 @@ class _ProtocolRun:
         return pd.concat(self.rows, ignore_index=True)
 
     def _criterion(self, criterion: Criterion) -> None:
+        """One criterion at every point: each grade by its outcome (most severe first; a
+        point decided by a grade is not reported again by a later one), then what is
+        missing (freshness) and what is only informational (insufficient history)."""
         decided = np.zeros(self.n, bool)  # a status-setting or resolved finding was made
         insufficient = np.zeros(self.n, bool)
-        resolved_rows: list[tuple] = []
+        resolved: list[_Resolved] = []
         for grade in criterion.grades:
             at_t = self.evaluator.evaluate(grade.trigger, self.moments)
             insufficient |= at_t.insufficient
             if grade.outcome == "hold":
-                in_interval, last, interval_reading = self._met_in_interval(
-                    grade.trigger, grade.trigger.parameters()
-                )
-                # criteria.md section 2: R is met only where it is known (a stale window
-                # never reads resolved); the default "not X" only where X is known not met.
-                if grade.restart is not None:
-                    restart = self.evaluator.evaluate(grade.restart, self.moments)
-                    restart_met = restart.met & known(restart)
-                else:
-                    restart = None
-                    restart_met = ~at_t.met & known(at_t)
-                triggered = at_t.met | in_interval
-                active = triggered & ~restart_met
-                self.hold_active[criterion.id] = active
-                restart_words = grade.restart_words()
-                for outcome, mask in (
-                    ("hold", active & ~decided),
-                    ("resolved", triggered & restart_met & ~decided),
-                ):
-                    rows = np.flatnonzero(mask)
-                    if not len(rows):
-                        continue
-                    # The basis: the reading at T when it meets X, else the interval moment.
-                    use_t = at_t.met[rows]
-                    basis = np.empty(len(rows), dtype=object)
-                    if use_t.any():
-                        basis[use_t] = at_t.describe_rows(rows[use_t])
-                    if (~use_t).any():
-                        basis[~use_t] = interval_reading.describe_rows(last[rows[~use_t]])
-                    basis = basis.astype(str)
-                    now = (
-                        restart.describe_rows(rows)
-                        if restart is not None
-                        else np.full(len(rows), "")
-                    )
-                    if outcome == "hold":
-                        details = words.join(basis, f". Restart when {restart_words}")
-                        details = np.where(
-                            (now != "") & (now != basis),
-                            words.join(details, "; now: ", now),
-                            details,
-                        )
-                    else:
-                        details = words.join(
-                            "met in the interval (", basis, "); restart condition now met"
-                        )
-                        details = np.where(now != "", words.join(details, ": ", now), details)
-                    merged = _merge_readings(at_t, interval_reading, rows, use_t, last)
-                    if outcome == "hold":
-                        self._frame(
-                            criterion,
-                            outcome,
-                            rows,
-                            merged,
-                            np.arange(len(rows)),
-                            detail=details,
-                            restart=restart_words,
-                        )
-                    else:
-                        resolved_rows.append((rows, merged, details, restart_words))
-                decided |= active
-            elif grade.outcome in ("stop_cycle", "discontinue"):
-                met, source = self._sticky(at_t.met, grade.outcome)
-                rows = np.flatnonzero(met & ~decided)
-                scope = "cycle" if grade.outcome == "stop_cycle" else "course"
-                origins = source[rows]
-                details = at_t.describe_rows(origins)
-                earlier = origins != rows
-                if earlier.any():
-                    details = np.where(
-                        earlier,
-                        words.join(
-                            details,
-                            ". Met at the assessment of cycle ",
-                            self.cycles[origins].astype(str),
-                            " dose ",
-                            self.dose_numbers[origins].astype(str),
-                            " (",
-                            words.times(self.t[origins]),
-                            f"); stays for the rest of the {scope}",
-                        ),
-                        details,
-                    )
-                label = f"{grade.label}: " if grade.label else ""
-                self._frame(
-                    criterion,
-                    grade.outcome,
-                    rows,
-                    at_t,
-                    origins,
-                    detail=words.join(label, details) if len(rows) else details,
-                )
-                decided |= met
-            else:  # watch: at T only, and only on fresh data (criteria.md section 7)
-                rows = np.flatnonzero(at_t.met & ~decided & self._fresh(criterion))
-                label = f"{grade.label}: " if grade.label else ""
-                if len(rows):
-                    self._frame(
-                        criterion,
-                        "watch",
-                        rows,
-                        at_t,
-                        rows,
-                        detail=words.join(label, at_t.describe_rows(rows)),
-                    )
-                decided |= at_t.met
-        for rows, merged, details, restart_words in resolved_rows:
-            keep = ~decided[rows]
-            if keep.any():
-                self._frame(
-                    criterion,
-                    "resolved",
-                    rows[keep],
-                    merged,
-                    np.flatnonzero(keep),
-                    detail=details[keep],
-                    restart=restart_words,
-                )
-                decided[rows[keep]] = True
+                decided |= self._hold(criterion, grade, at_t, decided, resolved)
+            elif grade.outcome in STANDING_OUTCOMES:
+                decided |= self._standing(criterion, grade, at_t, decided)
+            else:
+                decided |= self._watch(criterion, grade, at_t, decided)
+        self._resolved(criterion, resolved, decided)
         if not criterion.is_watch:
             # a watch criterion's `required` only gates it; the protocol's own criteria say
             # what is missing (criteria.md section 7)
             self._freshness(criterion)
-        # Insufficient history of a window: informational, only when nothing else was said.
-        rows = np.flatnonzero(insufficient & ~decided)
+        self._insufficient_history(criterion, insufficient & ~decided)
+
+    def _hold(
+        self,
+        criterion: Criterion,
+        grade: Grade,
+        at_t: Reading,
+        decided: np.ndarray,
+        resolved: list[_Resolved],
+    ) -> np.ndarray:
+        """Withhold-until (criteria.md section 2): X met at T or in the interval, and R not
+        met at T. Writes the holds; keeps the resolved ones for after every grade (a more
+        severe grade may still decide those points). Returns where the hold is active."""
+        in_interval, last, interval_reading = self._met_in_interval(
+            grade.trigger, grade.trigger.parameters()
+        )
+        # criteria.md section 2: R is met only where it is known (a stale window never
+        # reads resolved); the default "not X" only where X is known not met.
+        if grade.restart is not None:
+            restart = self.evaluator.evaluate(grade.restart, self.moments)
+            restart_met = restart.met & known(restart)
+        else:
+            restart = None
+            restart_met = ~at_t.met & known(at_t)
+        triggered = at_t.met | in_interval
+        active = triggered & ~restart_met
+        self.hold_active[criterion.id] = active
+        restart_words = grade.restart_words()
+        for outcome, mask in (
+            ("hold", active & ~decided),
+            ("resolved", triggered & restart_met & ~decided),
+        ):
+            rows = np.flatnonzero(mask)
+            if not len(rows):
+                continue
+            # The basis: the reading at T when it meets X, else the interval moment.
+            use_t = at_t.met[rows]
+            basis = np.empty(len(rows), dtype=object)
+            if use_t.any():
+                basis[use_t] = at_t.describe_rows(rows[use_t])
+            if (~use_t).any():
+                basis[~use_t] = interval_reading.describe_rows(last[rows[~use_t]])
+            basis = basis.astype(str)
+            now = restart.describe_rows(rows) if restart is not None else np.full(len(rows), "")
+            merged = _merge_readings(at_t, interval_reading, rows, use_t, last)
+            if outcome == "hold":
+                self._frame(
+                    criterion,
+                    outcome,
+                    rows,
+                    merged,
+                    np.arange(len(rows)),
+                    detail=words.hold_detail(basis, restart_words, now),
+                    restart=restart_words,
+                )
+            else:
+                details = words.resolved_detail(basis, now)
+                resolved.append(_Resolved(rows, merged, details, restart_words))
+        return active
+
+    def _standing(
+        self, criterion: Criterion, grade: Grade, at_t: Reading, decided: np.ndarray
+    ) -> np.ndarray:
+        """stop_cycle / discontinue (criteria.md section 2): once met, for the rest of the
+        cycle / course, shown with the assessment where it was met. Returns where met."""
+        met, source = self._sticky(at_t.met, grade.outcome)
+        rows = np.flatnonzero(met & ~decided)
+        origins = source[rows]
+        details = words.standing_detail(
+            at_t.describe_rows(origins),
+            origins != rows,
+            self.cycles[origins],
+            self.dose_numbers[origins],
+            self.t[origins],
+            "cycle" if grade.outcome == "stop_cycle" else "course",
+        )
+        self._frame(
+            criterion,
+            grade.outcome,
+            rows,
+            at_t,
+            origins,
+            detail=words.graded(grade.label, details) if len(rows) else details,
+        )
+        return met
+
+    def _watch(
+        self, criterion: Criterion, grade: Grade, at_t: Reading, decided: np.ndarray
+    ) -> np.ndarray:
+        """A watch (criteria.md section 7): at T only, and only on fresh data. Returns
+        where its trigger is met (a later grade does not repeat it)."""
+        rows = np.flatnonzero(at_t.met & ~decided & self._fresh(criterion))
         if len(rows):
-            grade = criterion.grades[-1]
-            reading = self.evaluator.evaluate(grade.trigger, self.moments)
-            frame_detail = reading.describe_rows(rows)
             self._frame(
                 criterion,
-                "info",
+                "watch",
                 rows,
-                reading,
+                at_t,
                 rows,
-                rule=np.full(
-                    len(rows), "insufficient history: " + grade.trigger.describe(), dtype=object
-                ),
-                detail=frame_detail,
+                detail=words.graded(grade.label, at_t.describe_rows(rows)),
             )
+        return at_t.met
+
+    def _resolved(
+        self, criterion: Criterion, resolved: list[_Resolved], decided: np.ndarray
+    ) -> None:
+        """The resolved holds, where no grade decided the point."""
+        for found in resolved:
+            keep = ~decided[found.rows]
+            if keep.any():
+                self._frame(
+                    criterion,
+                    "resolved",
+                    found.rows[keep],
+                    found.reading,
+                    np.flatnonzero(keep),
+                    detail=found.details[keep],
+                    restart=found.restart_words,
+                )
+                decided[found.rows[keep]] = True
+
+    def _insufficient_history(self, criterion: Criterion, where: np.ndarray) -> None:
+        """A window without enough history: informational, only when nothing else was
+        said about the criterion at the point."""
+        rows = np.flatnonzero(where)
+        if not len(rows):
+            return
+        grade = criterion.grades[-1]
+        reading = self.evaluator.evaluate(grade.trigger, self.moments)
+        self._frame(
+            criterion,
+            "info",
+            rows,
+            reading,
+            rows,
+            rule=np.full(
+                len(rows), words.insufficient_history_rule(grade.trigger.describe()), dtype=object
+            ),
+            detail=reading.describe_rows(rows),
+        )
 
     def _fresh(self, criterion: Criterion) -> np.ndarray:
         """Where every required parameter of the criterion has a fresh latest value."""
@@ -469,37 +520,30 @@ class _ProtocolRun:
                 if not self.evaluator.vocabulary[requirement.parameter].is_numeric
                 else np.full(self.n, None, dtype=object)
             )
-            hours = f"{plain_number(requirement.fresh_hours)} h"
-            details = np.where(
-                has[rows],
-                words.join(
-                    f"no {requirement.parameter} in the last {hours}; last was ",
-                    words.ages(self.t[rows] - time[rows]),
-                    " ago (",
-                    words.times(time[rows]),
-                    ")",
-                ),
-                f"no {requirement.parameter} recorded; needed within {hours}",
+            self.rows.append(
+                finding_frame(
+                    point=self.points.index.to_numpy()[rows],
+                    criterion=criterion.id,
+                    outcome="incomplete",
+                    parameter=requirement.parameter,
+                    value=values[rows],
+                    code=codes[rows],
+                    unit=unit,
+                    time=time[rows],
+                    rule=words.freshness_rule(requirement.parameter, requirement.fresh_hours),
+                    source=criterion.source.text(),
+                    interpretation=criterion.interpretation,
+                    detail=words.stale_detail(
+                        requirement.parameter,
+                        requirement.fresh_hours,
+                        has[rows],
+                        self.t[rows] - time[rows],
+                        time[rows],
+                    ),
+                    restart=None,
+                    system=criterion.system,
+                )
             )
-            frame = pd.DataFrame(
-                {
-                    "point": self.points.index.to_numpy()[rows],
-                    "criterion": criterion.id,
-                    "outcome": "incomplete",
-                    "parameter": requirement.parameter,
-                    "value": values[rows],
-                    "code": codes[rows],
-                    "unit": unit,
-                    "time": time[rows],
-                    "rule": f"latest {requirement.parameter} within {hours}",
-                    "source": criterion.source.text(),
-                    "interpretation": criterion.interpretation,
-                    "detail": details,
-                    "restart": None,
-                    "system": criterion.system,
-                }
-            )
-            self.rows.append(frame)
 
     def _prepare_count(self, criterion: Criterion) -> None:
         node = next(
@@ -528,8 +572,9 @@ class _ProtocolRun:
         matrix = np.vstack(list(states.values())) if states else np.zeros((1, self.n), bool)
         count = matrix.sum(axis=0)
         names_text = words.join_names([(name, state) for name, state in states.items()], self.n)
-        self.moments.patient_values["__count__"] = count
-        self.moments.patient_values["__count_names__"] = names_text
+        self.moments.counts = CriteriaCount(count, names_text)
+        # moments in the interval copied the counts of the previous count rule: build anew
+        self._interval_moments.clear()
 
     def _outcome_mask(self, criterion_id: str, outcome: str) -> np.ndarray:
         mask = np.zeros(self.n, bool)
@@ -565,28 +610,36 @@ class _ProtocolRun:
             if not len(rows):
                 continue
             self.rows.append(
-                pd.DataFrame(
-                    {
-                        "point": self.points.index.to_numpy()[rows],
-                        "criterion": DOSE_LIMITS,
-                        "outcome": "cycle_complete",
-                        "parameter": None,
-                        "value": values[rows].astype(float),
-                        "code": None,
-                        "unit": "doses" if column != "cycle" else "cycle",
-                        "time": self.t[rows],
-                        "rule": rule,
-                        "source": source,
-                        "interpretation": None,
-                        "detail": words.join(
-                            f"{column.replace('_', ' ')}: ",
-                            values[rows].astype(np.int64).astype(str),
-                        ),
-                        "restart": None,
-                        "system": "treatment",
-                    }
+                finding_frame(
+                    point=self.points.index.to_numpy()[rows],
+                    criterion=DOSE_LIMITS,
+                    outcome="cycle_complete",
+                    parameter=None,
+                    value=values[rows].astype(float),
+                    code=None,
+                    unit="doses" if column != "cycle" else "cycle",
+                    time=self.t[rows],
+                    rule=rule,
+                    source=source,
+                    interpretation=None,
+                    detail=words.join(
+                        f"{column.replace('_', ' ')}: ",
+                        values[rows].astype(np.int64).astype(str),
+                    ),
+                    restart=None,
+                    system="treatment",
                 )
             )
+
+
+@dataclass
+class _Resolved:
+    """Resolved holds of one grade, written once every grade has had its say."""
+
+    rows: np.ndarray
+    reading: Reading
+    details: np.ndarray
+    restart_words: str
 
 
 def _merge_readings(
@@ -784,25 +837,22 @@ def _dose_record_findings(ward: WardData) -> pd.DataFrame:
                 )
         where = np.array(where, dtype=object)
         frames.append(
-            pd.DataFrame(
-                {
-                    "patient_id": rows_of["patient_id"].astype(str).str.strip().to_numpy(),
-                    "criterion": criterion,
-                    "outcome": "incomplete",
-                    "parameter": None,
-                    "value": np.nan,
-                    "code": None,
-                    "unit": None,
-                    "time": NAT,
-                    "rule": rule,
-                    "source": where,
-                    "interpretation": None,
-                    "detail": words.join(
-                        where, " refused: ", np.array(why, dtype=object), consequence
-                    ),
-                    "restart": None,
-                    "system": "treatment",
-                }
+            finding_frame(
+                key="patient_id",
+                point=rows_of["patient_id"].astype(str).str.strip().to_numpy(),
+                criterion=criterion,
+                outcome="incomplete",
+                parameter=None,
+                value=np.nan,
+                code=None,
+                unit=None,
+                time=NAT,
+                rule=rule,
+                source=where,
+                interpretation=None,
+                detail=words.join(where, " refused: ", np.array(why, dtype=object), consequence),
+                restart=None,
+                system="treatment",
             )
         )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)

@@ -23,7 +23,13 @@ import pandas as pd
 from dashboard.assessment.baselines import baseline_creatinine
 from dashboard.assessment.results import Finding
 from dashboard.protocols import Protocol
-from dashboard.protocols.rules import Extreme, Latest, Window
+from dashboard.protocols.rules import (
+    Extreme,
+    Latest,
+    RangeComparison,
+    ThresholdComparison,
+    Window,
+)
 from dashboard.quantities import plain_number
 from dashboard.tables import WardData
 from dashboard.vocabulary import Vocabulary, load_vocabulary
@@ -80,11 +86,11 @@ def rate_thresholds(protocol: Protocol, drug: str) -> tuple[tuple[str, str, floa
                 if isinstance(node, Extreme) and node.kind != "max":
                     continue
                 comparison = node.comparison
-                if comparison.low is not None:
+                if isinstance(comparison, RangeComparison):
                     op, value = ">=", comparison.low
                 elif (
-                    comparison.op in (">", ">=")
-                    and comparison.threshold is not None
+                    isinstance(comparison, ThresholdComparison)
+                    and comparison.op in (">", ">=")
                     and comparison.threshold.value is not None
                 ):
                     op, value = comparison.op, comparison.threshold.value

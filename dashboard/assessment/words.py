@@ -120,3 +120,81 @@ def join_names(flags: list[tuple[str, np.ndarray]], n: int) -> np.ndarray:
     for name, flag in flags:
         result = np.where(flag, np.where(result == "", name, join(result, ", " + name)), result)
     return result
+
+
+# --------------------------------------------------------------------------- the engine's
+# sentences: what a finding's detail and rule say, apart from deciding them (engine.py)
+
+
+def graded(label: str | None, details: np.ndarray) -> np.ndarray:
+    """A grade's label before its details ("KDIGO stage 2: ...")."""
+    return join(f"{label}: " if label else "", details)
+
+
+def hold_detail(basis: np.ndarray, restart_words: str, now: np.ndarray) -> np.ndarray:
+    """A hold: what met the trigger, the restart still to be met, and the restart's
+    reading now when it says something the basis does not."""
+    details = join(basis, f". Restart when {restart_words}")
+    return np.where((now != "") & (now != basis), join(details, "; now: ", now), details)
+
+
+def resolved_detail(basis: np.ndarray, now: np.ndarray) -> np.ndarray:
+    """A hold whose trigger was met in the interval and whose restart is now met."""
+    details = join("met in the interval (", basis, "); restart condition now met")
+    return np.where(now != "", join(details, ": ", now), details)
+
+
+def standing_detail(
+    details: np.ndarray,
+    earlier: np.ndarray,
+    cycles: np.ndarray,
+    dose_numbers: np.ndarray,
+    met_at: np.ndarray,
+    scope: str,
+) -> np.ndarray:
+    """A stop_cycle / discontinue met at an earlier assessment: where, and that it stays
+    for the rest of the cycle / course."""
+    if not earlier.any():
+        return details
+    return np.where(
+        earlier,
+        join(
+            details,
+            ". Met at the assessment of cycle ",
+            cycles.astype(str),
+            " dose ",
+            dose_numbers.astype(str),
+            " (",
+            times(met_at),
+            f"); stays for the rest of the {scope}",
+        ),
+        details,
+    )
+
+
+def freshness_rule(parameter: str, fresh_hours: float) -> str:
+    """The rule of an incomplete finding: the freshness a required parameter must meet."""
+    return f"latest {parameter} within {formatter.plain_number(fresh_hours)} h"
+
+
+def stale_detail(
+    parameter: str, fresh_hours: float, has: np.ndarray, ages_ns: np.ndarray, at: np.ndarray
+) -> np.ndarray:
+    """Why a required parameter is not fresh: how old its latest value is, or none."""
+    hours = f"{formatter.plain_number(fresh_hours)} h"
+    return np.where(
+        has,
+        join(
+            f"no {parameter} in the last {hours}; last was ",
+            ages(ages_ns),
+            " ago (",
+            times(at),
+            ")",
+        ),
+        f"no {parameter} recorded; needed within {hours}",
+    )
+
+
+def insufficient_history_rule(trigger_words: str) -> str:
+    """The rule of an informational finding: a window without enough history."""
+    return "insufficient history: " + trigger_words

@@ -6,6 +6,11 @@ in a scope, a window sum, an event...) and *how it is compared*; its branches ar
 in words); :mod:`dashboard.assessment` evaluates them. Every number, operator and unit of a
 rule comes from a protocol file (criteria.md section 8); none is written in Python.
 
+Each rule kind is one :class:`Condition` subclass that owns its YAML key, its keys, its
+parsing and its words; defining it registers it (:data:`RULE_KINDS`). How it is evaluated
+and charted is registered beside the engine and the charts, which refuse to import while a
+kind lacks its handler (tests/test_rule_kinds.py checks all four and the docs row).
+
 The file format is documented in docs/protocol-format.md. Parsing is strict: an unknown
 key, an unknown parameter or code, or a unit that does not belong to the parameter raises
 :class:`RuleError` with the key path, which the protocol loader turns into a
@@ -15,6 +20,7 @@ key, an unknown parameter or code, or a unit that does not belong to the paramet
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from dashboard.quantities import plain_number
 from dashboard.vocabulary import Vocabulary, unit_key
@@ -61,38 +67,103 @@ class Threshold:
         return self.written
 
 
-@dataclass(frozen=True)
 class Comparison:
-    """``op threshold``, ``between [low, high]`` (both inclusive) or ``in [codes]``."""
+    """How a rule compares what it looks at. Three shapes, each its own class:
+    :class:`ThresholdComparison` (``op value``), :class:`RangeComparison` (``between``,
+    both ends inclusive) and :class:`CodeComparison` (``in [codes]``)."""
 
-    op: str | None = None
-    threshold: Threshold | None = None
-    low: float | None = None  # canonical
-    high: float | None = None
-    codes: tuple[str, ...] = ()
-    written_range: str = ""
+    #: True for a comparison of codes (a categorical parameter)
+    is_codes: ClassVar[bool] = False
 
-    @property
-    def is_codes(self) -> bool:
-        return bool(self.codes)
-
-    def describe(self) -> str:
-        if self.codes:
-            return "is " + " or ".join(f"`{code}`" for code in self.codes)
-        if self.low is not None:
-            return f"between {self.written_range} (inclusive)"
-        return f"{OPERATOR_WORDS[self.op]} {self.threshold.describe()}"
+    def describe(self) -> str:  # pragma: no cover - every shape overrides
+        raise NotImplementedError
 
     def negated_words(self) -> str:
         return f"not {self.describe()}"
 
 
+@dataclass(frozen=True)
+class ThresholdComparison(Comparison):
+    """``op threshold``: a number, or a patient column with the protocol's default."""
+
+    op: str
+    threshold: Threshold
+
+    @property
+    def patient_column(self) -> str | None:
+        """The patient column the threshold is read from, if any."""
+        return self.threshold.patient_column
+
+    def describe(self) -> str:
+        return f"{OPERATOR_WORDS[self.op]} {self.threshold.describe()}"
+
+
+@dataclass(frozen=True)
+class RangeComparison(Comparison):
+    """``between [low, high]``, both inclusive, in the canonical unit."""
+
+    low: float
+    high: float
+    written_range: str = ""
+
+    def describe(self) -> str:
+        return f"between {self.written_range} (inclusive)"
+
+
+@dataclass(frozen=True)
+class CodeComparison(Comparison):
+    """``in [codes]`` of a categorical parameter."""
+
+    codes: tuple[str, ...]
+    is_codes: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return "is " + " or ".join(f"`{code}`" for code in self.codes)
+
+
 # --------------------------------------------------------------------------- conditions
+
+#: Every rule kind by the YAML key that names it, filled by defining a Condition subclass
+#: with ``yaml_keys`` (see :meth:`Condition.__init_subclass__`), in definition order.
+RULE_KINDS: dict[str, type[Condition]] = {}
+
+# The keys a comparison is written with (docs/protocol-format.md, "Rules").
+NUMERIC_COMPARISON = frozenset({"op", "value", "unit", "between"})
+ANY_COMPARISON = NUMERIC_COMPARISON | {"in"}
 
 
 @dataclass(frozen=True)
 class Condition:
-    """Base of every rule node."""
+    """Base of every rule node.
+
+    A rule kind is one subclass: it names its YAML key(s) in ``yaml_keys``, the other keys
+    it accepts in ``options``, parses itself in :meth:`parse` and says itself in words in
+    :meth:`describe`. Defining the class registers it in :data:`RULE_KINDS`; the engine
+    (dashboard/assessment/conditions.py) and the charts (dashboard/views/thresholds.py)
+    each register their handler of it, and refuse to import when one is missing."""
+
+    #: the YAML key(s) naming this kind, e.g. ``("latest",)``; ``("max", "min")``
+    yaml_keys: ClassVar[tuple[str, ...]] = ()
+    #: the other keys a rule of this kind may have
+    options: ClassVar[frozenset[str]] = frozenset()
+    #: a state that lasts (a window, a rate, an event): a hold trigger met at the
+    #: interval's start counts as met in the interval (criteria.md section 2)
+    lasting: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for key in cls.__dict__.get("yaml_keys", ()):
+            if key in RULE_KINDS:
+                raise TypeError(
+                    f"rule key `{key}` is claimed by {RULE_KINDS[key].__name__} and {cls.__name__}"
+                )
+            RULE_KINDS[key] = cls
+
+    @classmethod
+    def parse(cls, parser: RuleParser, raw: dict, path: str, key: str) -> Condition:
+        """The rule ``raw`` (a mapping whose kind key is ``key``) read strictly; ``path``
+        is where it is in the file. Raises :class:`RuleError`."""
+        raise NotImplementedError(f"{cls.__name__} does not parse itself")
 
     def describe(self) -> str:  # pragma: no cover - every node overrides
         raise NotImplementedError
@@ -110,6 +181,16 @@ class Condition:
             yield from child.walk()
 
 
+def rule_keys() -> tuple[str, ...]:
+    """Every YAML key that names a rule kind, in definition order."""
+    return tuple(RULE_KINDS)
+
+
+def rule_kinds() -> tuple[type[Condition], ...]:
+    """Every rule kind (a class may own more than one key)."""
+    return tuple(dict.fromkeys(RULE_KINDS.values()))
+
+
 @dataclass(frozen=True)
 class AfterEvent:
     """The reading came within ``hours`` after an event (e.g. a fluid bolus)."""
@@ -125,6 +206,24 @@ class Latest(Condition):
     parameter: str
     comparison: Comparison
     after_event: AfterEvent | None = None
+
+    yaml_keys = ("latest",)
+    options = ANY_COMPARISON | {"after_event"}
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        parameter = parser.parameter(raw[key], f"{path}.{key}")
+        categorical = not parser.vocabulary[parameter].is_numeric
+        comparison = parser.comparison(raw, path, parameter, codes_allowed=categorical)
+        after = raw.get("after_event")
+        after_event = None
+        if after is not None:
+            if not isinstance(after, dict) or set(after) - {"code", "within_hours"}:
+                raise RuleError(f"{path}.after_event", "must be {code, within_hours}")
+            code = parser.codes(EVENT_PARAMETER, after.get("code"), f"{path}.after_event.code")[0]
+            hours = parser.number(after.get("within_hours"), f"{path}.after_event.within_hours")
+            after_event = AfterEvent(code, hours)
+        return cls(parameter, comparison, after_event)
 
     def describe(self) -> str:
         text = f"latest {self.parameter} {self.comparison.describe()}"
@@ -147,6 +246,16 @@ class AnyIn(Condition):
     comparison: Comparison
     scope: str
 
+    yaml_keys = ("any",)
+    options = ANY_COMPARISON | {"scope"}
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        parameter = parser.parameter(raw[key], f"{path}.{key}")
+        categorical = not parser.vocabulary[parameter].is_numeric
+        comparison = parser.comparison(raw, path, parameter, codes_allowed=categorical)
+        return cls(parameter, comparison, parser.scope(raw.get("scope"), f"{path}.scope"))
+
     def describe(self) -> str:
         return f"any {self.parameter} {self.comparison.describe()} in the {self.scope}"
 
@@ -162,6 +271,19 @@ class Extreme(Condition):
     kind: str  # "max" or "min"
     comparison: Comparison
     scope: str
+
+    yaml_keys = ("max", "min")
+    options = NUMERIC_COMPARISON | {"scope"}
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        parameter = parser.parameter(raw[key], f"{path}.{key}", numeric=True)
+        return cls(
+            parameter,
+            key,
+            parser.comparison(raw, path, parameter),
+            parser.scope(raw.get("scope"), f"{path}.scope"),
+        )
 
     def describe(self) -> str:
         word = "maximum" if self.kind == "max" else "minimum"
@@ -188,10 +310,38 @@ class Window(Condition):
     # only met when the latest entry is within coverage_hours of the window's end.
     coverage_hours: float | None = None
 
+    yaml_keys = ("window",)
+    lasting = True
+    options = NUMERIC_COMPARISON | {"hours", "aggregate", "per_kg", "offset_hours"}
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        parameter = parser.parameter(raw[key], f"{path}.{key}", numeric=True)
+        hours = parser.number(raw.get("hours"), f"{path}.hours")
+        if hours <= 0:
+            raise RuleError(f"{path}.hours", "must be positive")
+        aggregate = parser.choice(
+            raw.get("aggregate"), ("sum", "rate"), f"{path}.aggregate", default="sum"
+        )
+        per_kg = raw.get("per_kg", False)
+        if not isinstance(per_kg, bool):
+            raise RuleError(f"{path}.per_kg", "must be true or false")
+        offset = parser.number(raw.get("offset_hours", 0), f"{path}.offset_hours")
+        derived = (
+            parser.vocabulary[parameter].unit
+            + ("/kg" if per_kg else "")
+            + ("/h" if aggregate == "rate" else "")
+        )
+        comparison = parser.comparison(raw, path, parameter, derived_unit=derived)
+        return cls(parameter, hours, aggregate, per_kg, offset, comparison)
+
     @property
     def compares_below(self) -> bool:
         """True when too little volume meets it (<, <= or a range), so gaps would mislead."""
-        return self.comparison.op in ("<", "<=") or self.comparison.low is not None
+        comparison = self.comparison
+        if isinstance(comparison, RangeComparison):
+            return True
+        return isinstance(comparison, ThresholdComparison) and comparison.op in ("<", "<=")
 
     def describe(self) -> str:
         what = "rate" if self.aggregate == "rate" else "total"
@@ -219,6 +369,16 @@ class LatestRate(Condition):
     # parameter. The latest entry must be at most this old; else no rate is read.
     fresh_hours: float | None = None
 
+    yaml_keys = ("latest_rate",)
+    lasting = True
+    options = NUMERIC_COMPARISON
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        parameter = parser.parameter(raw[key], f"{path}.{key}", numeric=True)
+        derived = parser.vocabulary[parameter].unit + "/h"
+        return cls(parameter, parser.comparison(raw, path, parameter, derived_unit=derived))
+
     def describe(self) -> str:
         return (
             f"{self.parameter} rate over its latest charting period (the latest entry / "
@@ -235,6 +395,12 @@ class Rising(Condition):
 
     parameter: str
 
+    yaml_keys = ("rising",)
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        return cls(parser.parameter(raw[key], f"{path}.{key}", numeric=True))
+
     def describe(self) -> str:
         return f"{self.parameter} rising (latest > the one before it)"
 
@@ -248,12 +414,30 @@ def percent_over_baseline(values, baseline):
     return (values - baseline) / baseline * 100.0
 
 
+def _baseline_parameter(parser: RuleParser, raw: dict, path: str, key: str) -> str:
+    here = f"{path}.{key}"
+    parameter = parser.parameter(raw[key], here, numeric=True)
+    if parameter not in BASELINE_COLUMNS:
+        raise RuleError(
+            here, f"no baseline for {parameter} (baselines: {', '.join(BASELINE_COLUMNS)})"
+        )
+    return parameter
+
+
 @dataclass(frozen=True)
 class PercentOverBaseline(Condition):
     """(latest - baseline) / baseline x 100, baseline from the patients table."""
 
     parameter: str
     comparison: Comparison
+
+    yaml_keys = ("percent_over_baseline",)
+    options = NUMERIC_COMPARISON
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        parameter = _baseline_parameter(parser, raw, path, key)
+        return cls(parameter, parser.comparison(raw, path, parameter, derived_unit="%"))
 
     def describe(self) -> str:
         return f"latest {self.parameter} over baseline {self.comparison.describe()}"
@@ -270,6 +454,14 @@ class RatioToBaseline(Condition):
     parameter: str
     comparison: Comparison
 
+    yaml_keys = ("ratio_to_baseline",)
+    options = frozenset({"op", "value", "between"})  # a ratio: no unit
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        parameter = _baseline_parameter(parser, raw, path, key)
+        return cls(parameter, parser.comparison(raw, path, parameter, unitless=True))
+
     def describe(self) -> str:
         return f"latest {self.parameter} / baseline {self.comparison.describe()}"
 
@@ -285,6 +477,18 @@ class FallFromPeak(Condition):
     scope: str
     comparison: Comparison
 
+    yaml_keys = ("fall_from_peak",)
+    options = NUMERIC_COMPARISON | {"scope"}
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        parameter = parser.parameter(raw[key], f"{path}.{key}", numeric=True)
+        return cls(
+            parameter,
+            parser.scope(raw.get("scope"), f"{path}.scope"),
+            parser.comparison(raw, path, parameter, difference=True),
+        )
+
     def describe(self) -> str:
         return f"{self.parameter} fall from its {self.scope} peak {self.comparison.describe()}"
 
@@ -299,6 +503,18 @@ class RiseWithin(Condition):
     parameter: str
     hours: float
     comparison: Comparison
+
+    yaml_keys = ("rise_within",)
+    options = NUMERIC_COMPARISON | {"hours"}
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        parameter = parser.parameter(raw[key], f"{path}.{key}", numeric=True)
+        return cls(
+            parameter,
+            parser.number(raw.get("hours"), f"{path}.hours"),
+            parser.comparison(raw, path, parameter, difference=True),
+        )
 
     def describe(self) -> str:
         return (
@@ -318,6 +534,17 @@ class EventCondition(Condition):
     codes: tuple[str, ...]
     scope: str
 
+    yaml_keys = ("event",)
+    lasting = True
+    options = frozenset({"scope"})
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        return cls(
+            parser.codes(EVENT_PARAMETER, raw[key], f"{path}.{key}"),
+            parser.scope(raw.get("scope"), f"{path}.scope", EVENT_SCOPES),
+        )
+
     def describe(self) -> str:
         codes = " or ".join(f"`{code}`" for code in self.codes)
         if self.scope == "active":
@@ -333,6 +560,17 @@ class EventCount(Condition):
     codes: tuple[str, ...]
     scope: str
     at_least: int
+
+    yaml_keys = ("event_count",)
+    options = frozenset({"scope", "at_least"})
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        return cls(
+            parser.codes(EVENT_PARAMETER, raw[key], f"{path}.{key}"),
+            parser.scope(raw.get("scope"), f"{path}.scope"),
+            parser.positive_int(raw.get("at_least"), f"{path}.at_least"),
+        )
 
     def describe(self) -> str:
         codes = " or ".join(f"`{code}`" for code in self.codes)
@@ -351,6 +589,18 @@ class Continuing(Condition):
     codes: tuple[str, ...]
     hours: float
 
+    yaml_keys = ("continuing",)
+    options = frozenset({"in", "hours"})
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        here = f"{path}.{key}"
+        parameter = parser.parameter(raw[key], here, numeric=False)
+        if parameter == EVENT_RESOLVED_PARAMETER:
+            raise RuleError(here, "use `event`: it continues until its event_resolved")
+        hours = parser.number(raw.get("hours"), f"{path}.hours")
+        return cls(parameter, parser.codes(parameter, raw.get("in"), f"{path}.in"), hours)
+
     def describe(self) -> str:
         codes = " or ".join(f"`{code}`" for code in self.codes)
         return f"{self.parameter} {codes} continuing for more than {_format_number(self.hours)} h"
@@ -368,6 +618,19 @@ class Increased(Condition):
 
     parameters_: tuple[str, ...]
 
+    yaml_keys = ("increased",)
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        value = raw[key]
+        names = value if isinstance(value, list) else [value]
+        return cls(
+            tuple(
+                parser.parameter(name, f"{path}.{key}[{i}]", numeric=True)
+                for i, name in enumerate(names)
+            )
+        )
+
     def describe(self) -> str:
         return f"requirement increased over the interval ({', '.join(self.parameters_)})"
 
@@ -379,6 +642,16 @@ class Increased(Condition):
 class DosesHeld(Condition):
     scope: str
     at_least: int
+
+    yaml_keys = ("doses_held",)
+    options = frozenset({"at_least"})
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        return cls(
+            parser.choice(raw[key], ("cycle", "course"), f"{path}.{key}"),
+            parser.positive_int(raw.get("at_least"), f"{path}.at_least"),
+        )
 
     def describe(self) -> str:
         return f"{self.at_least} or more doses already held in the {self.scope}"
@@ -394,6 +667,23 @@ class CountCriteria(Condition):
     mode: str
     criteria: tuple[str, ...] = ()  # empty: every criterion that has that outcome
 
+    yaml_keys = ("count_criteria",)
+    options = frozenset({"at_least", "mode", "criteria"})
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        outcome = parser.choice(raw[key], ("hold", "stop_cycle"), f"{path}.{key}")
+        mode = parser.choice(raw.get("mode"), COUNT_MODES, f"{path}.mode")
+        criteria = raw.get("criteria") or []
+        if not isinstance(criteria, list):
+            raise RuleError(f"{path}.criteria", "must be a list of criterion ids")
+        return cls(
+            outcome,
+            parser.positive_int(raw.get("at_least"), f"{path}.at_least"),
+            mode,
+            tuple(str(c) for c in criteria),
+        )
+
     def describe(self) -> str:
         which = f" among {', '.join(self.criteria)}" if self.criteria else ""
         when = (
@@ -404,9 +694,23 @@ class CountCriteria(Condition):
         return f"{self.at_least} or more criteria{which} with outcome {self.outcome} {when}"
 
 
+def _parse_items(parser: RuleParser, raw: dict, path: str, key: str) -> tuple[Condition, ...]:
+    here = f"{path}.{key}"
+    value = raw[key]
+    if not isinstance(value, list) or not value:
+        raise RuleError(here, "must be a non-empty list of rules")
+    return tuple(parser.parse(item, f"{here}[{i}]") for i, item in enumerate(value))
+
+
 @dataclass(frozen=True)
 class AllOf(Condition):
     items: tuple[Condition, ...] = field(default_factory=tuple)
+
+    yaml_keys = ("all_of",)
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        return cls(_parse_items(parser, raw, path, key))
 
     def describe(self) -> str:
         return " and ".join(_bracket(item) for item in self.items)
@@ -422,6 +726,12 @@ class AllOf(Condition):
 class AnyOf(Condition):
     items: tuple[Condition, ...] = field(default_factory=tuple)
 
+    yaml_keys = ("any_of",)
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        return cls(_parse_items(parser, raw, path, key))
+
     def describe(self) -> str:
         return " or ".join(_bracket(item) for item in self.items)
 
@@ -435,6 +745,12 @@ class AnyOf(Condition):
 @dataclass(frozen=True)
 class NoneOf(Condition):
     items: tuple[Condition, ...] = field(default_factory=tuple)
+
+    yaml_keys = ("none_of",)
+
+    @classmethod
+    def parse(cls, parser, raw, path, key):
+        return cls(_parse_items(parser, raw, path, key))
 
     def describe(self) -> str:
         if len(self.items) == 1:
@@ -457,38 +773,16 @@ def _bracket(condition: Condition) -> str:
 
 # --------------------------------------------------------------------------- parsing
 
-_LEAF_KEYS = {
-    "latest": {"op", "value", "unit", "between", "in", "after_event"},
-    "any": {"op", "value", "unit", "between", "in", "scope"},
-    "max": {"op", "value", "unit", "between", "scope"},
-    "min": {"op", "value", "unit", "between", "scope"},
-    "window": {"hours", "aggregate", "per_kg", "offset_hours", "op", "value", "unit", "between"},
-    "latest_rate": {"op", "value", "unit", "between"},
-    "rising": set(),
-    "percent_over_baseline": {"op", "value", "unit", "between"},
-    "ratio_to_baseline": {"op", "value", "between"},
-    "fall_from_peak": {"scope", "op", "value", "unit", "between"},
-    "rise_within": {"hours", "op", "value", "unit", "between"},
-    "event": {"scope"},
-    "event_count": {"scope", "at_least"},
-    "continuing": {"in", "hours"},
-    "increased": set(),
-    "doses_held": {"at_least"},
-    "count_criteria": {"at_least", "mode", "criteria"},
-    "all_of": set(),
-    "any_of": set(),
-    "none_of": set(),
-}
-
 
 class RuleParser:
-    """Parses condition trees against the vocabulary (strict)."""
+    """Parses condition trees against the vocabulary (strict). The grammar of each kind is
+    its class's :meth:`Condition.parse`; these are the checks they share."""
 
     def __init__(self, vocabulary: Vocabulary):
         self.vocabulary = vocabulary
 
-    # -- helpers
-    def _parameter(self, name, path: str, numeric: bool | None = None) -> str:
+    # -- shared checks
+    def parameter(self, name, path: str, numeric: bool | None = None) -> str:
         if not isinstance(name, str) or name not in self.vocabulary:
             raise RuleError(path, self.vocabulary.unknown_name_reason(name))
         spec = self.vocabulary[name]
@@ -498,7 +792,7 @@ class RuleParser:
             raise RuleError(path, f"'{name}' is numeric; this rule needs a categorical parameter")
         return name
 
-    def _codes(self, parameter: str, raw, path: str) -> tuple[str, ...]:
+    def codes(self, parameter: str, raw, path: str) -> tuple[str, ...]:
         if isinstance(raw, str):
             raw = [raw]
         if not isinstance(raw, list) or not raw:
@@ -513,26 +807,29 @@ class RuleParser:
         return tuple(raw)
 
     @staticmethod
-    def _number(raw, path: str) -> float:
+    def number(raw, path: str) -> float:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise RuleError(path, f"must be a number, not {raw!r}")
         return float(raw)
 
     @staticmethod
-    def _positive_int(raw, path: str) -> int:
+    def positive_int(raw, path: str) -> int:
         if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
             raise RuleError(path, f"must be a whole number >= 1, not {raw!r}")
         return raw
 
     @staticmethod
-    def _choice(raw, choices, path: str, default=None):
+    def choice(raw, choices, path: str, default=None):
         if raw is None and default is not None:
             return default
         if raw not in choices:
             raise RuleError(path, f"must be one of {', '.join(choices)}, not {raw!r}")
         return raw
 
-    def _unit_scale(self, parameter: str, unit, path: str, derived: str | None = None):
+    def scope(self, raw, path: str, choices=SCOPES) -> str:
+        return self.choice(raw, choices, path)
+
+    def unit_scale(self, parameter: str, unit, path: str, derived: str | None = None):
         """(scale, zero) to convert a threshold written in ``unit`` to canonical."""
         if unit is None:
             raise RuleError(path, "a unit is required for a numeric threshold")
@@ -550,7 +847,7 @@ class RuleParser:
             )
         return conversion.scale, conversion.zero
 
-    def _comparison(
+    def comparison(
         self,
         raw: dict,
         path: str,
@@ -570,7 +867,7 @@ class RuleParser:
         if has_in:
             if not codes_allowed:
                 raise RuleError(f"{path}.in", "codes are only for categorical parameters")
-            return Comparison(codes=self._codes(parameter, raw["in"], f"{path}.in"))
+            return CodeComparison(self.codes(parameter, raw["in"], f"{path}.in"))
         if codes_allowed:
             raise RuleError(path, f"'{parameter}' is categorical: compare it with `in: [codes]`")
         unit = raw.get("unit")
@@ -579,7 +876,7 @@ class RuleParser:
                 raise RuleError(f"{path}.unit", "this rule compares a ratio: no unit")
             scale, zero, unit_text = 1.0, 0.0, ""
         else:
-            scale, zero = self._unit_scale(parameter, unit, f"{path}.unit", derived_unit)
+            scale, zero = self.unit_scale(parameter, unit, f"{path}.unit", derived_unit)
             if difference:  # a difference of two values: only the scale applies
                 zero = 0.0
             unit_text = f" {unit}"
@@ -591,16 +888,16 @@ class RuleParser:
             pair = raw["between"]
             if not isinstance(pair, list) or len(pair) != 2:
                 raise RuleError(f"{path}.between", "must be [low, high]")
-            low = self._number(pair[0], f"{path}.between[0]")
-            high = self._number(pair[1], f"{path}.between[1]")
+            low = self.number(pair[0], f"{path}.between[0]")
+            high = self.number(pair[1], f"{path}.between[1]")
             if low > high:
                 raise RuleError(f"{path}.between", "low must not be above high")
-            return Comparison(
+            return RangeComparison(
                 low=convert(low),
                 high=convert(high),
                 written_range=f"{plain_number(low)} and {plain_number(high)}{unit_text}",
             )
-        op = self._choice(raw.get("op"), OPERATORS, f"{path}.op")
+        op = self.choice(raw.get("op"), OPERATORS, f"{path}.op")
         if "value" not in raw:
             raise RuleError(f"{path}.value", "missing")
         value = raw["value"]
@@ -614,8 +911,8 @@ class RuleParser:
                     f"{path}.value.patient",
                     f"must be one of {', '.join(PATIENT_THRESHOLD_COLUMNS)}, not {column!r}",
                 )
-            default = self._number(value.get("default"), f"{path}.value.default")
-            return Comparison(
+            default = self.number(value.get("default"), f"{path}.value.default")
+            return ThresholdComparison(
                 op=op,
                 threshold=Threshold(
                     value=None,
@@ -624,172 +921,33 @@ class RuleParser:
                     written=f"the patient's {column} (default {plain_number(default)}{unit_text})",
                 ),
             )
-        number = self._number(value, f"{path}.value")
-        return Comparison(
+        number = self.number(value, f"{path}.value")
+        return ThresholdComparison(
             op=op,
             threshold=Threshold(
                 value=convert(number), written=f"{plain_number(number)}{unit_text}"
             ),
         )
 
-    def _scope(self, raw, path: str, choices=SCOPES) -> str:
-        return self._choice(raw, choices, path)
-
-    def _keys(self, raw: dict, head: str, path: str) -> None:
-        allowed = _LEAF_KEYS[head] | {head}
+    # -- the grammar: one kind key, the keys that kind allows, then the kind parses itself
+    def parse(self, raw, path: str) -> Condition:
+        if not isinstance(raw, dict) or not raw:
+            raise RuleError(path, "a rule must be a mapping such as {latest: sbp, op: '<', ...}")
+        heads = [key for key in raw if key in RULE_KINDS]
+        if len(heads) != 1:
+            unknown = [key for key in raw if key not in RULE_KINDS]
+            if not heads and unknown:
+                raise RuleError(
+                    f"{path}.{unknown[0]}", f"unknown rule (known: {', '.join(RULE_KINDS)})"
+                )
+            raise RuleError(path, f"a rule has exactly one kind; found {', '.join(heads)}")
+        head = heads[0]
+        kind = RULE_KINDS[head]
+        allowed = kind.options | {head}
         for key in raw:
             if key not in allowed:
                 raise RuleError(
                     f"{path}.{key}",
                     f"unknown key in a `{head}` rule (allowed: {', '.join(sorted(allowed))})",
                 )
-
-    # -- the grammar
-    def parse(self, raw, path: str) -> Condition:
-        if not isinstance(raw, dict) or not raw:
-            raise RuleError(path, "a rule must be a mapping such as {latest: sbp, op: '<', ...}")
-        heads = [key for key in raw if key in _LEAF_KEYS]
-        if len(heads) != 1:
-            unknown = [key for key in raw if key not in _LEAF_KEYS]
-            if not heads and unknown:
-                raise RuleError(
-                    f"{path}.{unknown[0]}", f"unknown rule (known: {', '.join(_LEAF_KEYS)})"
-                )
-            raise RuleError(path, f"a rule has exactly one kind; found {', '.join(heads)}")
-        head = heads[0]
-        self._keys(raw, head, path)
-        here = f"{path}.{head}"
-        value = raw[head]
-        if head in ("all_of", "any_of", "none_of"):
-            if not isinstance(value, list) or not value:
-                raise RuleError(here, "must be a non-empty list of rules")
-            items = tuple(self.parse(item, f"{here}[{i}]") for i, item in enumerate(value))
-            return {"all_of": AllOf, "any_of": AnyOf, "none_of": NoneOf}[head](items)
-        if head == "latest":
-            parameter = self._parameter(value, here)
-            categorical = not self.vocabulary[parameter].is_numeric
-            comparison = self._comparison(raw, path, parameter, codes_allowed=categorical)
-            after = raw.get("after_event")
-            after_event = None
-            if after is not None:
-                if not isinstance(after, dict) or set(after) - {"code", "within_hours"}:
-                    raise RuleError(f"{path}.after_event", "must be {code, within_hours}")
-                code = self._codes(EVENT_PARAMETER, after.get("code"), f"{path}.after_event.code")[
-                    0
-                ]
-                hours = self._number(after.get("within_hours"), f"{path}.after_event.within_hours")
-                after_event = AfterEvent(code, hours)
-            return Latest(parameter, comparison, after_event)
-        if head == "any":
-            parameter = self._parameter(value, here)
-            categorical = not self.vocabulary[parameter].is_numeric
-            comparison = self._comparison(raw, path, parameter, codes_allowed=categorical)
-            return AnyIn(parameter, comparison, self._scope(raw.get("scope"), f"{path}.scope"))
-        if head in ("max", "min"):
-            parameter = self._parameter(value, here, numeric=True)
-            return Extreme(
-                parameter,
-                head,
-                self._comparison(raw, path, parameter),
-                self._scope(raw.get("scope"), f"{path}.scope"),
-            )
-        if head == "window":
-            parameter = self._parameter(value, here, numeric=True)
-            hours = self._number(raw.get("hours"), f"{path}.hours")
-            if hours <= 0:
-                raise RuleError(f"{path}.hours", "must be positive")
-            aggregate = self._choice(
-                raw.get("aggregate"), ("sum", "rate"), f"{path}.aggregate", default="sum"
-            )
-            per_kg = raw.get("per_kg", False)
-            if not isinstance(per_kg, bool):
-                raise RuleError(f"{path}.per_kg", "must be true or false")
-            offset = self._number(raw.get("offset_hours", 0), f"{path}.offset_hours")
-            derived = (
-                self.vocabulary[parameter].unit
-                + ("/kg" if per_kg else "")
-                + ("/h" if aggregate == "rate" else "")
-            )
-            comparison = self._comparison(raw, path, parameter, derived_unit=derived)
-            return Window(parameter, hours, aggregate, per_kg, offset, comparison)
-        if head == "latest_rate":
-            parameter = self._parameter(value, here, numeric=True)
-            derived = self.vocabulary[parameter].unit + "/h"
-            return LatestRate(
-                parameter, self._comparison(raw, path, parameter, derived_unit=derived)
-            )
-        if head == "rising":
-            return Rising(self._parameter(value, here, numeric=True))
-        if head == "percent_over_baseline":
-            parameter = self._parameter(value, here, numeric=True)
-            if parameter not in BASELINE_COLUMNS:
-                raise RuleError(
-                    here, f"no baseline for {parameter} (baselines: {', '.join(BASELINE_COLUMNS)})"
-                )
-            return PercentOverBaseline(
-                parameter, self._comparison(raw, path, parameter, derived_unit="%")
-            )
-        if head == "ratio_to_baseline":
-            parameter = self._parameter(value, here, numeric=True)
-            if parameter not in BASELINE_COLUMNS:
-                raise RuleError(
-                    here, f"no baseline for {parameter} (baselines: {', '.join(BASELINE_COLUMNS)})"
-                )
-            return RatioToBaseline(parameter, self._comparison(raw, path, parameter, unitless=True))
-        if head == "fall_from_peak":
-            parameter = self._parameter(value, here, numeric=True)
-            return FallFromPeak(
-                parameter,
-                self._scope(raw.get("scope"), f"{path}.scope"),
-                self._comparison(raw, path, parameter, difference=True),
-            )
-        if head == "rise_within":
-            parameter = self._parameter(value, here, numeric=True)
-            return RiseWithin(
-                parameter,
-                self._number(raw.get("hours"), f"{path}.hours"),
-                self._comparison(raw, path, parameter, difference=True),
-            )
-        if head == "event":
-            return EventCondition(
-                self._codes(EVENT_PARAMETER, value, here),
-                self._scope(raw.get("scope"), f"{path}.scope", EVENT_SCOPES),
-            )
-        if head == "event_count":
-            return EventCount(
-                self._codes(EVENT_PARAMETER, value, here),
-                self._scope(raw.get("scope"), f"{path}.scope"),
-                self._positive_int(raw.get("at_least"), f"{path}.at_least"),
-            )
-        if head == "continuing":
-            parameter = self._parameter(value, here, numeric=False)
-            if parameter == EVENT_RESOLVED_PARAMETER:
-                raise RuleError(here, "use `event`: it continues until its event_resolved")
-            hours = self._number(raw.get("hours"), f"{path}.hours")
-            return Continuing(parameter, self._codes(parameter, raw.get("in"), f"{path}.in"), hours)
-        if head == "increased":
-            names = value if isinstance(value, list) else [value]
-            return Increased(
-                tuple(
-                    self._parameter(name, f"{here}[{i}]", numeric=True)
-                    for i, name in enumerate(names)
-                )
-            )
-        if head == "doses_held":
-            return DosesHeld(
-                self._choice(value, ("cycle", "course"), here),
-                self._positive_int(raw.get("at_least"), f"{path}.at_least"),
-            )
-        if head == "count_criteria":
-            outcome = self._choice(value, ("hold", "stop_cycle"), here)
-            mode = self._choice(raw.get("mode"), COUNT_MODES, f"{path}.mode")
-            criteria = raw.get("criteria") or []
-            if not isinstance(criteria, list):
-                raise RuleError(f"{path}.criteria", "must be a list of criterion ids")
-            return CountCriteria(
-                outcome,
-                self._positive_int(raw.get("at_least"), f"{path}.at_least"),
-                mode,
-                tuple(str(c) for c in criteria),
-            )
-        raise RuleError(here, "unknown rule")  # pragma: no cover - heads are exhaustive
+        return kind.parse(self, raw, path, head)

@@ -19,7 +19,7 @@ a ratio to baseline creatinine uses the baseline.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,8 +97,7 @@ def _same_parameter_band(condition: r.AllOf) -> tuple[str, tuple] | None:
     if not leaves or not all(
         isinstance(leaf, r.Latest)
         and leaf.after_event is None
-        and leaf.comparison.op is not None
-        and leaf.comparison.threshold is not None
+        and isinstance(leaf.comparison, r.ThresholdComparison)
         and leaf.comparison.threshold.value is not None
         for leaf in leaves
     ):
@@ -120,11 +119,11 @@ def _comparison_interval(
     comparison: r.Comparison, patient: Mapping
 ) -> tuple[tuple[float, bool, float, bool], str | None] | None:
     """The interval of a numeric comparison, and a note when a default stood in."""
-    if comparison.low is not None and comparison.high is not None:
+    if isinstance(comparison, r.RangeComparison):
         return (comparison.low, True, comparison.high, True), None
-    threshold = comparison.threshold
-    if comparison.op is None or threshold is None:
+    if not isinstance(comparison, r.ThresholdComparison):
         return None
+    threshold = comparison.threshold
     if threshold.value is not None:
         return _interval(comparison.op, threshold.value), None
     own = _number(patient.get(threshold.patient_column))
@@ -164,61 +163,153 @@ def _codes_interval(
     return positions[0] - 0.5, True, positions[-1] + 0.5, False
 
 
+Interval = tuple[float, bool, float, bool]
+#: What a chart handler yields: (series, interval where the rule is met, how it was derived).
+Drawn = Iterator[tuple[str, Interval, str | None]]
+ChartHandler = Callable[[r.Condition, Mapping, float | None], Drawn]
+#: How each rule kind is drawn on the trends: a handler, or None for a kind declared
+#: not drawn (`not_charted`). Checked complete at import.
+_CHARTS: dict[type[r.Condition], ChartHandler | None] = {}
+
+
+def charts(*kinds: type[r.Condition]) -> Callable[[ChartHandler], ChartHandler]:
+    """Register the decorated function as how ``kinds`` are drawn."""
+
+    def register(handler: ChartHandler) -> ChartHandler:
+        for kind in kinds:
+            _declare(kind, handler)
+        return handler
+
+    return register
+
+
+def not_charted(*kinds: type[r.Condition]) -> None:
+    """Declare rule kinds that no line or band can stand for (said why where declared)."""
+    for kind in kinds:
+        _declare(kind, None)
+
+
+def _declare(kind: type[r.Condition], handler: ChartHandler | None) -> None:
+    if kind in _CHARTS:
+        raise TypeError(f"{kind.__name__} is declared twice for the charts")
+    _CHARTS[kind] = handler
+
+
+def chart_declared(kind: type[r.Condition]) -> bool:
+    """Whether a rule kind has a chart handler or an explicit "not charted"."""
+    return kind in _CHARTS
+
+
 def _leaf_thresholds(
     leaf: r.Condition, patient: Mapping, baseline_creatinine: float | None
-) -> Iterator[tuple[str, tuple[float, bool, float, bool], str | None]]:
-    if isinstance(leaf, r.AllOf):
-        band = _same_parameter_band(leaf)
-        if band is not None:
-            yield band[0], band[1], None
-        return
+) -> Drawn:
+    handler = _CHARTS[type(leaf)]
+    if handler is not None:
+        yield from handler(leaf, patient, baseline_creatinine)
+
+
+@charts(r.AllOf)
+def _band(leaf: r.AllOf, patient: Mapping, baseline_creatinine: float | None) -> Drawn:
+    band = _same_parameter_band(leaf)
+    if band is not None:
+        yield band[0], band[1], None
+
+
+@charts(r.Latest, r.AnyIn, r.Extreme)
+def _compared_value(leaf, patient: Mapping, baseline_creatinine: float | None) -> Drawn:
     if isinstance(leaf, r.Latest) and leaf.after_event is not None:
         return  # met only after an event (a fluid bolus): a line would claim more
-    if isinstance(leaf, r.Latest | r.AnyIn | r.Extreme):
-        if leaf.comparison.is_codes:
-            if leaf.parameter in ORDINAL_PARAMETERS:
-                interval = _codes_interval(leaf.parameter, leaf.comparison.codes)
-                if interval is not None:
-                    yield leaf.parameter, interval, None
-            return
-        found = _comparison_interval(leaf.comparison, patient)
-        if found is not None:
-            yield leaf.parameter, found[0], found[1]
+    if isinstance(leaf.comparison, r.CodeComparison):
+        if leaf.parameter in ORDINAL_PARAMETERS:
+            interval = _codes_interval(leaf.parameter, leaf.comparison.codes)
+            if interval is not None:
+                yield leaf.parameter, interval, None
         return
-    if isinstance(leaf, r.PercentOverBaseline) and leaf.parameter == "weight":
-        found = _comparison_interval(leaf.comparison, patient)
-        if found is not None:
-            yield WEIGHT_GAIN, found[0], found[1]
+    found = _comparison_interval(leaf.comparison, patient)
+    if found is not None:
+        yield leaf.parameter, found[0], found[1]
+
+
+@charts(r.PercentOverBaseline)
+def _weight_gain(
+    leaf: r.PercentOverBaseline, patient: Mapping, baseline_creatinine: float | None
+) -> Drawn:
+    if leaf.parameter != "weight":
         return
-    if isinstance(leaf, r.Window) and leaf.parameter == "urine_output" and not leaf.offset_hours:
-        found = _comparison_interval(leaf.comparison, patient)
-        if found is None:
-            return
-        factor, how = 1.0, []
-        if leaf.aggregate == "sum":
-            factor /= leaf.hours
-            how.append(f"over {plain_number(leaf.hours)} h = per hour")
-        if leaf.per_kg:
-            weight = _number(patient.get("baseline_weight_kg"))
-            if weight is None:
-                return
-            factor *= weight
-            how.append(f"x baseline weight {plain_number(weight)} kg")
-        yield (
-            URINE_RATE,
-            _scaled(found[0], factor),
-            ("drawn in mL/h: " + ", ".join(how) if how else None),
-        )
+    found = _comparison_interval(leaf.comparison, patient)
+    if found is not None:
+        yield WEIGHT_GAIN, found[0], found[1]
+
+
+@charts(r.Window)
+def _urine_window(leaf: r.Window, patient: Mapping, baseline_creatinine: float | None) -> Drawn:
+    if leaf.parameter != "urine_output" or leaf.offset_hours:
         return
-    if isinstance(leaf, r.RatioToBaseline) and leaf.parameter == "creatinine":
-        found = _comparison_interval(leaf.comparison, patient)
-        if found is None or baseline_creatinine is None:
+    found = _comparison_interval(leaf.comparison, patient)
+    if found is None:
+        return
+    factor, how = 1.0, []
+    if leaf.aggregate == "sum":
+        factor /= leaf.hours
+        how.append(f"over {plain_number(leaf.hours)} h = per hour")
+    if leaf.per_kg:
+        weight = _number(patient.get("baseline_weight_kg"))
+        if weight is None:
             return
-        yield (
-            "creatinine",
-            _scaled(found[0], baseline_creatinine),
-            (f"x baseline creatinine {plain_number(baseline_creatinine)} mg/dL"),
-        )
+        factor *= weight
+        how.append(f"x baseline weight {plain_number(weight)} kg")
+    yield (
+        URINE_RATE,
+        _scaled(found[0], factor),
+        ("drawn in mL/h: " + ", ".join(how) if how else None),
+    )
+
+
+@charts(r.RatioToBaseline)
+def _creatinine_ratio(
+    leaf: r.RatioToBaseline, patient: Mapping, baseline_creatinine: float | None
+) -> Drawn:
+    if leaf.parameter != "creatinine":
+        return
+    found = _comparison_interval(leaf.comparison, patient)
+    if found is None or baseline_creatinine is None:
+        return
+    yield (
+        "creatinine",
+        _scaled(found[0], baseline_creatinine),
+        (f"x baseline creatinine {plain_number(baseline_creatinine)} mg/dL"),
+    )
+
+
+# No line stands for these: a change (rising, a fall from the peak, a rise within hours, a
+# requirement increased), a rate of the latest charting period, events, states that last,
+# doses held and counts of criteria are not a level of one charted series. An any_of is
+# drawn through its branches and a none_of never (see _sufficient).
+not_charted(
+    r.LatestRate,
+    r.Rising,
+    r.FallFromPeak,
+    r.RiseWithin,
+    r.EventCondition,
+    r.EventCount,
+    r.Continuing,
+    r.Increased,
+    r.DosesHeld,
+    r.CountCriteria,
+    r.AnyOf,
+    r.NoneOf,
+)
+
+
+def missing_chart_handlers() -> list[str]:
+    """Rule kinds neither drawn nor declared not drawn."""
+    return [kind.__name__ for kind in r.rule_kinds() if kind not in _CHARTS]
+
+
+if missing_chart_handlers():  # pragma: no cover - tests/test_rule_kinds.py keeps this empty
+    raise TypeError(
+        f"rule kinds without a chart declaration: {', '.join(missing_chart_handlers())}"
+    )
 
 
 def criterion_thresholds(
