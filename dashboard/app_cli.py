@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tomllib
 from pathlib import Path
 
-from dashboard.errors import InputFileError
-from dashboard.settings import validate_timezone
+from dashboard.errors import InputFileError, MonitorUserError
+from dashboard.settings import on_demo_data, validate_timezone
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
@@ -46,7 +47,31 @@ def add_app_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--timezone", metavar="ZONE", help="the ward's IANA time zone (sets IL2_WARD_TIMEZONE)"
     )
+    parser.add_argument(
+        "--no-login",
+        action="store_true",
+        help="open real data with no sign-in (only on purpose: anyone who reaches the "
+        "page sees every patient); without it, real data needs [auth] in "
+        ".streamlit/secrets.toml",
+    )
     parser.set_defaults(handler=run_app)
+
+
+#: Where Streamlit looks for secrets.toml by default (its option secrets.files).
+SECRETS_FILES = (Path.home() / ".streamlit" / "secrets.toml", ROOT / ".streamlit" / "secrets.toml")
+
+
+def sign_in_configured(files: tuple[Path, ...] | None = None) -> bool:
+    """Whether a secrets.toml Streamlit reads has an [auth] section (st.login's setup)."""
+    for file in SECRETS_FILES if files is None else files:
+        try:
+            if tomllib.loads(file.read_text(encoding="utf-8")).get("auth"):
+                return True
+        except FileNotFoundError:
+            continue
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise InputFileError(f"{file} cannot be read as TOML: {error}") from None
+    return False
 
 
 def app_command(args: argparse.Namespace) -> list[str]:
@@ -75,6 +100,20 @@ def app_environment(args: argparse.Namespace) -> dict[str, str]:
         env["IL2_DATA_SOURCE"] = str(Path(args.data).resolve())
     if args.timezone:
         env["IL2_WARD_TIMEZONE"] = validate_timezone(args.timezone)
+    env.pop("IL2_NO_LOGIN", None)  # only --no-login says it, each time
+    real_data = not on_demo_data(env)
+    if real_data and not sign_in_configured():
+        if not getattr(args, "no_login", False):
+            raise MonitorUserError(
+                "real patient data and no sign-in: add [auth] to .streamlit/secrets.toml "
+                "(see .streamlit/secrets.example.toml), or start with --no-login on purpose."
+            )
+        print(
+            "WARNING: --no-login: real patient data with no sign-in; anyone who can reach "
+            "this page sees every patient. The app shows a 'DEMO: no sign-in' banner.",
+            file=sys.stderr,
+        )
+        env["IL2_NO_LOGIN"] = "1"
     return env
 
 

@@ -245,6 +245,7 @@ def test_going_on_with_a_bad_upload_lists_the_refused_rows():
 def test_a_good_folder_shows_a_preview_then_is_used(small_ward, monkeypatch):
     folder = Path(small_ward["source"].removeprefix("path:"))
     monkeypatch.setenv("IL2_DATA_ROOT", str(folder.parent))  # the server's data folder
+    monkeypatch.setenv("IL2_NO_LOGIN", "1")  # real data without sign-in: on purpose only
     at = _app()
     _goto(at, "screens/importing.py").run()
     at.text_input(key="import_path").input(small_ward["source"].removeprefix("path:"))
@@ -391,6 +392,7 @@ def test_a_path_outside_the_data_root_is_refused_without_saying_what_is_there(
 ):
     folder = Path(small_ward["source"].removeprefix("path:"))
     monkeypatch.setenv("IL2_DATA_ROOT", str(folder))
+    monkeypatch.setenv("IL2_NO_LOGIN", "1")  # real data without sign-in: on purpose only
     (folder / "escape").symlink_to("/etc")  # a link inside the root that leaves it
     for typed in ("/etc", "../../..", "escape", "/no/such/place"):
         at = _app()

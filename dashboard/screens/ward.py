@@ -7,7 +7,7 @@ from urllib.parse import quote
 import streamlit as st
 
 from dashboard.errors import MonitorUserError
-from dashboard.ui import common, data, state
+from dashboard.ui import common, data, signin, state
 from dashboard.views.clock import format_clock
 from dashboard.views.statuses import status_look, status_rank
 from dashboard.views.ward_rows import (
@@ -29,6 +29,7 @@ st.session_state[LINK_FOLLOWED] = True
 if "patient" in st.query_params:
     del st.query_params["patient"]  # back on the ward: the address is the ward's again
 
+signin.opened("ward")
 st.header("Ward: next doses", anchor=False)
 common.support_note()
 
