@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import access_log, app_cli
 from dashboard.access import ROLES, AccessError, Action, Person, read_roles_file, role_of
 from dashboard.errors import MonitorUserError
+from dashboard.ui.common import plain
 from tests.app_wards import write_ward
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -103,7 +104,7 @@ def test_a_nurse_reads_the_ward_but_cannot_import_or_choose_protocols(access_log
     _no_exceptions(at)
     texts = _texts(at)
     assert "Ward: next doses" in texts
-    assert "nurse@ward.test" in texts and "Role: **nurse**" in texts
+    assert plain("nurse@ward.test") in texts and "Role: **nurse**" in texts
     assert any(b.label == "Sign out" for b in at.button)
     assert "DEMO: no sign-in" not in texts
     with pytest.raises(ValueError, match="Could not find a navigation page"):

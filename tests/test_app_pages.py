@@ -364,7 +364,8 @@ def test_a_name_or_an_address_is_shown_as_text_never_as_markdown(small_ward):
     _goto(at, "screens/patient.py").run()
     _no_exceptions(at)
     error = at.error[0].value
-    assert r"\*\*URGENT\*\* \[new protocol\]\(http://evil.example\)" in error
+    # (plain() puts an invisible word joiner after "http": a bare address is no link)
+    assert r"\*\*URGENT\*\* \[new protocol\]\(http" "\u2060" r"://evil.example\)" in error
     folder = small_ward["source"].removeprefix("path:")
     patients = Path(folder) / "patients.csv"
     patients.write_text(patients.read_text().replace('"Test, Well"', '"**Well** [x](http://e.x)"'))
@@ -372,7 +373,7 @@ def test_a_name_or_an_address_is_shown_as_text_never_as_markdown(small_ward):
     at.query_params["patient"] = "P2"
     _goto(at, "screens/patient.py").run()
     _no_exceptions(at)
-    assert any(r"\*\*Well\*\* \[x\]\(http://e.x\)" in s.value for s in at.subheader)
+    assert any(r"\*\*Well\*\* \[x\]\(http" "\u2060" r"://e.x\)" in s.value for s in at.subheader)
 
 
 def test_an_error_quoting_a_cell_shows_it_as_text(small_ward):
@@ -384,7 +385,7 @@ def test_an_error_quoting_a_cell_shows_it_as_text(small_ward):
     at.run()
     _no_exceptions(at)
     errors = " ".join(e.value for e in at.error)
-    assert r"\*\*999\*\* \[x\]\(http://e.x\)" in errors
+    assert r"\*\*999\*\* \[x\]\(http" "\u2060" r"://e.x\)" in errors
 
 
 def test_a_path_outside_the_data_root_is_refused_without_saying_what_is_there(

@@ -55,7 +55,7 @@ def test_a_socket_or_a_fifo_under_the_root_is_refused_without_reading(tmp_path):
     try:
         for name in ("patients.csv", "doses.csv"):
             inside = path_in_data_root(name, tmp_path)  # under the root: the reader decides
-            with pytest.raises(MonitorUserError, match="not a regular file|cannot be read"):
+            with pytest.raises(MonitorUserError, match=r"not a regular file|cannot be read"):
                 load_ward(inside, "UTC")
     finally:
         listening.close()

@@ -99,7 +99,7 @@ def ward_panel() -> None:
         "More columns (trends, valid until, other protocols, protocol)", key="ward_more_columns"
     )
     shown = rows.copy()
-    shown["Open"] = "patient?patient=" + shown["patient_id"].map(quote)
+    shown["Open"] = "patient?patient=" + shown["patient_id"].map(lambda pid: quote(pid, safe=""))
     styled = shown.style.apply(
         lambda column: [common.cell_style(status_look(s)) for s in shown["shown"]],
         subset=["Status"],
