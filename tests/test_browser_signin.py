@@ -118,7 +118,9 @@ def sign_in(page, url: str, who: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name=who).click()  # the provider's page: a predefined user
     page.wait_for_url(url + "/**", timeout=30_000)
-    page.get_by_text(f"Signed in: {who}").wait_for(timeout=60_000)
+    # plain() puts an invisible word joiner after "@" (a bare address is never a link).
+    shown = who.replace("@", "@\u2060")
+    page.get_by_text(f"Signed in: {shown}").wait_for(timeout=60_000)
 
 
 def nav_links(page) -> list[str]:
