@@ -20,7 +20,8 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard.ui import common, state  # noqa: E402
+from dashboard.access import Action  # noqa: E402
+from dashboard.ui import common, signin, state  # noqa: E402
 
 PAGES = {
     "ward": st.Page(common.WARD_PAGE, title="Ward", icon=":material/groups:", default=True),
@@ -53,7 +54,10 @@ def run() -> None:
         unsafe_allow_html=True,
     )
     state.init()
-    page = st.navigation(list(PAGES.values()))
+    person = signin.gate()  # stops here at the sign-in screen
+    # A page the role may not use is not offered at all (the page checks again).
+    pages = [p for key, p in PAGES.items() if key != "import" or person.may(Action.IMPORT)]
+    page = st.navigation(pages)
     page.run()
 
 

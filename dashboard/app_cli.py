@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tomllib
 from pathlib import Path
 
 from dashboard.cli_options import add_timezone_option
-from dashboard.errors import InputFileError
-from dashboard.settings import child_environment, setting
+from dashboard.errors import InputFileError, MonitorUserError
+from dashboard.settings import child_environment, on_demo_data, setting
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
@@ -47,7 +48,31 @@ def add_app_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"folder or file the app opens (sets {setting('data_source').environment})",
     )
     add_timezone_option(parser, also=f" (sets {setting('ward_timezone').environment})")
+    parser.add_argument(
+        "--no-login",
+        action="store_true",
+        help="open real data with no sign-in (only on purpose: anyone who reaches the "
+        "page sees every patient); without it, real data needs [auth] in "
+        ".streamlit/secrets.toml",
+    )
     parser.set_defaults(handler=run_app)
+
+
+#: Where Streamlit looks for secrets.toml by default (its option secrets.files).
+SECRETS_FILES = (Path.home() / ".streamlit" / "secrets.toml", ROOT / ".streamlit" / "secrets.toml")
+
+
+def sign_in_configured(files: tuple[Path, ...] | None = None) -> bool:
+    """Whether a secrets.toml Streamlit reads has an [auth] section (st.login's setup)."""
+    for file in SECRETS_FILES if files is None else files:
+        try:
+            if tomllib.loads(file.read_text(encoding="utf-8")).get("auth"):
+                return True
+        except FileNotFoundError:
+            continue
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise InputFileError(f"{file} cannot be read as TOML: {error}") from None
+    return False
 
 
 def app_command(args: argparse.Namespace) -> list[str]:
@@ -71,10 +96,25 @@ def app_command(args: argparse.Namespace) -> list[str]:
 def app_environment(args: argparse.Namespace) -> dict[str, str]:
     if args.data and not Path(args.data).exists():
         raise InputFileError(f"{args.data} does not exist.")
-    return child_environment(
+    env = child_environment(
         data_source=str(Path(args.data).resolve()) if args.data else None,
         ward_timezone=args.timezone or None,
     )
+    env.pop(setting("no_login").environment, None)  # only --no-login says it, each time
+    real_data = not on_demo_data(env)
+    if real_data and not sign_in_configured():
+        if not getattr(args, "no_login", False):
+            raise MonitorUserError(
+                "real patient data and no sign-in: add [auth] to .streamlit/secrets.toml "
+                "(see .streamlit/secrets.example.toml), or start with --no-login on purpose."
+            )
+        print(
+            "WARNING: --no-login: real patient data with no sign-in; anyone who can reach "
+            "this page sees every patient. The app shows a 'DEMO: no sign-in' banner.",
+            file=sys.stderr,
+        )
+        env[setting("no_login").environment] = "1"
+    return env
 
 
 def run_app(args: argparse.Namespace) -> int:

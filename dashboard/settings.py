@@ -33,6 +33,16 @@ def _resolved_path(text: str) -> str:
     return str(Path(text).expanduser().resolve())
 
 
+def _positive_minutes(text: str) -> str:
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = 0.0
+    if not minutes > 0 or minutes == float("inf"):
+        raise MonitorUserError(f"IL2_IDLE_MINUTES must be a positive number, not '{text}'")
+    return text
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: where it comes from, what it defaults to and how it is checked."""
@@ -98,6 +108,49 @@ SETTINGS: tuple[Setting, ...] = (
         default=lambda: str(DEMO_DIR),
         validate=_resolved_path,
     ),
+    Setting(
+        name="idle_minutes",
+        environment="IL2_IDLE_MINUTES",
+        default_text="15",
+        help="Minutes without a click after which a signed-in session is signed out "
+        "(shared ward PCs); fractions allowed.",
+        default=lambda: "15",
+        validate=_positive_minutes,
+    ),
+    Setting(
+        name="role_claim",
+        environment="IL2_ROLE_CLAIM",
+        default_text="`roles`",
+        help="The ID-token claim that carries the user's role (a string or a list; with a "
+        "list the widest role wins): nurse, physician, lead or viewer.",
+        default=lambda: "roles",
+        validate=lambda text: text,
+    ),
+    Setting(
+        name="roles_file",
+        environment="IL2_ROLES_FILE",
+        default_text="none",
+        help="A CSV file `email,role` consulted when the token carries no role claim.",
+        default=lambda: "",
+        validate=lambda text: text,
+    ),
+    Setting(
+        name="access_log",
+        environment="IL2_ACCESS_LOG",
+        default_text="`logs/access.jsonl` beside the code",
+        help="The JSON-lines file of who signed in and opened which page or patient, when (UTC).",
+        default=lambda: str(Path(__file__).resolve().parent.parent / "logs" / "access.jsonl"),
+        validate=lambda text: text,
+    ),
+    Setting(
+        name="no_login",
+        environment="IL2_NO_LOGIN",
+        default_text="unset",
+        help="Set to 1 by `python -m dashboard app --no-login`: real data opened with no "
+        "sign-in, on purpose; the app shows the 'DEMO: no sign-in' banner. Not set by hand.",
+        default=lambda: "",
+        validate=lambda text: text,
+    ),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -149,6 +202,47 @@ def path_in_data_root(text: str, root: Path | None = None) -> Path:
             "a folder or file under it, or upload the files."
         )
     return resolved
+
+
+# --------------------------------------------------------------------------- sign-in
+# Sign-in, roles and the access log (issue 12, items 4-5). The identity provider itself is
+# configured in .streamlit/secrets.toml ([auth], read by Streamlit); these are the monitor's
+# own choices around it, read through the settings table above.
+
+
+def idle_minutes() -> float:
+    """IL2_IDLE_MINUTES: a positive number of minutes (fractions allowed, for tests)."""
+    return float(value("idle_minutes"))
+
+
+def role_claim() -> str:
+    """IL2_ROLE_CLAIM: the ID-token claim naming the user's role."""
+    return value("role_claim")
+
+
+def roles_file() -> Path | None:
+    """IL2_ROLES_FILE: a CSV ``email,role`` consulted when the token carries no role."""
+    text = value("roles_file")
+    return Path(text) if text else None
+
+
+def access_log_path() -> Path:
+    """IL2_ACCESS_LOG: the JSON-lines file of who opened what."""
+    return Path(value("access_log"))
+
+
+def no_login() -> bool:
+    """IL2_NO_LOGIN=1: started with ``--no-login`` on purpose (real data, no sign-in)."""
+    return value("no_login") == "1"
+
+
+def on_demo_data(environment: Mapping[str, str] | None = None) -> bool:
+    """Whether the app can reach only the shipped demo: no IL2_DATA_SOURCE elsewhere and no
+    IL2_DATA_ROOT elsewhere. Anything else is real patient data and needs a sign-in.
+    (``environment``: the one a started app will have; default this process's.)"""
+    demo = DEMO_DIR.resolve()
+    texts = (configured("data_source", environment), configured("data_root", environment))
+    return all(text is None or Path(text).resolve() == demo for text in texts)
 
 
 def settings_table() -> str:

@@ -245,6 +245,7 @@ def test_going_on_with_a_bad_upload_lists_the_refused_rows():
 def test_a_good_folder_shows_a_preview_then_is_used(small_ward, monkeypatch):
     folder = Path(small_ward["source"].removeprefix("path:"))
     monkeypatch.setenv("IL2_DATA_ROOT", str(folder.parent))  # the server's data folder
+    monkeypatch.setenv("IL2_NO_LOGIN", "1")  # real data without sign-in: on purpose only
     at = _app()
     _goto(at, "screens/importing.py").run()
     at.text_input(key="import_path").input(small_ward["source"].removeprefix("path:"))
@@ -363,7 +364,8 @@ def test_a_name_or_an_address_is_shown_as_text_never_as_markdown(small_ward):
     _goto(at, "screens/patient.py").run()
     _no_exceptions(at)
     error = at.error[0].value
-    assert r"\*\*URGENT\*\* \[new protocol\]\(http://evil.example\)" in error
+    # (plain() puts an invisible word joiner after "http": a bare address is no link)
+    assert r"\*\*URGENT\*\* \[new protocol\]\(http" "\u2060" r"://evil.example\)" in error
     folder = small_ward["source"].removeprefix("path:")
     patients = Path(folder) / "patients.csv"
     patients.write_text(patients.read_text().replace('"Test, Well"', '"**Well** [x](http://e.x)"'))
@@ -371,7 +373,7 @@ def test_a_name_or_an_address_is_shown_as_text_never_as_markdown(small_ward):
     at.query_params["patient"] = "P2"
     _goto(at, "screens/patient.py").run()
     _no_exceptions(at)
-    assert any(r"\*\*Well\*\* \[x\]\(http://e.x\)" in s.value for s in at.subheader)
+    assert any(r"\*\*Well\*\* \[x\]\(http" "\u2060" r"://e.x\)" in s.value for s in at.subheader)
 
 
 def test_an_error_quoting_a_cell_shows_it_as_text(small_ward):
@@ -383,7 +385,7 @@ def test_an_error_quoting_a_cell_shows_it_as_text(small_ward):
     at.run()
     _no_exceptions(at)
     errors = " ".join(e.value for e in at.error)
-    assert r"\*\*999\*\* \[x\]\(http://e.x\)" in errors
+    assert r"\*\*999\*\* \[x\]\(http" "\u2060" r"://e.x\)" in errors
 
 
 def test_a_path_outside_the_data_root_is_refused_without_saying_what_is_there(
@@ -391,6 +393,7 @@ def test_a_path_outside_the_data_root_is_refused_without_saying_what_is_there(
 ):
     folder = Path(small_ward["source"].removeprefix("path:"))
     monkeypatch.setenv("IL2_DATA_ROOT", str(folder))
+    monkeypatch.setenv("IL2_NO_LOGIN", "1")  # real data without sign-in: on purpose only
     (folder / "escape").symlink_to("/etc")  # a link inside the root that leaves it
     for typed in ("/etc", "../../..", "escape", "/no/such/place"):
         at = _app()

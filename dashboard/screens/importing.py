@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.access import Action
 from dashboard.errors import DataValidationError, MonitorUserError
 from dashboard.settings import path_in_data_root
-from dashboard.ui import common, data, state
+from dashboard.ui import common, data, signin, state
 from dashboard.views.import_preview import preview, problem_rows
 
 CANDIDATE = "import_candidate"  # source id being checked (ids only in the session)
 GO_ON = "import_go_on"
 
+signin.require(Action.IMPORT, "import")  # lead only
+signin.opened("import")
 st.header("Import ward data", anchor=False)
 common.support_note()
 common.ward_and_sidebar()  # an unreadable current source is what this page is for
@@ -109,7 +112,7 @@ columns[2].metric("Observations", f"{counts['observations']:,}")
 columns[3].metric("Rows refused", summary.refused)
 st.markdown(
     f"From **{summary.first}** to **{summary.last}** ({timezone}). "
-    f"Files: {', '.join(summary.files)}."
+    f"Files: {common.plain(', '.join(summary.files))}."
 )
 if summary.merged_duplicates:
     st.caption(f"{summary.merged_duplicates} identical duplicate row(s) merged.")
@@ -122,6 +125,7 @@ if summary.refused:
         problem_rows(ward.report.problems), hide_index=True, width="stretch", key="import_refused"
     )
 if st.button("Use this data", type="primary", key="import_use"):
+    signin.log(signin.current(), "import", "import")
     state.use_source(candidate, keep_going=go_on)
     st.session_state.pop(CANDIDATE, None)
     st.switch_page(common.WARD_PAGE)

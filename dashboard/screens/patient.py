@@ -13,7 +13,7 @@ from dashboard.assessment.support import support_in_progress
 from dashboard.assessment.validity import ward_validity
 from dashboard.errors import MonitorUserError
 from dashboard.protocols import Protocol
-from dashboard.ui import common, data, state
+from dashboard.ui import common, data, signin, state
 from dashboard.views.checklist import CHECKLIST_COLUMNS, checklist_rows
 from dashboard.views.course_grid import course_grid
 from dashboard.views.dose_card import DoseCard, dose_card
@@ -71,6 +71,7 @@ if chosen != wanted:
     st.query_params["patient"] = chosen
     st.rerun()
 st.session_state[state.PATIENT] = chosen
+signin.opened("patient", chosen)
 if st.query_params.get("patient") != chosen:
     # The address bar is always a link to this patient; set only when it differs, since
     # each change adds a browser history entry and Back would land on this same patient.

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.access import Action
 from dashboard.errors import MonitorUserError
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, shipped_protocol_ids
-from dashboard.ui import common, data, state
+from dashboard.ui import common, data, signin, state
 from dashboard.views.protocol_choice import AS_RECORDED, recorded_protocols
 from dashboard.views.protocol_table import (
     compare_courses,
@@ -17,6 +18,9 @@ from dashboard.views.protocol_table import (
     dosing_text,
 )
 
+signin.opened("protocol")
+# Which protocol assesses whom changes every verdict: the lead's choice only.
+MAY_CHOOSE = signin.allowed(Action.CHOOSE_PROTOCOL)
 st.header("Protocols", anchor=False)
 common.support_note()
 loaded, error = common.ward_and_sidebar()
@@ -42,8 +46,11 @@ ward_choice = st.selectbox(
     format_func=_choice_label,
     index=choices.index(st.session_state[state.WARD_PROTOCOL]),
     key="protocol_ward_choice",
+    disabled=not MAY_CHOOSE,
+    help=None if MAY_CHOOSE else "Only the ward lead chooses protocols.",
 )
-if ward_choice != st.session_state[state.WARD_PROTOCOL]:
+if MAY_CHOOSE and ward_choice != st.session_state[state.WARD_PROTOCOL]:
+    signin.log(signin.current(), f"ward protocol: {ward_choice or 'as recorded'}", "protocol")
     st.session_state[state.WARD_PROTOCOL] = ward_choice
     st.rerun()
 
@@ -54,6 +61,7 @@ if loaded is not None:
     }
     recorded = recorded_protocols(patients)
     overrides: dict[str, str] = dict(st.session_state[state.OVERRIDES])
+if loaded is not None and MAY_CHOOSE:
     with st.expander(
         f"Per-patient protocol ({len(overrides)} override(s) this session)",
         expanded=bool(overrides),
@@ -72,6 +80,7 @@ if loaded is not None:
         )
         if right.button("Apply", key="protocol_override_apply"):
             overrides[who] = which
+            signin.log(signin.current(), f"patient protocol: {which}", "protocol", who)
             st.session_state[state.OVERRIDES] = overrides
             st.rerun()
         if overrides:

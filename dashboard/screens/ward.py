@@ -7,7 +7,7 @@ from urllib.parse import quote
 import streamlit as st
 
 from dashboard.errors import MonitorUserError
-from dashboard.ui import common, data, state
+from dashboard.ui import common, data, signin, state
 from dashboard.views.clock import format_clock
 from dashboard.views.statuses import status_look, status_rank
 from dashboard.views.ward_rows import (
@@ -29,6 +29,7 @@ st.session_state[LINK_FOLLOWED] = True
 if "patient" in st.query_params:
     del st.query_params["patient"]  # back on the ward: the address is the ward's again
 
+signin.opened("ward")
 st.header("Ward: next doses", anchor=False)
 common.support_note()
 
@@ -98,7 +99,7 @@ def ward_panel() -> None:
         "More columns (trends, valid until, other protocols, protocol)", key="ward_more_columns"
     )
     shown = rows.copy()
-    shown["Open"] = "patient?patient=" + shown["patient_id"].map(quote)
+    shown["Open"] = "patient?patient=" + shown["patient_id"].map(lambda pid: quote(pid, safe=""))
     styled = shown.style.apply(
         lambda column: [common.cell_style(status_look(s)) for s in shown["shown"]],
         subset=["Status"],

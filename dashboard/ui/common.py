@@ -15,7 +15,14 @@ from dashboard.views.clock import format_clock
 from dashboard.views.dose_card import SUPPORT_NOTE
 from dashboard.views.statuses import STATUS_LOOKS, Look, cell_style, finding_look, status_look
 
-MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]<>()#+!|~$-]")
+#: Markdown's punctuation, and the colon that opens Streamlit's :red[...], :material/icon:
+#: and :emoji: (an escaped bracket does not stop :red\[...\]; an escaped colon does).
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]<>()#+!|~$-]|:(?=[\w/-]+[:\[])")
+#: GitHub-flavoured markdown links bare addresses (http://x, www.x, a@b.org) after escapes
+#: are resolved, so no backslash stops it: an invisible WORD JOINER after "http", "www"
+#: and "@" breaks the pattern and leaves the text as it reads.
+BARE_LINK = re.compile(r"(?<=https)(?=\\?:)|(?<=http)(?=\\?:)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 #: Where each page lives (for st.switch_page and links).
 WARD_PAGE = "screens/ward.py"
@@ -40,7 +47,7 @@ def ward_and_sidebar() -> tuple[LoadedWard | None, MonitorUserError | None]:
 def plain(text: str) -> str:
     """Text shown literally in st.markdown/st.caption: a folder such as ``my_ward_data``
     must not turn into italics."""
-    return MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+    return BARE_LINK.sub(WORD_JOINER, MARKDOWN_SPECIAL.sub(r"\\\g<0>", text))
 
 
 def support_note() -> None:
