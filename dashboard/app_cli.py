@@ -1,8 +1,9 @@
 """``python -m dashboard app``: start the Streamlit app (the lead wires it into cli.py).
 
-It replaces the current process with ``python -m streamlit run dashboard/app.py`` run from
-the repository root, so that ``.streamlit/config.toml`` (the safe settings) applies and
-Ctrl-C stops the server directly.
+It replaces the current process with ``python -m streamlit run <package>/app.py``, so that
+Ctrl-C stops the server directly. The safe settings apply from any directory: they are
+``dashboard/.streamlit/config.toml``, beside app.py, which Streamlit reads as the script's
+own configuration (over a project's in the current directory).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pathlib import Path
 from dashboard.errors import InputFileError
 from dashboard.settings import validate_timezone
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "dashboard" / "app.py"
+#: The app inside the package, wherever it is installed.
+APP = Path(__file__).resolve().parent / "app.py"
 DEFAULT_PORT = 8501
 #: Patient data is served to this machine only unless an address is given on purpose
 #: (README, "Deployment": behind a TLS reverse proxy).
@@ -81,6 +82,5 @@ def app_environment(args: argparse.Namespace) -> dict[str, str]:
 def run_app(args: argparse.Namespace) -> int:
     command = app_command(args)
     env = app_environment(args)
-    os.chdir(ROOT)
     os.execve(sys.executable, command, env)
     return 0  # pragma: no cover - execve does not return
