@@ -1,6 +1,6 @@
 """App benchmark: server time of page reruns, and time to a drawn patient page in Chromium.
 
-    .venv/bin/python benchmarks/bench_app.py [--patients 30] [--runs 7]
+    .venv/bin/python -m benchmarks.bench_app [--patients 30] [--runs 7]
 
 1. Server time (AppTest, no browser) of a rerun of the ward page with N patients and of
    the patient page, caches warm (a rerun is what every click and every auto-refresh
@@ -26,18 +26,21 @@ import statistics
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
+
+from benchmarks._machine import describe_machine
+from dashboard.demo import clock
+from dashboard.demo.ward import build_demo_ward
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import pandas as pd  # noqa: E402
-
-from benchmarks._machine import describe_machine  # noqa: E402
-from dashboard.demo import clock  # noqa: E402
-from dashboard.demo.ward import build_demo_ward  # noqa: E402
+#: The app's safe settings (script-level beside app.py), given to the yardstick pages too
+#: so that every page measured runs with the same Streamlit configuration.
+APP_SETTINGS = ROOT / "dashboard" / ".streamlit" / "config.toml"
 
 OUT = ROOT / "benchmarks" / "out"
 TARGET_WARD_MS = 300
@@ -105,6 +108,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def settings_flags() -> list[str]:
+    """APP_SETTINGS as `streamlit run` flags (`--server.headless true`, ...)."""
+    flags = []
+    for section, options in tomllib.loads(APP_SETTINGS.read_text(encoding="utf-8")).items():
+        for key, value in options.items():
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            flags += [f"--{section}.{key}", text]
+    return flags
+
+
 def start(script: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
@@ -114,6 +127,7 @@ def start(script: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
             "streamlit",
             "run",
             script,
+            *settings_flags(),
             "--server.headless",
             "true",
             "--server.port",

@@ -1,8 +1,8 @@
 """Speed of the assessment engine and of the command line.
 
-    .venv/bin/python benchmarks/bench_engine.py            # both parts
-    .venv/bin/python benchmarks/bench_engine.py --part engine --patients 1000
-    .venv/bin/python benchmarks/bench_engine.py --part cli --runs 7
+    .venv/bin/python -m benchmarks.bench_engine            # both parts
+    .venv/bin/python -m benchmarks.bench_engine --part engine --patients 1000
+    .venv/bin/python -m benchmarks.bench_engine --part cli --runs 7
 
 (a) engine only: ``assess_course`` over N synthetic patient-courses (default 1,000; more
     than 1,000,000 observation rows), target <= 2 s and <= 2 GB peak. Also times a plain
@@ -32,11 +32,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from dashboard.assessment import assess_course, evaluate_ward
+from dashboard.tables import DOSE_COLUMNS, OBSERVATION_COLUMNS, PATIENT_COLUMNS, WardData
 
-from dashboard.assessment import assess_course, evaluate_ward  # noqa: E402
-from dashboard.tables import DOSE_COLUMNS, OBSERVATION_COLUMNS, PATIENT_COLUMNS, WardData  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 HOUR = pd.Timedelta(hours=1)
 # (parameter, every N hours, mean, sd) of the synthetic charting; codes for categorical ones

@@ -1,6 +1,6 @@
 """Load benchmark: a 1,000,000-row long-format observations CSV read, validated, normalised.
 
-    .venv/bin/python benchmarks/bench_load.py [--patients N] [--runs 3]
+    .venv/bin/python -m benchmarks.bench_load [--patients N] [--runs 3]
 
 Generates the ward once with the demo generator at scale (benchmarks/out/, not in git),
 then measures each run in a fresh process: wall time of ``load_ward`` and the process's
@@ -17,19 +17,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks._machine import describe_machine
+from dashboard.demo.story import PATIENTS_FOR_A_MILLION_ROWS
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks._machine import describe_machine  # noqa: E402
-from dashboard.demo.story import PATIENTS_FOR_A_MILLION_ROWS  # noqa: E402
-
 OUT = ROOT / "benchmarks" / "out"
 TARGET_SECONDS = 3.0
 TARGET_PEAK_MB = 1536
 
 MEASURE = """
-import json, resource, sys, time
-sys.path.insert(0, {root!r})
+import json, resource, time
 from dashboard.loading import load_ward
 started = time.perf_counter()
 ward = load_ward({folder!r}, "America/New_York")
@@ -73,7 +70,7 @@ def main() -> int:
     runs = []
     for _ in range(args.runs):
         output = subprocess.run(
-            [sys.executable, "-c", MEASURE.format(root=str(ROOT), folder=str(folder))],
+            [sys.executable, "-c", MEASURE.format(folder=str(folder))],
             cwd=ROOT,
             check=True,
             capture_output=True,

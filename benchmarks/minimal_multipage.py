@@ -6,11 +6,8 @@ gets a 404 and retries at the root after 100 ms; the navigation is drawn) is pai
 deep link to the patient page as well; this page shows how much of the ratio it is.
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+# Run by bench_app.py as `python -m streamlit run benchmarks/...` from the repository's root,
+# which puts the root (and so `dashboard`) on sys.path.
 import streamlit as st
 
 from dashboard.figures import minimal_figure

@@ -1,10 +1,7 @@
 """The yardstick page of bench_app.py: one plotly chart and nothing else."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+# Run by bench_app.py as `python -m streamlit run benchmarks/...` from the repository's root,
+# which puts the root (and so `dashboard`) on sys.path.
 import streamlit as st
 
 from dashboard.figures import minimal_figure

@@ -9,19 +9,14 @@ list, and showed it in place of this navigation after a fragment rerun.)
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+# The pages import the package as `dashboard.*`: it is installed (scripts/start.sh, `pip
+# install .`), or the current directory is the repository's root (`python -m streamlit run
+# dashboard/app.py` puts it on sys.path). Streamlit applies the safe settings in
+# .streamlit/config.toml beside this file whatever the current directory.
+import streamlit as st
 
-# `streamlit run dashboard/app.py` puts dashboard/ (not the repository) on sys.path; the
-# pages import the package as `dashboard.*`, so the repository root must be importable.
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import streamlit as st  # noqa: E402
-
-from dashboard.access import Action  # noqa: E402
-from dashboard.ui import common, signin, state  # noqa: E402
+from dashboard.access import Action
+from dashboard.ui import common, signin, state
 
 PAGES = {
     "ward": st.Page(common.WARD_PAGE, title="Ward", icon=":material/groups:", default=True),

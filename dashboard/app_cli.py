@@ -1,8 +1,9 @@
 """``python -m dashboard app``: start the Streamlit app (the lead wires it into cli.py).
 
-It replaces the current process with ``python -m streamlit run dashboard/app.py`` run from
-the repository root, so that ``.streamlit/config.toml`` (the safe settings) applies and
-Ctrl-C stops the server directly.
+It replaces the current process with ``python -m streamlit run <package>/app.py``, so that
+Ctrl-C stops the server directly. The safe settings apply from any directory: they are
+``dashboard/.streamlit/config.toml``, beside app.py, which Streamlit reads as the script's
+own configuration (over a project's in the current directory).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dashboard.cli_options import add_timezone_option
 from dashboard.errors import InputFileError, MonitorUserError
 from dashboard.settings import child_environment, on_demo_data, setting
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "dashboard" / "app.py"
+#: The app inside the package, wherever it is installed.
+APP = Path(__file__).resolve().parent / "app.py"
 DEFAULT_PORT = 8501
 #: Patient data is served to this machine only unless an address is given on purpose
 #: (README, "Deployment": behind a TLS reverse proxy).
@@ -58,13 +59,16 @@ def add_app_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_app)
 
 
-#: Where Streamlit looks for secrets.toml by default (its option secrets.files).
-SECRETS_FILES = (Path.home() / ".streamlit" / "secrets.toml", ROOT / ".streamlit" / "secrets.toml")
+def secrets_files() -> tuple[Path, ...]:
+    """Where Streamlit looks for secrets.toml by default (its option secrets.files): the
+    user's ~/.streamlit and .streamlit/ in the directory the app is started from
+    (scripts/start.sh starts it from the repository's root)."""
+    return (Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml")
 
 
 def sign_in_configured(files: tuple[Path, ...] | None = None) -> bool:
     """Whether a secrets.toml Streamlit reads has an [auth] section (st.login's setup)."""
-    for file in SECRETS_FILES if files is None else files:
+    for file in secrets_files() if files is None else files:
         try:
             if tomllib.loads(file.read_text(encoding="utf-8")).get("auth"):
                 return True
@@ -120,6 +124,5 @@ def app_environment(args: argparse.Namespace) -> dict[str, str]:
 def run_app(args: argparse.Namespace) -> int:
     command = app_command(args)
     env = app_environment(args)
-    os.chdir(ROOT)
     os.execve(sys.executable, command, env)
     return 0  # pragma: no cover - execve does not return

@@ -14,7 +14,15 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# Exactly the tested versions of every dependency and test tool, each checked by its hash.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+    -r requirements-dev.lock
+# Then the project itself, as scripts/start.sh does (--no-deps: the lock has them;
+# --no-build-isolation: the locked setuptools builds it). Editable, so the tests, the
+# `il2-monitor` command and the app they start all run this clone's code: one copy, not a
+# second one in .venv/ that could differ from what the tests import.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+    --no-build-isolation -e .
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -222,7 +222,7 @@ def test_the_app_command_refuses_real_data_without_sign_in(tmp_path, monkeypatch
     folder = write_ward(tmp_path / "ward")
     monkeypatch.delenv("IL2_DATA_SOURCE", raising=False)
     monkeypatch.delenv("IL2_DATA_ROOT", raising=False)
-    monkeypatch.setattr(app_cli, "SECRETS_FILES", (tmp_path / "none.toml",))
+    monkeypatch.setattr(app_cli, "secrets_files", lambda: (tmp_path / "none.toml",))
     with pytest.raises(MonitorUserError, match="--no-login"):
         app_cli.app_environment(_app_args(folder, no_login=False))
     env = app_cli.app_environment(_app_args(folder, no_login=True))
@@ -232,7 +232,7 @@ def test_the_app_command_refuses_real_data_without_sign_in(tmp_path, monkeypatch
     assert "IL2_NO_LOGIN" not in app_cli.app_environment(_app_args(None, no_login=False))
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('[auth]\nclient_id = "x"\n', encoding="utf-8")
-    monkeypatch.setattr(app_cli, "SECRETS_FILES", (secrets,))
+    monkeypatch.setattr(app_cli, "secrets_files", lambda: (secrets,))
     assert "IL2_NO_LOGIN" not in app_cli.app_environment(_app_args(folder, no_login=False))
 
 

@@ -17,7 +17,6 @@ from dashboard.assessment.conditions import compare
 from dashboard.protocols.rules import RangeComparison, Threshold, ThresholdComparison
 from tests.clinical import assess, outcome
 from tests.scenarios import obs
-from tests.test_properties import SETTINGS
 
 ALL = ["proleukin-label", "cwg-consensus-2014", "community-2015", "til-2024"]
 
@@ -57,7 +56,6 @@ def test_between_includes_both_ends_as_written():
     assert compare(between, values, None).tolist() == [True, True, True, False, False, True]
 
 
-@SETTINGS
 @given(
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal("500"), places=2),
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal("500"), places=2),

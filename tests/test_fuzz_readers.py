@@ -2,18 +2,16 @@
 "loaded" or "refused with a user error" - never another exception, never a hang - and a
 lenient load accounts for every line of the file: loaded, merged or refused.
 
-The examples are few (CI time) and seeded by hypothesis's database-free derandomised run
-so that CI is repeatable; `HYPOTHESIS_PROFILE=thorough` runs many more on a developer's
-machine.
+How many examples, and whether they are derandomised, is the Hypothesis profile's
+(tests/conftest.py): few and repeatable in CI, many more on a developer's machine.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.errors import MonitorUserError
@@ -21,14 +19,8 @@ from dashboard.loading import InputFile, load_ward
 from dashboard.protocols import PROTOCOL_DIR, parse_protocol_text
 from tests.conftest import FIXTURES
 
-THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
-FUZZ = settings(
-    max_examples=400 if THOROUGH else 40,
-    deadline=None,
-    derandomize=not THOROUGH,
-    suppress_health_check=[HealthCheck.too_slow],
-    database=None,
-)
+# An example is one small load: twice the profile's count (40 in CI) costs little.
+FUZZ = settings(max_examples=2 * settings.default.max_examples)
 GOOD = FIXTURES / "good" / "three_csv"
 # Characters a sloppy export or a careless script produces.
 NOISE = st.sampled_from(

@@ -4,7 +4,7 @@
 * A triggering value made more extreme never makes the status less severe.
 """
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard.assessment import STATUS_ORDER
@@ -12,7 +12,6 @@ from dashboard.protocols import load_protocol, shipped_protocol_ids
 from tests.clinical import assess
 from tests.scenarios import obs
 
-SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SEVERITY = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 
 
@@ -29,7 +28,6 @@ def protocol_and_missing(draw):
     return protocol_id, tuple(missing), stale
 
 
-@SETTINGS
 @given(protocol_and_missing(), st.integers(min_value=60, max_value=200))
 def test_removing_a_required_parameter_never_yields_clear(case, sbp):
     protocol_id, missing, stale = case
@@ -51,7 +49,6 @@ def _more_extreme_never_less_severe(protocol_id, parameter, time, first, second)
     assert SEVERITY[b.status] <= SEVERITY[a.status], (first, a.status, second, b.status)
 
 
-@SETTINGS
 @given(st.floats(40, 140), st.floats(0, 60))
 def test_lower_sbp_is_never_less_severe_label(sbp, drop):
     _more_extreme_never_less_severe(
@@ -59,7 +56,6 @@ def test_lower_sbp_is_never_less_severe_label(sbp, drop):
     )
 
 
-@SETTINGS
 @given(st.floats(0.5, 8), st.floats(0, 5))
 def test_higher_creatinine_is_never_less_severe(creatinine, rise):
     for protocol_id in ("proleukin-label", "cwg-consensus-2014", "til-2024"):
@@ -68,7 +64,6 @@ def test_higher_creatinine_is_never_less_severe(creatinine, rise):
         )
 
 
-@SETTINGS
 @given(st.floats(60, 170), st.floats(0, 60))
 def test_faster_heart_rate_is_never_less_severe_cwg(rate, rise):
     _more_extreme_never_less_severe(
@@ -76,7 +71,6 @@ def test_faster_heart_rate_is_never_less_severe_cwg(rate, rise):
     )
 
 
-@SETTINGS
 @given(st.floats(60, 100), st.floats(0, 20))
 def test_lower_spo2_is_never_less_severe_label(spo2, drop):
     _more_extreme_never_less_severe(
@@ -84,7 +78,6 @@ def test_lower_spo2_is_never_less_severe_label(spo2, drop):
     )
 
 
-@SETTINGS
 @given(st.floats(0, 200), st.floats(0, 200))
 def test_fewer_platelets_are_never_less_severe_cwg(platelets, drop):
     _more_extreme_never_less_severe(

@@ -116,13 +116,8 @@ def canonical(loaded) -> pd.DataFrame:
     return observations.sort_values(["time", "parameter"]).reset_index(drop=True)
 
 
-@settings(
-    max_examples=15,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+# tmp_path is only a scratch folder for the workbook: sharing it between examples is safe.
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(readings())
 def test_three_shapes_of_one_ward_load_as_the_same_tables(tmp_path, rows):
     data = ward(

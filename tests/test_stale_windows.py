@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from tests.clinical import assess, hourly, outcome
 from tests.scenarios import obs
-from tests.test_properties import SETTINGS
 
 
 def low_urine_then_nothing():
@@ -64,7 +63,6 @@ def test_label_oliguria_restart_over_a_stale_window_is_not_resolved():
     assert "resolved" not in {f.outcome for f in assessment.findings if f.criterion == "oliguria"}
 
 
-@SETTINGS
 @given(st.integers(min_value=0, max_value=30), st.integers(min_value=1, max_value=12))
 def test_a_later_stale_window_never_turns_a_hold_into_resolved(low, hours_later):
     """Low urine in the interval holds the dose; assessed later with no new entry, the

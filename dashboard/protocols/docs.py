@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dashboard import DATA_DIR
 from dashboard.protocols.models import DEFAULT_PROTOCOL_ID, Protocol, shipped_protocols
 from dashboard.quantities import plain_number
 
-THRESHOLDS_DOC = DATA_DIR.parent / "docs" / "thresholds.md"
+#: In the repository's docs/ (a developer's tool: an installed package has no docs/).
+THRESHOLDS_DOC = Path(__file__).resolve().parents[2] / "docs" / "thresholds.md"
 
 
 def _cell(text: str | None) -> str:
