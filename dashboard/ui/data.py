@@ -170,18 +170,21 @@ def _shifted_demo(version: str, hours: int, _ward: WardData, anchor: pd.Timestam
     return WardData(patients, doses, observations, _ward.report)
 
 
-def load_demo(now: pd.Timestamp) -> LoadedWard:
+def load_demo(now: pd.Timestamp, timezone: str | None = None) -> LoadedWard:
     """The demo ward with every time moved by whole hours so that ``now`` falls where the
-    story's "now" is: mid-cycle, 90 minutes before the next doses."""
-    timezone, anchor = demo_clock()
+    story's "now" is: mid-cycle, 90 minutes before the next doses.
+
+    The demo's files are read in the demo's own zone; ``timezone`` is the zone the screens
+    show times in (the Settings choice), so changing it re-renders every time shown."""
+    demo_zone, anchor = demo_clock()
     folder = _demo_folder()
-    key, ward = load_source(PATH_PREFIX + folder, timezone)
+    key, ward = load_source(PATH_PREFIX + folder, demo_zone)
     hours = int((pd.Timestamp(now) - anchor).round("h") / pd.Timedelta(hours=1))
     shifted = _shifted_demo(key, hours, ward, anchor)
     return LoadedWard(
         f"demo|{key}|{hours}",
         shifted,
-        timezone,
+        timezone or demo_zone,
         "Demo ward (synthetic patients, times moved to today)",
         True,
     )
@@ -191,7 +194,7 @@ def load_current(
     source: str, timezone: str, now: pd.Timestamp, keep_going: bool = False
 ) -> LoadedWard:
     if source == DEMO:
-        return load_demo(now)
+        return load_demo(now, timezone)
     key, ward = load_source(source, timezone, keep_going)
     label = (
         f"uploaded files ({', '.join(ward.report.files)})"
