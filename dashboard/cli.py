@@ -13,6 +13,7 @@ from dashboard.app_cli import add_app_parser
 from dashboard.errors import DataValidationError, MonitorUserError
 from dashboard.evaluate_cli import add_evaluate_parser
 from dashboard.loading import load_ward
+from dashboard.report_cli import add_report_parser
 from dashboard.settings import WardSettings, validate_timezone
 
 EXIT_OK = 0
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_evaluate_parser(commands)
     add_app_parser(commands)
+    add_report_parser(commands)
     return parser
 
 

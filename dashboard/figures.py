@@ -142,7 +142,7 @@ def _series_key(parameter: str) -> str:
     return {"urine_output": URINE_RATE, "weight": WEIGHT_GAIN}.get(parameter, parameter)
 
 
-def _with_gaps(series: Series) -> tuple[np.ndarray, np.ndarray]:
+def with_gaps(series: Series) -> tuple[np.ndarray, np.ndarray]:
     """Insert a NaN between readings further apart than the series' gap, so that no line
     is drawn across a period without data."""
     x, y = series.x, series.y
@@ -170,6 +170,15 @@ def _axis_range(values: list[np.ndarray], thresholds: list[Threshold]) -> tuple[
     low, high = float(both.min()), float(both.max())
     pad = (high - low) * 0.08 or max(abs(high) * 0.1, 1.0)
     return low - pad, high + pad
+
+
+def panel_y_range(
+    present: list[Series], thresholds: list[Threshold], codes: tuple[str, ...]
+) -> tuple[float, float]:
+    """A panel's y range: the codes of an ordinal series, else readings and thresholds."""
+    if codes:
+        return -0.5, len(codes) - 0.5
+    return _axis_range([s.y for s in present], thresholds)
 
 
 def _unique_thresholds(thresholds: list[Threshold]) -> list[Threshold]:
@@ -367,7 +376,7 @@ def _stack_labels(
 
 def _add_series(canvas: _Canvas, row: int, series: Series, thresholds: list[Threshold]) -> None:
     colour = SERIES_COLOURS.get(series.key, DEFAULT_COLOUR)
-    x, y = _with_gaps(series)
+    x, y = with_gaps(series)
     axes = {"xaxis": canvas.x(row), "yaxis": canvas.y(row)}
     if series.codes:
         text = [series.codes[int(v)] if np.isfinite(v) else "" for v in y]
@@ -556,11 +565,9 @@ def trend_figure(
             "nticks": max(3, panel.height // 28),
             "tickfont": {"size": 10},
         }
+        y_range = panel_y_range(present, thresholds, codes)
         if codes:
-            y_range = (-0.5, len(codes) - 0.5)
             yaxis.update(tickvals=list(range(len(codes))), ticktext=list(codes))
-        else:
-            y_range = _axis_range([s.y for s in present], thresholds)
         yaxis["range"] = list(y_range)
         layout[f"yaxis{canvas.axis(row)}"] = yaxis
         last = row == bottom

@@ -26,12 +26,12 @@ from dashboard import demo
 from dashboard.assessment import DoseAssessment, assess_course, assess_next_doses
 from dashboard.assessment.stricter import StricterNote, stricter_notes
 from dashboard.errors import InputFileError
-from dashboard.figures import trend_figure
+from dashboard.figures import split_panels, trend_figure
 from dashboard.loading import SUPPORTED_SUFFIXES, InputFile, load_ward, read_input_files
 from dashboard.protocols import Protocol, load_protocol, shipped_protocol_ids
 from dashboard.tables import WardData
 from dashboard.views.protocol_choice import groups
-from dashboard.views.trends import patient_trends
+from dashboard.views.trends import patient_trends, trend_table
 
 DEMO = "demo"
 UPLOAD_PREFIX = "upload:"
@@ -283,22 +283,49 @@ def course(loaded: LoadedWard, patient_id: str, protocol_id: str) -> list[DoseAs
 
 @dataclass(frozen=True)
 class TrendChart:
-    figure: go.Figure
+    decision: go.Figure  # the panels the dose is decided on: one screen under the card
+    rest: go.Figure | None  # every other panel, a click away (None: there is none)
+    table: pd.DataFrame  # the same readings as a table (the accessible view)
     notes: tuple[str, ...]  # what the chart leaves out or cannot show, said under it
 
 
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
 def _trend_chart(
-    key: str, patient_id: str, protocol_id: str, at: pd.Timestamp, timezone: str, _ward: WardData
+    key: str,
+    patient_id: str,
+    protocol_id: str,
+    at: pd.Timestamp,
+    timezone: str,
+    deciding: tuple[str, ...],
+    _ward: WardData,
 ) -> TrendChart:
     trend = patient_trends(_ward, patient_id, protocol(protocol_id), at, timezone)
-    return TrendChart(trend_figure(trend), tuple(trend.notes))
+    decision, rest = split_panels(trend, set(deciding))
+    return TrendChart(
+        trend_figure(trend, decision, part="decision", compact=True),
+        trend_figure(trend, rest, part="rest") if rest else None,
+        trend_table(trend),
+        tuple(trend.notes),
+    )
 
 
 def trend_chart(
-    loaded: LoadedWard, patient_id: str, protocol_id: str, at: pd.Timestamp
+    loaded: LoadedWard,
+    patient_id: str,
+    protocol_id: str,
+    at: pd.Timestamp,
+    deciding: tuple[str, ...] = (),
 ) -> TrendChart:
     """One patient's trend plots as of ``at`` (a minute): built once for every session and
     every auto-refresh within that minute (building them is most of the page's server
-    time). st.plotly_chart copies the figure, so the shared one is never changed."""
-    return _trend_chart(loaded.key, patient_id, protocol_id, at, loaded.timezone, loaded.ward)
+    time). st.plotly_chart copies the figure, so the shared one is never changed.
+    ``deciding``: the parameters of the card's findings, drawn first."""
+    return _trend_chart(
+        loaded.key,
+        patient_id,
+        protocol_id,
+        at,
+        loaded.timezone,
+        tuple(sorted(deciding)),
+        loaded.ward,
+    )
