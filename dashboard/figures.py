@@ -529,6 +529,11 @@ def _add_doses(canvas: _Canvas, data: TrendData) -> None:
     )
 
 
+def _least_px(panel: Panel) -> int:
+    """The least height a panel reads at: an ordinal panel needs a line per code."""
+    return 56 if "mental_status" in panel.series else 40
+
+
 def trend_figure(
     data: TrendData,
     panels: tuple[Panel, ...] | None = None,
@@ -545,7 +550,7 @@ def trend_figure(
         total = sum(p.height for p in panels) or 1
         room = DECISION_FIGURE_PX - MARGIN["t"] - MARGIN["b"] - TITLE_PX * len(panels)
         scale = min(1.0, room / total)
-        panels = tuple(replace(p, height=max(40, int(p.height * scale))) for p in panels)
+        panels = tuple(replace(p, height=max(_least_px(p), int(p.height * scale))) for p in panels)
     canvas = _Canvas(panels, ticks_under_each=not compact)
     layout = canvas.layout
     bottom = len(panels)
