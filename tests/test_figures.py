@@ -330,10 +330,13 @@ def test_the_overlap_check_can_fail():
 
 def test_close_thresholds_get_labels_that_do_not_overlap():
     # community-2015 urine: hold 10-20 mL/h and stop cycle < 10 mL/h share the edge 10.
-    protocol, data, _ = _figure("community-2015")
+    _, data, _ = _figure("community-2015")
     figure = trend_figure(data)
     labels = [a for a in figure.layout.annotations if (a.name or "").startswith("threshold-")]
     assert len({(a.name) for a in labels}) == len(labels)
+    urine = [a.text for a in labels]
+    assert any(t.startswith("hold 10") for t in urine)
+    assert any(t.startswith("stop cycle < 10") for t in urine)
     assert not _overlaps(_annotation_boxes(figure, 760))
 
 
