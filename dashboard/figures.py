@@ -87,7 +87,8 @@ MAX_EXTRA_DECIDING = 2  # panels the card's findings add to the decision figure
 SHIPPED_PLOT_WIDTHS = (700, 1290)
 MARGIN = {"l": 56, "r": 150, "t": 44, "b": 40}
 #: The decision figure's height in px: with the card it fits 1920 x 1080.
-DECISION_FIGURE_PX = 470
+DECISION_FIGURE_PX = 428
+EMPTY_PANEL_PX = 30  # a decision panel without readings: room for its message only
 TITLE_PX = 18  # the strip above each panel holding its title
 TICKS_PX = 16  # the time labels under a panel that is not the last
 LABEL_FONT = 10
@@ -529,6 +530,10 @@ def _add_doses(canvas: _Canvas, data: TrendData) -> None:
     )
 
 
+def _has_readings(data: TrendData, panel: Panel) -> bool:
+    return any(key in data.series and len(data.series[key].y) for key in panel.series)
+
+
 def _least_px(panel: Panel) -> int:
     """The least height a panel reads at: an ordinal panel needs a line per code."""
     return 56 if "mental_status" in panel.series else 40
@@ -543,14 +548,27 @@ def trend_figure(
     """Small multiples of a patient's course on one shared time axis. ``panels`` default
     to every visible one; ``part`` names the figure for plotly's ``uirevision``, so that a
     zoom or pan survives the auto-refresh (a new figure of the same patient and part).
-    ``compact``: the decision figure, its panels scaled into DECISION_PLOT_PX and the
+    ``compact``: the decision figure, its panels scaled into DECISION_FIGURE_PX and the
     time labels under the last only, so that it fits one screen under the card."""
     panels = visible_panels(data) if panels is None else panels
     if compact:
-        total = sum(p.height for p in panels) or 1
-        room = DECISION_FIGURE_PX - MARGIN["t"] - MARGIN["b"] - TITLE_PX * len(panels)
+        empty = [p for p in panels if not _has_readings(data, p)]
+        panels = tuple(replace(p, height=EMPTY_PANEL_PX) if p in empty else p for p in panels)
+        total = sum(p.height for p in panels if p not in empty) or 1
+        room = (
+            DECISION_FIGURE_PX
+            - MARGIN["t"]
+            - MARGIN["b"]
+            - TITLE_PX * len(panels)
+            - EMPTY_PANEL_PX * len(empty)
+        )
         scale = min(1.0, room / total)
-        panels = tuple(replace(p, height=max(_least_px(p), int(p.height * scale))) for p in panels)
+        panels = tuple(
+            p
+            if p.height == EMPTY_PANEL_PX
+            else replace(p, height=max(_least_px(p), int(p.height * scale)))
+            for p in panels
+        )
     canvas = _Canvas(panels, ticks_under_each=not compact)
     layout = canvas.layout
     bottom = len(panels)
@@ -567,7 +585,7 @@ def trend_figure(
             "domain": [low, high],
             "anchor": canvas.x(row),
             "zeroline": False,
-            "nticks": max(3, panel.height // 28),
+            "nticks": max(2, panel.height // 28),
             "tickfont": {"size": 10},
         }
         y_range = panel_y_range(present, thresholds, codes)

@@ -294,9 +294,13 @@ def test_patient_page_decision_trends_then_tabs(small_ward):
     at.query_params["patient"] = "P1"
     _goto(at, "screens/patient.py").run()
     _no_exceptions(at)
-    # The decision panels are under the card, not in a tab; the checklist tab is open.
+    # The decision panels are under the card, not in a tab; the timeline tab is open.
     (decision,) = at.get("plotly_chart")
     assert '"uirevision":"P1|decision"' in decision.proto.spec.replace(" ", "")
+    assert any('data-testid="course-grid"' in h.proto.body for h in at.html)
+    at.session_state["patient_tabs"] = "Checklist: every criterion"
+    at.run()
+    _no_exceptions(at)
     checklist = _table(at, "Values checked")
     mental = checklist[checklist["Criterion"].str.contains("(mental_status)", regex=False)]
     assert "INCOMPLETE" in mental["State"].iloc[0]

@@ -19,11 +19,13 @@ from dashboard.views.course_grid import course_grid, course_grid_html, recorded_
 from dashboard.views.dose_card import DoseCard, dose_card
 from dashboard.views.findings import FindingLine
 
+#: The timeline opens first: what a rounding team reads, and plain HTML, the lightest
+#: thing to draw (the page is drawn sooner than with a table or a second plot).
 TABS = (
+    "Course timeline: dose × criterion",
     "Checklist: every criterion",
     "More trends: breathing, heart, temperature, weight, labs",
     "Trend values as a table",
-    "Course timeline: dose × criterion",
 )
 
 try:
@@ -235,7 +237,7 @@ def patient_panel(patient_id: str) -> None:
     )
     _legend(chart, protocol)
     common.support_note()
-    checklist, more, values, timeline = st.tabs(list(TABS), key="patient_tabs", on_change="rerun")
+    timeline, checklist, more, values = st.tabs(list(TABS), key="patient_tabs", on_change="rerun")
     if checklist.open:
         with checklist:
             _checklist(assessment, current.timezone, at)

@@ -26,12 +26,12 @@ from dashboard import demo
 from dashboard.assessment import DoseAssessment, assess_course, assess_next_doses
 from dashboard.assessment.stricter import StricterNote, stricter_notes
 from dashboard.errors import InputFileError
-from dashboard.figures import split_panels, trend_figure
+from dashboard.figures import Panel, split_panels, trend_figure
 from dashboard.loading import SUPPORTED_SUFFIXES, InputFile, load_ward, read_input_files
 from dashboard.protocols import Protocol, load_protocol, shipped_protocol_ids
 from dashboard.tables import WardData
 from dashboard.views.protocol_choice import groups
-from dashboard.views.trends import patient_trends, trend_table
+from dashboard.views.trends import TrendData, patient_trends, trend_table
 
 DEMO = "demo"
 UPLOAD_PREFIX = "upload:"
@@ -283,10 +283,35 @@ def course(loaded: LoadedWard, patient_id: str, protocol_id: str) -> list[DoseAs
 
 @dataclass(frozen=True)
 class TrendChart:
+    """One patient's trends as of a minute. The decision figure is built at once; the
+    other panels and the table only when their tab is opened (most page loads never do)."""
+
+    trend: TrendData
+    decision_panels: tuple[Panel, ...]
+    rest_panels: tuple[Panel, ...]
     decision: go.Figure  # the panels the dose is decided on: one screen under the card
-    rest: go.Figure | None  # every other panel, a click away (None: there is none)
-    table: pd.DataFrame  # the same readings as a table (the accessible view)
     notes: tuple[str, ...]  # what the chart leaves out or cannot show, said under it
+    key: tuple = ()
+
+    @property
+    def rest(self) -> go.Figure | None:
+        """Every other panel (None: there is none); built once per chart."""
+        return _rest_figure(self.key, self) if self.rest_panels else None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The same readings as a table (the accessible view)."""
+        return _trend_values(self.key, self)
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _rest_figure(key: tuple, _chart: TrendChart) -> go.Figure:
+    return trend_figure(_chart.trend, _chart.rest_panels, part="rest")
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _trend_values(key: tuple, _chart: TrendChart) -> pd.DataFrame:
+    return trend_table(_chart.trend)
 
 
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
@@ -302,10 +327,12 @@ def _trend_chart(
     trend = patient_trends(_ward, patient_id, protocol(protocol_id), at, timezone)
     decision, rest = split_panels(trend, set(deciding))
     return TrendChart(
+        trend,
+        decision,
+        rest,
         trend_figure(trend, decision, part="decision", compact=True),
-        trend_figure(trend, rest, part="rest") if rest else None,
-        trend_table(trend),
         tuple(trend.notes),
+        (key, patient_id, protocol_id, at, timezone, deciding),
     )
 
 
