@@ -42,12 +42,7 @@ def run() -> None:
         layout="wide",
         initial_sidebar_state="expanded",
     )
-    # Streamlit's default top padding (6rem) pushes the dose verdict below the fold at
-    # 1366x768, the size of many ward PCs.
-    st.markdown(
-        "<style>.block-container{padding-top:3rem;padding-bottom:1rem}</style>",
-        unsafe_allow_html=True,
-    )
+    st.markdown(common.PAGE_CSS, unsafe_allow_html=True)  # screen padding, print rules
     state.init()
     person = signin.gate()  # stops here at the sign-in screen
     # A page the role may not use is not offered at all (the page checks again).

@@ -14,6 +14,7 @@ from dashboard.cli_options import EXIT_BAD_INPUT, EXIT_OK, add_timezone_option, 
 from dashboard.errors import DataValidationError, MonitorUserError
 from dashboard.evaluate_cli import add_evaluate_parser
 from dashboard.loading import load_ward
+from dashboard.report_cli import add_report_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_evaluate_parser(commands)
     add_app_parser(commands)
+    add_report_parser(commands)
     return parser
 
 

@@ -117,15 +117,19 @@ def parse_at(text: str | None, timezone: str) -> pd.Timestamp:
     return moment
 
 
+def command_timezone(args: argparse.Namespace, demo: bool) -> str:
+    """The zone a command reads and shows times in: --timezone, else IL2_WARD_TIMEZONE,
+    else for the shipped demo its own ward's zone, else the machine's."""
+    if demo and not args.timezone and settings.configured("ward_timezone") is None:
+        return read_ward_info().timezone
+    return ward_timezone(args)
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
     """Assess and print. A user error propagates to the command line's one boundary
     (dashboard.cli.main), which prints it and exits 2."""
     demo = is_shipped_demo(args.path)
-    timezone = (
-        read_ward_info().timezone
-        if demo and not args.timezone and settings.configured("ward_timezone") is None
-        else ward_timezone(args)
-    )
+    timezone = command_timezone(args, demo)
     protocol = load_protocol(args.protocol) if args.protocol else None
     at = None if args.course else parse_at(args.at, timezone)
     ward = load_ward(args.path, timezone)

@@ -5,12 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The real-browser test drives Debian's Chromium; a browser is never downloaded.
-if [ ! -x /usr/bin/chromium ]; then
+# Debian packages the tests use: Chromium for the real-browser tests (a browser is never
+# downloaded), poppler-utils (pdftotext, pdftoppm) to read the printed PDFs back, and the
+# DejaVu Sans font the PDFs are printed with.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+if [ "${#missing[@]}" -gt 0 ]; then
     sudo_if_needed=""
     [ "$(id -u)" -eq 0 ] || sudo_if_needed="sudo"
     $sudo_if_needed apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq chromium
+    DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq "${missing[@]}"
 fi
 
 python3 -m venv .venv

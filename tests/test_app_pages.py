@@ -4,6 +4,7 @@ upload a bad file, see a patient with missing data as incomplete."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -289,12 +290,15 @@ def test_the_sidebar_shows_a_folder_name_literally(tmp_path):
     assert "Ward time zone: UTC" in sidebar
 
 
-def test_patient_tabs_trends_checklist_and_timeline(small_ward):
+def test_patient_page_decision_trends_then_tabs(small_ward):
     at = _app(**small_ward)
     at.query_params["patient"] = "P1"
     _goto(at, "screens/patient.py").run()
     _no_exceptions(at)
-    assert len(at.get("plotly_chart")) == 1  # the trends tab is open first
+    # The decision panels are under the card, not in a tab; the timeline tab is open.
+    (decision,) = at.get("plotly_chart")
+    assert '"uirevision":"P1|decision"' in decision.proto.spec.replace(" ", "")
+    assert any('data-testid="course-grid"' in h.proto.body for h in at.html)
     at.session_state["patient_tabs"] = "Checklist: every criterion"
     at.run()
     _no_exceptions(at)
@@ -304,12 +308,53 @@ def test_patient_tabs_trends_checklist_and_timeline(small_ward):
     assert len(checklist) == 1 + len(
         __import__("dashboard.protocols", fromlist=["x"]).load_protocol("proleukin-label").criteria
     )
+    at.session_state["patient_tabs"] = "More trends: breathing, heart, temperature, weight, labs"
+    at.run()
+    _no_exceptions(at)
+    assert len(at.get("plotly_chart")) == 2
+    at.session_state["patient_tabs"] = "Trend values as a table"
+    at.run()
+    _no_exceptions(at)
+    values = _table(at, "Meets")
+    assert {"Time", "Parameter", "Value", "Unit"} <= set(values.columns) and len(values)
     at.session_state["patient_tabs"] = "Course timeline: dose × criterion"
     at.run()
     _no_exceptions(at)
-    grid = _table(at, "Assessed status")
-    assert list(grid["Dose"]) == ["C1 D1", "C1 D2", "C1 D3"]
-    assert list(grid["Recorded"]) == ["given", "given", "scheduled"]
+    grid = next(h.proto.body for h in at.html if 'data-testid="course-grid"' in h.proto.body)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", grid)
+    doses = [re.sub(r"<[^>]+>", "|", r).strip("|").split("|")[0] for r in rows[1:]]
+    now = next(i for i, d in enumerate(doses) if d.startswith("▶ now"))
+    assert [d for d in doses if d.startswith("C1")] == ["C1 D1", "C1 D2", "C1 D3"]
+    # After now: as scheduled, never a predicted verdict.
+    for row in rows[1 + now + 1 :]:
+        assert "not yet" in row and "HOLD" not in row and "INCOMPLETE" not in row
+    assert "<th>Dose</th>" in grid and "<th>Assessed then</th>" in grid
+
+
+def test_a_time_zone_chosen_in_settings_changes_every_time_shown():
+    at = _app()
+    at.query_params["patient"] = "DEMO-01"
+    _goto(at, "screens/patient.py").run()
+    _no_exceptions(at)
+    assert "(America/New_York)" in _card(at)
+    before = _card(at)
+    _goto(at, "screens/settings.py").run()
+    at.selectbox(key="settings_zone").set_value("Asia/Tokyo").run()
+    at.query_params["patient"] = "DEMO-01"
+    at.switch_page("screens/patient.py").run()
+    _no_exceptions(at)
+    card = _card(at)
+    assert "(Asia/Tokyo)" in card and "America/New_York" not in card
+    due = re.search(r"due (\d\d:\d\d)", before).group(1)
+    assert f"due {due}" not in card  # the due time itself moved 14 hours
+    (chart,) = at.get("plotly_chart")
+    assert "ward time, Asia/Tokyo" in json.loads(chart.proto.spec)["layout"].__repr__()
+    at.session_state["patient_tabs"] = "Course timeline: dose × criterion"
+    at.run()
+    grid = next(h.proto.body for h in at.html if 'data-testid="course-grid"' in h.proto.body)
+    assert "▶ now" in grid
+    _goto(at, "screens/ward.py").run()
+    assert "(Asia/Tokyo)" in _texts(at)
 
 
 def _demo_patient(patient_id: str) -> AppTest:

@@ -160,3 +160,17 @@ def test_ward_then_patient_in_a_real_browser(page, app_url, output_path):
     page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
     assert page.get_by_text("supports the clinical decision").count() >= 1
     page.screenshot(path=str(Path(output_path) / "patient-DEMO-05.png"), full_page=True)
+
+    # Rounds: at 1920x1080 the card and the decision panels show without scrolling; at
+    # 1366x768 the panels fit the screen below the card (one scroll).
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.reload()
+    page.wait_for_selector(IDLE, timeout=60_000)
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    chart.locator(".main-svg").first.wait_for(timeout=30_000)
+    box = chart.bounding_box()
+    assert box["y"] + box["height"] <= 1080, box
+    page.screenshot(path=str(Path(output_path) / "patient-DEMO-05-1920.png"))
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.wait_for_timeout(500)
+    assert chart.bounding_box()["height"] <= 768 - 60  # below the header, one screen

@@ -149,7 +149,8 @@ def test_x_values_are_naive_local_times():
     for shape in figure.layout.shapes:
         if shape.xref == "x":
             assert pd.Timestamp(shape.x0).tzinfo is None
-    assert "America/New_York" in figure.layout.xaxis9.title.text
+    last = f"xaxis{len([k for k in figure.layout.to_plotly_json() if k.startswith('xaxis')])}"
+    assert "America/New_York" in figure.layout[last].title.text
 
 
 def test_only_svg_scatter_traces():
@@ -231,3 +232,183 @@ def test_a_held_doses_reason_from_the_file_is_hover_text_never_a_live_link():
     assert hovers == [
         "&lt;a href=&quot;http://evil.example&quot;&gt;SBP 84&lt;/a&gt; &lt;b&gt;held&lt;/b&gt;"
     ]
+
+
+# --------------------------------------------------------------------------- rounds layout
+
+
+def _annotation_boxes(figure, plot_width: float) -> list[tuple[str, tuple[float, ...]]]:
+    """Each visible annotation's box in px (x0, y0, x1, y1) for a plot area ``plot_width``
+    wide, computed from the layout the way plotly places it: the anchor point from its
+    references and axis ranges, then xanchor/yanchor and the shifts. Text width is
+    estimated generously (0.62 em a character, 1.3 em a line)."""
+    layout = figure.layout
+    margin = layout.margin
+    plot_height = layout.height - margin.t - margin.b
+    boxes = []
+    for a in layout.annotations:
+        if a.xref == "x":
+            low, high = (pd.Timestamp(v) for v in layout.xaxis.range)
+            where = pd.Timestamp(a.x)
+            if not low <= where <= high:
+                continue  # plotly does not draw an annotation off its axis
+            fx = (where - low) / (high - low)
+        else:  # "paper" or "xN domain": every x axis spans the whole width
+            fx = float(a.x)
+        x = margin.l + fx * plot_width
+        if a.yref == "paper":
+            fy = float(a.y)
+        else:
+            name = "yaxis" + a.yref.split()[0].removeprefix("y")
+            axis = layout[name]
+            d0, d1 = axis.domain
+            if a.yref.endswith("domain"):
+                fy = d0 + float(a.y) * (d1 - d0)
+            else:
+                r0, r1 = axis.range
+                fy = d0 + (float(a.y) - r0) / (r1 - r0) * (d1 - d0)
+        y = margin.t + (1 - fy) * plot_height - (a.yshift or 0)
+        x += a.xshift or 0
+        size = (a.font.size if a.font and a.font.size else 12) or 12
+        text = __import__("re").sub(r"<[^>]+>", "", a.text)
+        width = max(len(line) for line in text.split("<br>")) * size * 0.62
+        height = size * 1.3 * (a.text.count("<br>") + 1)
+        x0 = {"left": x, "right": x - width}.get(a.xanchor, x - width / 2)
+        y0 = {"top": y, "bottom": y - height}.get(a.yanchor, y - height / 2)
+        boxes.append((a.text, (x0, y0, x0 + width, y0 + height)))
+    return boxes
+
+
+def _overlaps(boxes) -> list[tuple[str, str]]:
+    found = []
+    for i, (text_a, a) in enumerate(boxes):
+        for text_b, b in boxes[i + 1 :]:
+            if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                found.append((text_a, text_b))
+    return found
+
+
+def _demo_figures():
+    from dashboard import DEMO_DIR
+    from dashboard.demo.clock import read_ward_info
+    from dashboard.figures import split_panels
+    from dashboard.loading import load_ward
+
+    info = read_ward_info()
+    ward = load_ward(str(DEMO_DIR), info.timezone)
+    for protocol_id in ("proleukin-label", "cwg-consensus-2014", "til-2024", "community-2015"):
+        protocol = load_protocol(protocol_id)
+        for pid in ward.patients["patient_id"].astype(str):
+            data = patient_trends(ward, pid, protocol, info.anchor, info.timezone)
+            decision, rest = split_panels(data, {"sbp", "spo2", "heart_rate"})
+            yield (
+                f"{protocol_id}/{pid}",
+                trend_figure(data, decision, compact=True),
+                trend_figure(data, rest),
+            )
+
+
+def test_no_two_labels_overlap_at_the_shipped_sizes():
+    from dashboard.figures import SHIPPED_PLOT_WIDTHS
+
+    checked = 0
+    for name, *figures in _demo_figures():
+        for figure in figures:
+            for width in SHIPPED_PLOT_WIDTHS:
+                boxes = _annotation_boxes(figure, width)
+                assert not _overlaps(boxes), (name, width, _overlaps(boxes))
+                checked += len(boxes)
+    assert checked > 500  # titles, dose labels, now, threshold labels of 36 figures
+
+
+def test_the_overlap_check_can_fail():
+    # The check itself: two labels at one point overlap.
+    _, _, figure = _figure()
+    figure.add_annotation(x=0, y=1, xref="paper", yref="paper", text="hold", showarrow=False)
+    figure.add_annotation(x=0, y=1, xref="paper", yref="paper", text="stop", showarrow=False)
+    assert _overlaps(_annotation_boxes(figure, 760))
+
+
+def test_close_thresholds_get_labels_that_do_not_overlap():
+    # community-2015 urine: hold 10-20 mL/h and stop cycle < 10 mL/h share the edge 10.
+    _, data, _ = _figure("community-2015")
+    figure = trend_figure(data)
+    labels = [a for a in figure.layout.annotations if (a.name or "").startswith("threshold-")]
+    assert len({(a.name) for a in labels}) == len(labels)
+    urine = [a.text for a in labels]
+    assert any(t.startswith("hold 10") for t in urine)
+    assert any(t.startswith("stop cycle < 10") for t in urine)
+    assert not _overlaps(_annotation_boxes(figure, 760))
+
+
+def test_abcde_order_and_a_panel_per_protocol_parameter_with_data():
+    from dashboard.figures import visible_panels
+
+    data = _ward()
+    extra = pd.DataFrame(
+        [
+            {**data.observations.iloc[0].to_dict(), "parameter": p, "value": v, "code": None}
+            for p, v in (("platelets", 40.0), ("bilirubin", 2.0), ("resp_rate", 22.0))
+        ]
+    )
+    data.observations = pd.concat([data.observations, extra], ignore_index=True)
+    trends = patient_trends(data, "P1", load_protocol("cwg-consensus-2014"), AT, ZONE)
+    panels = visible_panels(trends)
+    order = [p.system for p in panels]
+    assert order == sorted(order, key="BCDEL".index)  # breathing ... exposure, labs last
+    keys = {key for p in panels for key in p.series}
+    # Every series the protocol decides with has a panel, and so has every lab with data.
+    assert trends.protocol_series <= keys
+    assert {"platelets", "bilirubin", "resp_rate", "o2_flow"} <= keys
+    # A lab neither charted nor in the protocol is not drawn (potassium here).
+    assert "potassium" not in keys
+    figure = trend_figure(trends, panels)
+    titles = [a.text for a in figure.layout.annotations if (a.name or "").startswith("panel-")]
+    assert len(titles) == len(panels)
+    assert any("Platelet" in t for t in titles) and any("Respiratory" in t for t in titles)
+
+
+def test_decision_panels_come_first_and_fit_one_screen():
+    from dashboard.figures import split_panels
+
+    _, data, _ = _figure()
+    decision, rest = split_panels(data, {"spo2"})
+    keys = [p.series for p in decision]
+    assert keys[0] == ("spo2",)  # the card's deciding parameter first
+    assert keys[1:] == [
+        ("sbp", "map"),
+        ("phenylephrine", "dopamine", "norepinephrine"),
+        (URINE_RATE,),
+        ("mental_status",),
+        ("creatinine",),
+    ]
+    assert not set(decision) & set(rest)
+    # The card takes most of a 768 px screen: the decision figure must fit the next one.
+    assert trend_figure(data, decision, compact=True).layout.height <= 480
+    plain, _ = split_panels(data)
+    assert trend_figure(data, plain, compact=True).layout.height <= 480
+
+
+def test_zoom_survives_a_refresh():
+    # A refresh builds a new figure a minute later; plotly keeps the user's zoom and pan
+    # when uirevision is unchanged.
+    protocol = load_protocol("proleukin-label")
+    one = trend_figure(patient_trends(_ward(), "P1", protocol, AT, ZONE), part="decision")
+    later = AT + pd.Timedelta(minutes=1)
+    two = trend_figure(patient_trends(_ward(), "P1", protocol, later, ZONE), part="decision")
+    assert one.layout.uirevision == two.layout.uirevision
+    other = trend_figure(patient_trends(_ward(), "P1", protocol, AT, ZONE), part="rest")
+    assert other.layout.uirevision != one.layout.uirevision
+
+
+def test_the_table_view_holds_every_plotted_reading():
+    from dashboard.views.trends import trend_table
+
+    _, data, _ = _figure()
+    table = trend_table(data)
+    plotted = sum(len(s.y) for s in data.series.values())
+    assert len(table) == plotted
+    sbp = table[table["Parameter"] == data.series["sbp"].label]
+    assert sorted(sbp["Value"].astype(float)) == [84, 92, 95, 120]
+    assert "hypotension (hold)" in sbp[sbp["Value"] == "84"]["Meets"].iloc[0]
+    assert table["Time"].is_monotonic_decreasing

@@ -15,16 +15,17 @@ from dashboard.errors import MonitorUserError
 from dashboard.protocols import Protocol
 from dashboard.ui import common, data, signin, state
 from dashboard.views.checklist import CHECKLIST_COLUMNS, checklist_rows
-from dashboard.views.course_grid import course_grid
+from dashboard.views.course_grid import course_grid, course_grid_html, recorded_reasons
 from dashboard.views.dose_card import DoseCard, dose_card
 from dashboard.views.findings import FindingLine
 
-ROW_PX = 35  # st.dataframe's row height: show a whole cycle without inner scrolling
-MAX_TABLE_PX = 1100
+#: The timeline opens first: what a rounding team reads, and plain HTML, the lightest
+#: thing to draw (the page is drawn sooner than with a table or a second plot).
 TABS = (
-    "Trends across the cycle",
-    "Checklist: every criterion",
     "Course timeline: dose × criterion",
+    "Checklist: every criterion",
+    "More trends: breathing, heart, temperature, weight, labs",
+    "Trend values as a table",
 )
 
 try:
@@ -52,7 +53,7 @@ if wanted and wanted not in names:
     )
     wanted = None
 
-top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
+top_left, top_right, top_print = st.columns([6, 4, 2], vertical_alignment="bottom")
 chosen = top_right.selectbox(
     "Patient",
     list(names),
@@ -60,6 +61,7 @@ chosen = top_right.selectbox(
     index=list(names).index(wanted) if wanted else None,
     placeholder="Choose a patient",
     key=f"patient_pick_{wanted}",
+    label_visibility="collapsed",  # the name beside it says who; the label cost a line
 )
 if chosen is None:
     st.header("Patient", anchor=False)
@@ -77,6 +79,17 @@ if st.query_params.get("patient") != chosen:
     # each change adds a browser history entry and Back would land on this same patient.
     st.query_params["patient"] = chosen
 top_left.subheader(common.plain(names[chosen]), anchor=False)  # a name is text, not markup
+top_print.download_button(
+    "Handover PDF",
+    # Built on the click only (a callable runs then, on its own thread): as of that minute,
+    # with the protocol this page assesses the patient with.
+    data=common.handover_pdf(loaded, chosen, state.assignment(loaded).get(chosen)),
+    file_name=f"handover-{chosen}.pdf",
+    mime="application/pdf",
+    icon=":material/print:",
+    key="patient_pdf",
+    help="The card, support, checklist, course timeline and trends on A4, to hand over.",
+)
 
 
 def _finding_html(line: FindingLine) -> str:
@@ -175,7 +188,6 @@ def _card(card: DoseCard) -> None:
             )
         )
     st.html("".join(parts))
-    common.support_note()
 
 
 def _section(title: str, items: list[str]) -> str:
@@ -216,15 +228,31 @@ def patient_panel(patient_id: str) -> None:
         )
     )
 
-    # Lazy tabs: only the open tab is built and drawn, so the card and the trends appear
-    # sooner; the other two are a click away (switching reruns this panel only).
-    trends, checklist, timeline = st.tabs(list(TABS), key="patient_tabs", on_change="rerun")
-    if trends.open:
-        with trends:
-            _trends(data.trend_chart(current, patient_id, protocol.id, at), protocol)
+    # The panels the dose is decided on, right under the card (the card's deciding
+    # parameters first); the rest a click away in lazy tabs: only the open tab is built
+    # and drawn, so the page is drawn sooner (switching reruns this panel only).
+    deciding = tuple({f.parameter for f in assessment.findings if f.parameter})
+    chart = data.trend_chart(current, patient_id, protocol.id, at, deciding)
+    st.plotly_chart(
+        chart.decision, key="trends_decision", theme=None, config={"displaylogo": False}
+    )
+    _legend(chart, protocol)
+    common.support_note()
+    timeline, checklist, more, values = st.tabs(list(TABS), key="patient_tabs", on_change="rerun")
     if checklist.open:
         with checklist:
             _checklist(assessment, current.timezone, at)
+    if more.open:
+        with more:
+            if chart.rest is None:
+                st.info("Every panel is shown above.")
+            else:
+                st.plotly_chart(
+                    chart.rest, key="trends_rest", theme=None, config={"displaylogo": False}
+                )
+    if values.open:
+        with values:
+            _values(chart)
     if timeline.open:
         with timeline:
             try:
@@ -232,18 +260,28 @@ def patient_panel(patient_id: str) -> None:
             except MonitorUserError as error:
                 st.error(f"This patient's course cannot be reviewed: {common.plain(str(error))}")
                 return
-            _timeline(history, protocol, current.timezone)
+            _timeline(history, protocol, current, patient_id, at)
 
 
-def _trends(chart: data.TrendChart, protocol: Protocol) -> None:
-    st.plotly_chart(chart.figure, key="trends", theme=None, config={"displaylogo": False})
+def _legend(chart: data.TrendChart, protocol: Protocol) -> None:
     st.caption(
         "Vertical lines: doses (solid given, dashed held, dotted due or skipped), labelled "
         "with the dose number; dash-dot: now. Shaded bands and lines: the thresholds of "
-        f"{protocol.id} (dotted: early warnings; lines only in a panel of two series, "
-        "labelled with the series they apply to). Crosses: readings that meet a criterion. "
+        f"{protocol.id} (dotted: early warnings). Crosses: readings that meet a criterion. "
         "A broken line: no reading for longer than 1.5 times the protocol's freshness for "
-        "that parameter. " + " ".join(chart.notes)
+        "that parameter. Zoom and pan stay across the automatic refresh; double-click to "
+        "reset. " + " ".join(chart.notes)
+    )
+
+
+def _values(chart: data.TrendChart) -> None:
+    st.caption("The readings the plots draw, newest first, with what each meets.")
+    st.dataframe(
+        chart.table,
+        hide_index=True,
+        width="stretch",
+        key="trend_values",
+        column_config={"Time": st.column_config.DatetimeColumn(format="ddd D MMM HH:mm")},
     )
 
 
@@ -263,24 +301,31 @@ def _checklist(assessment: DoseAssessment, timezone: str, at: pd.Timestamp) -> N
     )
 
 
-def _timeline(history: list[DoseAssessment], protocol: Protocol, timezone: str) -> None:
+def _timeline(
+    history: list[DoseAssessment],
+    protocol: Protocol,
+    current: data.LoadedWard,
+    patient_id: str,
+    at: pd.Timestamp,
+) -> None:
     titles = {c.id: c.title for c in protocol.criteria}
-    # Criterion ids as column heads keep the grid narrow; the checklist tab has the titles.
-    grid = course_grid(history, [c.id for c in protocol.criteria], timezone)
+    mine = current.ward.doses[current.ward.doses["patient_id"].astype(str) == patient_id]
+    grid = course_grid(
+        history,
+        [c.id for c in protocol.criteria],
+        current.timezone,
+        titles,
+        now=at,
+        reasons=recorded_reasons(mine),
+    )
     if grid.table.empty:
         st.info("No dose recorded for this patient.")
         return
-    columns = [c for c in grid.table.columns if c not in ("Dose", "Scheduled")]
-    st.dataframe(
-        common.style_states(grid.table, grid.states, columns, colour_clear=False),
-        hide_index=True,
-        width="stretch",
-        key="course_grid",
-        height=min(ROW_PX * (len(grid.table) + 1) + 3, MAX_TABLE_PX),
-    )
+    st.html(course_grid_html(grid))
     st.caption(
-        f"Each dose assessed as of its scheduled time with {protocol.id}, next to what was "
-        "recorded. Clear at every dose (✔): "
+        f"Past doses as recorded (with the reason recorded for a held dose) and as "
+        f"assessed with {protocol.id} at their scheduled time; doses after now as "
+        "scheduled, not predicted. Clear at every past dose (✔): "
         + (", ".join(titles.get(c, c) for c in grid.clear_throughout) or "none")
         + ". Recording given/held from this screen comes with a later release."
     )

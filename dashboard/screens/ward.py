@@ -95,8 +95,25 @@ def ward_panel() -> None:
             icon=":material/warning:",
         )
 
-    more = st.toggle(
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    more = left.toggle(
         "More columns (trends, valid until, other protocols, protocol)", key="ward_more_columns"
+    )
+    ward_protocol = st.session_state.get(state.WARD_PROTOCOL) or None
+    right.download_button(
+        "Ward sheet PDF",
+        data=common.ward_pdf(loaded, ward_protocol),  # built on the click only
+        file_name="ward-sheet.pdf",
+        mime="application/pdf",
+        icon=":material/print:",
+        key="ward_pdf",
+        help="One line per patient (status, dose, due, reasons, support, data age) on A4 "
+        "landscape, to hand over"
+        + (
+            "; per-patient protocol choices are not in it."
+            if st.session_state.get(state.OVERRIDES)
+            else "."
+        ),
     )
     shown = rows.copy()
     shown["Open"] = "patient?patient=" + shown["patient_id"].map(lambda pid: quote(pid, safe=""))

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.errors import MonitorUserError
+from dashboard.protocols import load_protocol
 from dashboard.ui import state
 from dashboard.ui.data import LoadedWard
 from dashboard.views.clock import format_clock
@@ -30,6 +31,33 @@ PATIENT_PAGE = "screens/patient.py"
 IMPORT_PAGE = "screens/importing.py"
 PROTOCOL_PAGE = "screens/protocol.py"
 SETTINGS_PAGE = "screens/settings.py"
+
+
+#: Every page's style. On screen: Streamlit's default top padding (6rem) pushes the dose
+#: verdict below the fold at 1366x768, the size of many ward PCs. In print (the browser's
+#: own print of a page): no sidebar, toolbar, tab bar or buttons; the page flows over
+#: sheets instead of scrolling inside a box; landscape, so that the ward keeps its
+#: columns; a plot drawn for a wider screen is scaled down rather than cut at today's end,
+#: and never split across two sheets.
+PAGE_CSS = """<style>
+.block-container{padding-top:2rem;padding-bottom:1rem}
+@media print {
+  @page { size: A4 landscape; margin: 8mm; }
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
+  [data-testid="stDecoration"], [data-testid="stDownloadButton"],
+  [data-testid="stTabs"] [role="tablist"], [data-testid="stStatusWidget"] {
+    display: none !important; }
+  [data-testid="stAppViewContainer"], [data-testid="stMain"], [data-testid="stApp"],
+  section.main, .main { overflow: visible !important; height: auto !important;
+    position: static !important; margin-left: 0 !important; }
+  .block-container, [data-testid="stMainBlockContainer"] { max-width: 100% !important;
+    padding: 0 !important; }
+  [data-testid="stPlotlyChart"], .stPlotlyChart { zoom: 0.72; break-inside: avoid;
+    page-break-inside: avoid; }
+  [data-testid="dose-card"], .course-grid tr { break-inside: avoid; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+</style>"""
 
 
 def ward_and_sidebar() -> tuple[LoadedWard | None, MonitorUserError | None]:
@@ -119,3 +147,27 @@ def style_states(
 
     present = [c for c in columns if c in frame.columns]
     return frame.style.apply(colour, subset=present, axis=0)
+
+
+def handover_pdf(loaded: LoadedWard, patient_id: str, protocol_id: str | None):
+    """A callable building the patient's handover PDF when the download is clicked."""
+
+    def build() -> bytes:
+        from dashboard.report import patient_pdf  # fpdf2 loads on the first print only
+
+        chosen = load_protocol(protocol_id) if protocol_id else None
+        return patient_pdf(loaded.ward, patient_id, state.now(), loaded.timezone, chosen)
+
+    return build
+
+
+def ward_pdf(loaded: LoadedWard, protocol_id: str | None):
+    """A callable building the ward sheet PDF when the download is clicked."""
+
+    def build() -> bytes:
+        from dashboard.report import ward_pdf as sheet
+
+        chosen = load_protocol(protocol_id) if protocol_id else None
+        return sheet(loaded.ward, state.now(), loaded.timezone, chosen)
+
+    return build

@@ -27,12 +27,12 @@ from dashboard.assessment import DoseAssessment, assess_course, assess_next_dose
 from dashboard.assessment.stricter import StricterNote, stricter_notes
 from dashboard.demo import clock
 from dashboard.errors import InputFileError
-from dashboard.figures import trend_figure
+from dashboard.figures import Panel, split_panels, trend_figure
 from dashboard.loading import SUPPORTED_SUFFIXES, InputFile, load_ward, read_input_files
 from dashboard.protocols import Protocol, load_protocol, shipped_protocol_ids
 from dashboard.tables import WardData
 from dashboard.views.protocol_choice import groups
-from dashboard.views.trends import patient_trends
+from dashboard.views.trends import TrendData, patient_trends, trend_table
 
 DEMO = "demo"
 UPLOAD_PREFIX = "upload:"
@@ -173,18 +173,21 @@ def _shifted_demo(version: str, hours: int, _ward: WardData, anchor: pd.Timestam
     return WardData(patients, doses, observations, _ward.report)
 
 
-def load_demo(now: pd.Timestamp) -> LoadedWard:
+def load_demo(now: pd.Timestamp, timezone: str | None = None) -> LoadedWard:
     """The demo ward with every time moved by whole hours so that ``now`` falls where the
-    story's "now" is: mid-cycle, 90 minutes before the next doses."""
-    timezone, anchor = demo_clock()
+    story's "now" is: mid-cycle, 90 minutes before the next doses.
+
+    The demo's files are read in the demo's own zone; ``timezone`` is the zone the screens
+    show times in (the Settings choice), so changing it re-renders every time shown."""
+    demo_zone, anchor = demo_clock()
     folder = _demo_folder()
-    key, ward = load_source(PATH_PREFIX + folder, timezone)
+    key, ward = load_source(PATH_PREFIX + folder, demo_zone)
     hours = int(clock.story_shift(anchor, now) / pd.Timedelta(hours=1))
     shifted = _shifted_demo(key, hours, ward, anchor)
     return LoadedWard(
         f"demo|{key}|{hours}",
         shifted,
-        timezone,
+        timezone or demo_zone,
         "Demo ward (synthetic patients, times moved to today)",
         True,
     )
@@ -194,7 +197,7 @@ def load_current(
     source: str, timezone: str, now: pd.Timestamp, keep_going: bool = False
 ) -> LoadedWard:
     if source == DEMO:
-        return load_demo(now)
+        return load_demo(now, timezone)
     key, ward = load_source(source, timezone, keep_going)
     label = (
         f"uploaded files ({', '.join(ward.report.files)})"
@@ -283,22 +286,76 @@ def course(loaded: LoadedWard, patient_id: str, protocol_id: str) -> list[DoseAs
 
 @dataclass(frozen=True)
 class TrendChart:
-    figure: go.Figure
+    """One patient's trends as of a minute. The decision figure is built at once; the
+    other panels and the table only when their tab is opened (most page loads never do)."""
+
+    trend: TrendData
+    decision_panels: tuple[Panel, ...]
+    rest_panels: tuple[Panel, ...]
+    decision: go.Figure  # the panels the dose is decided on: one screen under the card
     notes: tuple[str, ...]  # what the chart leaves out or cannot show, said under it
+    key: tuple = ()
+
+    @property
+    def rest(self) -> go.Figure | None:
+        """Every other panel (None: there is none); built once per chart."""
+        return _rest_figure(self.key, self) if self.rest_panels else None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The same readings as a table (the accessible view)."""
+        return _trend_values(self.key, self)
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _rest_figure(key: tuple, _chart: TrendChart) -> go.Figure:
+    return trend_figure(_chart.trend, _chart.rest_panels, part="rest")
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _trend_values(key: tuple, _chart: TrendChart) -> pd.DataFrame:
+    return trend_table(_chart.trend)
 
 
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
 def _trend_chart(
-    key: str, patient_id: str, protocol_id: str, at: pd.Timestamp, timezone: str, _ward: WardData
+    key: str,
+    patient_id: str,
+    protocol_id: str,
+    at: pd.Timestamp,
+    timezone: str,
+    deciding: tuple[str, ...],
+    _ward: WardData,
 ) -> TrendChart:
     trend = patient_trends(_ward, patient_id, protocol(protocol_id), at, timezone)
-    return TrendChart(trend_figure(trend), tuple(trend.notes))
+    decision, rest = split_panels(trend, set(deciding))
+    return TrendChart(
+        trend,
+        decision,
+        rest,
+        trend_figure(trend, decision, part="decision", compact=True),
+        tuple(trend.notes),
+        (key, patient_id, protocol_id, at, timezone, deciding),
+    )
 
 
 def trend_chart(
-    loaded: LoadedWard, patient_id: str, protocol_id: str, at: pd.Timestamp
+    loaded: LoadedWard,
+    patient_id: str,
+    protocol_id: str,
+    at: pd.Timestamp,
+    deciding: tuple[str, ...] = (),
 ) -> TrendChart:
     """One patient's trend plots as of ``at`` (a minute): built once for every session and
     every auto-refresh within that minute (building them is most of the page's server
-    time). st.plotly_chart copies the figure, so the shared one is never changed."""
-    return _trend_chart(loaded.key, patient_id, protocol_id, at, loaded.timezone, loaded.ward)
+    time). st.plotly_chart copies the figure, so the shared one is never changed.
+    ``deciding``: the parameters of the card's findings, drawn first."""
+    return _trend_chart(
+        loaded.key,
+        patient_id,
+        protocol_id,
+        at,
+        loaded.timezone,
+        tuple(sorted(deciding)),
+        loaded.ward,
+    )

@@ -15,7 +15,7 @@ import pandas as pd
 from dashboard.assessment.baselines import baseline_creatinine
 from dashboard.protocols import Protocol
 from dashboard.protocols.rules import percent_over_baseline
-from dashboard.quantities import plain_number
+from dashboard.quantities import display_unit, plain_number
 from dashboard.tables import WardData
 from dashboard.views.clock import local_naive, local_naive_one
 from dashboard.views.thresholds import (
@@ -28,7 +28,23 @@ from dashboard.views.thresholds import (
 from dashboard.vocabulary import load_vocabulary
 
 VASOPRESSORS = ("phenylephrine", "dopamine", "norepinephrine")
-PLAIN_SERIES = ("sbp", "map", "heart_rate", "temperature", "spo2", "creatinine")
+#: Numeric parameters drawn as they were charted (vital signs, oxygen, labs).
+PLAIN_SERIES = (
+    "sbp",
+    "map",
+    "heart_rate",
+    "resp_rate",
+    "temperature",
+    "spo2",
+    "o2_flow",
+    "creatinine",
+    "potassium",
+    "bicarbonate",
+    "bilirubin",
+    "platelets",
+)
+#: Raw parameters whose charted series has another name.
+SERIES_OF_PARAMETER = {"urine_output": URINE_RATE, "weight": WEIGHT_GAIN}
 GAP_FACTOR = 1.5
 UNREQUIRED_GAP_HOURS = 24.0
 
@@ -66,6 +82,9 @@ class TrendData:
     now: pd.Timestamp  # ward-local naive
     window: tuple[pd.Timestamp, pd.Timestamp]  # initial x range: the current cycle
     notes: list[str] = field(default_factory=list)
+    #: Series the protocol decides with (required or thresholded): always given a panel,
+    #: even without readings ("no readings charted": missing is never normal).
+    protocol_series: frozenset[str] = frozenset()
 
 
 def _baseline_creatinine(patient: pd.Series, creatinine: pd.DataFrame) -> float | None:
@@ -216,7 +235,35 @@ def patient_trends(
         now,
         _window(marks, now, default_gap),
         notes,
+        frozenset(
+            {SERIES_OF_PARAMETER.get(name, name) for name in fresh} | {t.series for t in thresholds}
+        ),
     )
+
+
+def trend_table(data: TrendData) -> pd.DataFrame:
+    """The plotted readings as a table (the accessible view of the same data): one row
+    per reading, newest first, with what it meets in the protocol."""
+    rows = []
+    for series in data.series.values():
+        thresholds = [t for t in data.thresholds if t.series == series.key]
+        for x, y in zip(series.x, series.y, strict=True):
+            if series.codes:
+                shown = series.codes[int(y)] if np.isfinite(y) else "?"
+            else:
+                shown = f"{y:.4g}" if np.isfinite(y) else "?"
+            met = [f"{t.criterion} ({t.outcome})" for t in thresholds if t.meets([y])[0]]
+            rows.append(
+                {
+                    "Time": pd.Timestamp(x),
+                    "Parameter": series.label,
+                    "Value": shown,
+                    "Unit": display_unit(series.unit) if series.unit else "",
+                    "Meets": ", ".join(met),
+                }
+            )
+    table = pd.DataFrame(rows, columns=["Time", "Parameter", "Value", "Unit", "Meets"])
+    return table.sort_values(["Time", "Parameter"], ascending=[False, True], kind="stable")
 
 
 def _window(
