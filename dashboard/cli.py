@@ -14,6 +14,7 @@ from dashboard.errors import DataValidationError, MonitorUserError
 from dashboard.evaluate_cli import add_evaluate_parser
 from dashboard.loading import load_ward
 from dashboard.settings import WardSettings, validate_timezone
+from dashboard.store_cli import add_store_parsers
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_evaluate_parser(commands)
     add_app_parser(commands)
+    add_store_parsers(commands)
     return parser
 
 

@@ -31,6 +31,7 @@ from dashboard.loading.times import parse_time
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol, shipped_protocol_ids
 from dashboard.quantities import display_rule
 from dashboard.settings import WardSettings, validate_timezone
+from dashboard.store_cli import store_ward
 from dashboard.views.dose_card import headline, stricter_text, validity_text
 from dashboard.views.findings import criterion_titles, finding_value
 from dashboard.views.statuses import display_status, status_look
@@ -70,7 +71,10 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "path",
         metavar="PATH",
-        help="a folder of the three CSVs, a per-dose sheet, a FHIR bundle or an Excel workbook",
+        nargs="?",
+        default=None,
+        help="a folder of the three CSVs, a per-dose sheet, a FHIR bundle or an Excel workbook "
+        "(default: the ward's record, see `db`)",
     )
     parser.add_argument(
         "--protocol",
@@ -128,7 +132,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     )
     protocol = load_protocol(args.protocol) if args.protocol else None
     at = None if args.course else parse_at(args.at, timezone)
-    ward = load_ward(args.path, timezone)
+    ward = load_ward(args.path, timezone) if args.path is not None else store_ward()
     if args.course:
         evaluated_at = pd.Timestamp.now(tz="UTC")
         if args.at is not None:

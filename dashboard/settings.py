@@ -61,3 +61,22 @@ def path_in_data_root(text: str, root: Path | None = None) -> Path:
             "a folder or file under it, or upload the files."
         )
     return resolved
+
+
+# --------------------------------------------------------------------------- the store
+# Where the ward's record lives (dashboard/store). IL2_DATABASE_URL names a database
+# (postgresql://... for a hospital); otherwise a SQLite file at IL2_DATABASE_PATH, by
+# default under the user's data folder: never inside the repository, whose files are code.
+
+
+def database_url() -> str:
+    """The store's SQLAlchemy URL: IL2_DATABASE_URL, else the SQLite file of
+    IL2_DATABASE_PATH (default: $XDG_DATA_HOME or ~/.local/share, il2-monitor/ward.sqlite3)."""
+    url = os.environ.get("IL2_DATABASE_URL", "").strip()
+    if url:
+        return url
+    path = os.environ.get("IL2_DATABASE_PATH", "").strip()
+    if not path:
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        path = str(Path(base) / "il2-monitor" / "ward.sqlite3")
+    return f"sqlite:///{Path(path).expanduser().resolve()}"
