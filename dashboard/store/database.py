@@ -48,9 +48,9 @@ class Store:
     @contextmanager
     def writing(self) -> Iterator[sa.Connection]:
         """One write transaction: committed whole or not at all."""
-        with self.engine.connect().execution_options(store_write=True) as connection:
-            with connection.begin():
-                yield connection
+        connection = self.engine.connect().execution_options(store_write=True)
+        with connection, connection.begin():
+            yield connection
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:

@@ -70,7 +70,7 @@ import_files = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("import_id", sa.Integer, sa.ForeignKey("imports.id"), nullable=False, index=True),
-    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name", sa.Text),
     sa.Column("sha256", sa.String(64), nullable=False, index=True),
     sa.Column("size", sa.BigInteger, nullable=False),
 )
@@ -86,7 +86,7 @@ import_problems = sa.Table(
     sa.Column("row", sa.Integer),
     sa.Column("row_kind", sa.Text, nullable=False),
     sa.Column("column_name", sa.Text),
-    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
 )
 
 # The rows a lenient import refused, as read: they keep their patient INCOMPLETE (criteria.md
@@ -107,10 +107,10 @@ patients = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("import_id", sa.Integer, sa.ForeignKey("imports.id"), nullable=False),
     sa.Column("patient_id", sa.Text, nullable=False, index=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("bed", sa.Text, nullable=False),
-    sa.Column("indication", sa.Text, nullable=False),
-    sa.Column("protocol", sa.Text, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("bed", sa.Text),
+    sa.Column("indication", sa.Text),
+    sa.Column("protocol", sa.Text),
     sa.Column("baseline_weight_kg", sa.Double, nullable=False),
     sa.Column("baseline_creatinine_mg_dl", sa.Double),
     sa.Column("target_sbp_mmhg", sa.Double),
@@ -130,7 +130,7 @@ doses = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("administered_time_ns", sa.BigInteger),
     sa.Column("dose_iu_per_kg", sa.Double, nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
     sa.Column("source", sa.Text, nullable=False),
     sa.Column("source_row", sa.Integer, nullable=False),
     sa.Index("ix_doses_key", "patient_id", "cycle", "dose_number"),
@@ -166,7 +166,7 @@ dose_events = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),  # given / held / delayed
     # given: when it was given; delayed: until when; held: None
     sa.Column("at", UtcTime),
-    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("who", sa.Text, nullable=False),
     sa.Column("recorded_at", UtcTime, nullable=False),

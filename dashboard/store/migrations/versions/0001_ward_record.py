@@ -48,7 +48,7 @@ def upgrade() -> None:
         "import_files",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("import_id", sa.Integer, sa.ForeignKey("imports.id"), nullable=False),
-        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("name", sa.Text),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("size", sa.BigInteger, nullable=False),
     )
@@ -64,7 +64,7 @@ def upgrade() -> None:
         sa.Column("row", sa.Integer),
         sa.Column("row_kind", sa.Text, nullable=False),
         sa.Column("column_name", sa.Text),
-        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text),
     )
     op.create_index("ix_import_problems_import_id", "import_problems", ["import_id"])
     op.create_table(
@@ -81,10 +81,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("import_id", sa.Integer, sa.ForeignKey("imports.id"), nullable=False),
         sa.Column("patient_id", sa.Text, nullable=False),
-        sa.Column("name", sa.Text, nullable=False),
-        sa.Column("bed", sa.Text, nullable=False),
-        sa.Column("indication", sa.Text, nullable=False),
-        sa.Column("protocol", sa.Text, nullable=False),
+        sa.Column("name", sa.Text),
+        sa.Column("bed", sa.Text),
+        sa.Column("indication", sa.Text),
+        sa.Column("protocol", sa.Text),
         sa.Column("baseline_weight_kg", sa.Double, nullable=False),
         sa.Column("baseline_creatinine_mg_dl", sa.Double),
         sa.Column("target_sbp_mmhg", sa.Double),
@@ -103,7 +103,7 @@ def upgrade() -> None:
         sa.Column("status", sa.Text, nullable=False),
         sa.Column("administered_time_ns", sa.BigInteger),
         sa.Column("dose_iu_per_kg", sa.Double, nullable=False),
-        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text),
         sa.Column("source", sa.Text, nullable=False),
         sa.Column("source_row", sa.Integer, nullable=False),
     )
@@ -133,7 +133,7 @@ def upgrade() -> None:
         sa.Column("dose_number", sa.Integer, nullable=False),
         sa.Column("kind", sa.Text, nullable=False),
         sa.Column("at", UtcTime),
-        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text),
         sa.Column("note", sa.Text, nullable=False),
         sa.Column("who", sa.Text, nullable=False),
         sa.Column("recorded_at", UtcTime, nullable=False),
