@@ -31,7 +31,11 @@ def _next_doses_json(ward, at: pd.Timestamp, lenient: bool = False) -> dict:
     assessments = assess_next_doses(ward, at, None)
     extras = None if lenient else section9(ward, assessments, at, with_stricter=False)
     return document(
-        assessments, load_protocol(None), at, False, sorted({a.protocol_id for a in assessments}),
+        assessments,
+        load_protocol(None),
+        at,
+        False,
+        sorted({a.protocol_id for a in assessments}),
         extras=extras,
     )
 
