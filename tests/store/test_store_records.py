@@ -152,12 +152,10 @@ def test_acknowledgement_and_access_log(ward):
 @pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
 def test_the_code_refuses_to_update_or_delete_a_record(ward, table):
     _event(ward)
-    with ward.writing() as connection:
-        with pytest.raises(AppendOnlyError):
-            connection.execute(sa.text(f"DELETE FROM {table}"))
-    with ward.writing() as connection:
-        with pytest.raises(AppendOnlyError):
-            connection.execute(sa.text(f"UPDATE {table} SET id = id"))
+    with ward.writing() as connection, pytest.raises(AppendOnlyError):
+        connection.execute(sa.text(f"DELETE FROM {table}"))
+    with ward.writing() as connection, pytest.raises(AppendOnlyError):
+        connection.execute(sa.text(f"UPDATE {table} SET id = id"))
 
 
 @pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
@@ -172,9 +170,11 @@ def test_the_database_refuses_to_update_or_delete_a_record(ward, store_url, tabl
     other = sa.create_engine(store_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
         for statement in (f"DELETE FROM {table}", f"UPDATE {table} SET id = id"):
-            with pytest.raises(sa.exc.DatabaseError, match="append-only"):
-                with other.begin() as connection:
-                    connection.execute(sa.text(statement))
+            with (
+                pytest.raises(sa.exc.DatabaseError, match="append-only"),
+                other.begin() as connection,
+            ):
+                connection.execute(sa.text(statement))
         with other.connect() as connection:
             assert connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() > 0
     finally:
