@@ -13,6 +13,8 @@ import io
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
 from dashboard.errors import Problem
@@ -145,8 +147,12 @@ def write_observations(connection: sa.Connection, table: pd.DataFrame) -> None:
     if connection.dialect.name == "postgresql":
         _copy_observations(connection, table)
         return
+    # Plain Python values, column by column (numpy's tolist is C); SQLite stores a NaN
+    # value as NULL, which is what a categorical row's value is.
     columns = [
-        _python_list(table[c], c in ("import_id", "time_ns", "source_row", "value"))
+        table[c].astype(object).where(table[c].notna(), None).tolist()
+        if table[c].dtype == "Int64"
+        else table[c].tolist()
         for c in OBSERVATION_STORE_COLUMNS
     ]
     placeholders = ", ".join("?" for _ in OBSERVATION_STORE_COLUMNS)
@@ -157,24 +163,21 @@ def write_observations(connection: sa.Connection, table: pd.DataFrame) -> None:
     )
 
 
-def _python_list(series: pd.Series, numeric: bool) -> list:
-    if numeric:
-        values = series.astype(object).tolist() if series.dtype == "Int64" else series.tolist()
-        return [None if v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v for v in values]
-    return [None if v is None else v for v in series.tolist()]
-
-
 def _copy_observations(connection: sa.Connection, table: pd.DataFrame) -> None:
-    # CSV through COPY: pandas writes it in C, floats in their shortest exact form; \N is
-    # NULL so that an empty recorded unit stays an empty string.
-    buffer = io.StringIO()
-    table.to_csv(buffer, index=False, header=False, na_rep="\\N")
+    # CSV through COPY, written by Arrow in C++: every value quoted, so an unquoted empty
+    # field is NULL and "" an empty string (an empty recorded unit stays empty); floats in
+    # their shortest exact form.
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    buffer = io.BytesIO()
+    pa_csv.write_csv(
+        arrow,
+        buffer,
+        write_options=pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"),
+    )
     cursor = connection.connection.driver_connection.cursor()
     columns = ", ".join(OBSERVATION_STORE_COLUMNS)
-    with cursor.copy(
-        f"COPY observations ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-    ) as copy:
-        view = buffer.getvalue()
+    with cursor.copy(f"COPY observations ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+        view = buffer.getbuffer()
         for start in range(0, len(view), 1 << 22):
             copy.write(view[start : start + (1 << 22)])
 
@@ -244,13 +247,41 @@ def read_doses(connection: sa.Connection, ids: list[str] | None = None) -> pd.Da
     return frame[DOSE_COLUMNS]
 
 
+OBSERVATION_READ_COLUMNS = OBSERVATION_STORE_COLUMNS[2:]
+
+
 def read_observations(connection: sa.Connection, ids: list[str] | None = None) -> pd.DataFrame:
     table = schema.observations
-    query = sa.select(*(table.c[c] for c in OBSERVATION_STORE_COLUMNS[2:])).order_by(table.c.id)
+    query = sa.select(*(table.c[c] for c in OBSERVATION_READ_COLUMNS)).order_by(table.c.id)
     if ids is not None:
         query = query.where(table.c.patient_id.in_(ids))
-    result = connection.execute(query)
-    raw = pd.DataFrame(result.fetchall(), columns=OBSERVATION_STORE_COLUMNS[2:])
+    if connection.dialect.name == "postgresql":
+        raw = _copy_out(connection, query)
+    else:
+        rows = connection.execute(query).cursor.fetchall()  # the driver's rows: no wrapping
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(OBSERVATION_READ_COLUMNS)
+        raw = pd.DataFrame(
+            {
+                name: np.array(values, dtype=dtype)
+                for name, values, dtype in zip(
+                    OBSERVATION_READ_COLUMNS,
+                    columns,
+                    [
+                        object,
+                        "int64",
+                        object,
+                        float,
+                        object,
+                        object,
+                        object,
+                        object,
+                        object,
+                        "int64",
+                    ],
+                    strict=True,
+                )
+            }
+        )
     frame = pd.DataFrame(
         {
             "patient_id": raw["patient_id"].astype(object),
@@ -269,6 +300,41 @@ def read_observations(connection: sa.Connection, ids: list[str] | None = None) -
         }
     )
     return frame[OBSERVATION_COLUMNS]
+
+
+def _copy_out(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
+    """A query's rows through COPY ... TO STDOUT as CSV, parsed by Arrow (NULL unquoted
+    empty, an empty string quoted)."""
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    buffer = io.BytesIO()
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)") as copy:
+        for block in copy:
+            buffer.write(block)
+    buffer.seek(0)
+    types = {
+        "patient_id": pa.string(),
+        "time_ns": pa.int64(),
+        "parameter": pa.string(),
+        "value": pa.float64(),
+        "code": pa.string(),
+        "unit": pa.string(),
+        "recorded_value": pa.string(),
+        "recorded_unit": pa.string(),
+        "source": pa.string(),
+        "source_row": pa.int64(),
+    }
+    arrow = pa_csv.read_csv(
+        buffer,
+        read_options=pa_csv.ReadOptions(column_names=OBSERVATION_READ_COLUMNS),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=types,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            null_values=[""],
+        ),
+    )
+    return arrow.to_pandas(types_mapper=None)
 
 
 def read_report(connection: sa.Connection) -> ImportReport:

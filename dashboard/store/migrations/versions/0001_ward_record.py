@@ -111,7 +111,9 @@ def upgrade() -> None:
     op.create_table(
         "observations",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-        sa.Column("import_id", sa.Integer, sa.ForeignKey("imports.id")),
+        # no foreign key: written in the same transaction as its import row, and the per-row
+        # check doubled the time of a bulk import (benchmarks/bench_store.py)
+        sa.Column("import_id", sa.Integer),
         sa.Column("entered_by", sa.Text),
         sa.Column("patient_id", sa.Text, nullable=False),
         sa.Column("time_ns", sa.BigInteger, nullable=False),
