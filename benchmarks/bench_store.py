@@ -35,7 +35,8 @@ MEASURE = """
 import json, sys, tempfile, time
 sys.path.insert(0, {root!r})
 from dashboard.loading import load_ward
-from dashboard.store import import_ward, load_frames, open_store
+from dashboard.store import import_ward, load_frames, open_store, upgrade
+from dashboard.store.database import Store, make_engine
 kind, url, folder = {kind!r}, {url!r}, {folder!r}
 if kind == "frames":
     started = time.perf_counter()
@@ -44,7 +45,8 @@ if kind == "frames":
     raise SystemExit
 if kind == "sqlite":
     url = "sqlite:///" + tempfile.mkdtemp() + "/ward.sqlite3"
-store = open_store(url, upgrade_if_new=True)
+upgrade(Store(make_engine(url)))
+store = open_store(url)
 started = time.perf_counter()
 result = import_ward(store, folder, who="bench", timezone="America/New_York")
 imported = time.perf_counter() - started
@@ -101,6 +103,7 @@ def main() -> int:
         runs["frames"].append(measure("frames", folder))
         runs["sqlite"].append(measure("sqlite", folder))
         runs["postgresql"].append(postgres_run(folder, args.postgres))
+        print(json.dumps({kind: found[-1] for kind, found in runs.items()}), flush=True)
     frames = statistics.median(r["seconds"] for r in runs["frames"])
     print(f"machine: {describe_machine()}")
     print(f"input: {folder} ({runs['frames'][0]['rows']:,} observation rows after merging)")

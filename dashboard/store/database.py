@@ -176,13 +176,14 @@ def check_schema(store: Store, *, allow_behind: bool = False) -> None:
 def open_store(url: str | None = None, *, upgrade_if_new: bool = False) -> Store:
     """The store at ``url`` (default: dashboard.settings.database_url()), schema checked.
 
-    ``upgrade_if_new``: a database with no schema at all (a new SQLite file on first start)
-    is migrated rather than refused; one at an older revision still needs ``db upgrade``.
+    ``upgrade_if_new``: a SQLite file with no schema at all (the default store on first
+    start) is migrated rather than refused. A PostgreSQL database is a hospital's: its
+    schema is made on purpose, with ``db upgrade``, never as a side effect of reading.
     """
     from dashboard.settings import database_url
 
     store = Store(make_engine(url or database_url()))
-    if upgrade_if_new and current_revision(store) is None:
+    if upgrade_if_new and store.dialect == "sqlite" and current_revision(store) is None:
         upgrade(store)
     check_schema(store)
     return store

@@ -311,6 +311,8 @@ def _copy_out(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
     with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)") as copy:
         for block in copy:
             buffer.write(block)
+    if not buffer.getbuffer().nbytes:  # no row: Arrow reads no empty CSV
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in OBSERVATION_READ_COLUMNS})
     buffer.seek(0)
     types = {
         "patient_id": pa.string(),

@@ -14,7 +14,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from dashboard.store import open_store
+from dashboard.store import open_store, upgrade
+from dashboard.store.database import Store, make_engine
 
 POSTGRES_URL = os.environ.get(
     "IL2_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -62,6 +63,9 @@ def store_url(request, tmp_path):
 
 @pytest.fixture
 def store(store_url):
-    opened = open_store(store_url, upgrade_if_new=True)
+    migrating = Store(make_engine(store_url))
+    upgrade(migrating)
+    migrating.dispose()
+    opened = open_store(store_url)
     yield opened
     opened.dispose()

@@ -17,11 +17,9 @@ from tests.conftest import FIXTURES, WARD_ZONE
 INPUTS = [
     (DEMO_DIR, "Europe/Paris", False),
     (FIXTURES / "good" / "three_csv", WARD_ZONE, False),
-    (FIXTURES / "good" / "per_dose_sheet", WARD_ZONE, False),
     (FIXTURES / "good" / "fhir_bundle.json", WARD_ZONE, False),
     # a lenient load: the refused rows keep their patients INCOMPLETE from the store too
     (FIXTURES / "bad" / "csv_out_of_range", WARD_ZONE, True),
-    (FIXTURES / "bad" / "csv_missing_weight", WARD_ZONE, True),
 ]
 
 
