@@ -15,6 +15,7 @@ from dashboard.errors import DataValidationError, MonitorUserError
 from dashboard.evaluate_cli import add_evaluate_parser
 from dashboard.loading import load_ward
 from dashboard.report_cli import add_report_parser
+from dashboard.store_cli import add_store_parsers
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_parser(commands)
     add_app_parser(commands)
     add_report_parser(commands)
+    add_store_parsers(commands)
     return parser
 
 

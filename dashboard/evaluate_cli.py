@@ -33,6 +33,7 @@ from dashboard.loading import load_ward
 from dashboard.loading.times import parse_time
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Protocol, load_protocol, shipped_protocol_ids
 from dashboard.quantities import display_rule
+from dashboard.store_cli import store_ward
 from dashboard.tables import WardData
 from dashboard.views.dose_card import headline, stricter_text, validity_text
 from dashboard.views.findings import criterion_titles, finding_value
@@ -71,7 +72,10 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "path",
         metavar="PATH",
-        help="a folder of the three CSVs, a per-dose sheet, a FHIR bundle or an Excel workbook",
+        nargs="?",
+        default=None,
+        help="a folder of the three CSVs, a per-dose sheet, a FHIR bundle or an Excel workbook "
+        "(default: the ward's record, see `db`)",
     )
     parser.add_argument(
         "--protocol",
@@ -128,11 +132,11 @@ def command_timezone(args: argparse.Namespace, demo: bool) -> str:
 def run_evaluate(args: argparse.Namespace) -> int:
     """Assess and print. A user error propagates to the command line's one boundary
     (dashboard.cli.main), which prints it and exits 2."""
-    demo = is_shipped_demo(args.path)
+    demo = args.path is not None and is_shipped_demo(args.path)
     timezone = command_timezone(args, demo)
     protocol = load_protocol(args.protocol) if args.protocol else None
     at = None if args.course else parse_at(args.at, timezone)
-    ward = load_ward(args.path, timezone)
+    ward = load_ward(args.path, timezone) if args.path is not None else store_ward()
     if demo and args.at is None:
         ward = story_moved_to_now(ward, timezone, args.path)
     if args.course:

@@ -43,6 +43,13 @@ def _positive_minutes(text: str) -> str:
     return text
 
 
+def _default_database_path() -> str:
+    # XDG_DATA_HOME is the desktop standard's variable, not one of the monitor's settings;
+    # read here so that the environment is read in one module.
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "il2-monitor" / "ward.sqlite3")
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: where it comes from, what it defaults to and how it is checked."""
@@ -151,6 +158,24 @@ SETTINGS: tuple[Setting, ...] = (
         default=lambda: "",
         validate=lambda text: text,
     ),
+    Setting(
+        name="database_url",
+        environment="IL2_DATABASE_URL",
+        default_text="unset: the SQLite file of `IL2_DATABASE_PATH`",
+        help="The ward's record as a SQLAlchemy URL, e.g. `postgresql+psycopg://host/il2` "
+        "for a hospital's PostgreSQL (run `il2-monitor db upgrade` first).",
+        default=lambda: "",
+        validate=lambda text: text,
+    ),
+    Setting(
+        name="database_path",
+        environment="IL2_DATABASE_PATH",
+        default_text="`$XDG_DATA_HOME/il2-monitor/ward.sqlite3` (else `~/.local/share/...`)",
+        help="The SQLite file of the ward's record when no `IL2_DATABASE_URL` is set; made "
+        "on first start, never inside the repository.",
+        default=_default_database_path,
+        validate=_resolved_path,
+    ),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -202,6 +227,21 @@ def path_in_data_root(text: str, root: Path | None = None) -> Path:
             "a folder or file under it, or upload the files."
         )
     return resolved
+
+
+# --------------------------------------------------------------------------- the store
+# Where the ward's record lives (dashboard/store). IL2_DATABASE_URL names a database
+# (postgresql://... for a hospital); otherwise a SQLite file at IL2_DATABASE_PATH, by
+# default under the user's data folder: never inside the repository, whose files are code.
+
+
+def database_url() -> str:
+    """The store's SQLAlchemy URL: IL2_DATABASE_URL, else the SQLite file of
+    IL2_DATABASE_PATH."""
+    url = configured("database_url")
+    if url:
+        return url
+    return f"sqlite:///{Path(value('database_path')).expanduser().resolve()}"
 
 
 # --------------------------------------------------------------------------- sign-in

@@ -1,0 +1,403 @@
+"""Canonical frames in and out of the store, exactly: what ``load_frames`` returns is what
+``dashboard.loading.load_ward`` returned for the same files (same columns, dtypes, values
+to the nanosecond and the last bit of every float, same order), so the engine cannot tell
+them apart.
+
+Writing uses the driver's bulk paths (``executemany`` on SQLite, ``COPY`` on PostgreSQL):
+a million observation rows are one statement, not a million.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import sqlalchemy as sa
+
+from dashboard.errors import Problem
+from dashboard.store import schema
+from dashboard.tables import (
+    DOSE_COLUMNS,
+    OBSERVATION_COLUMNS,
+    PATIENT_COLUMNS,
+    ImportReport,
+    WardData,
+)
+
+PATIENT_CONTENT = [c for c in PATIENT_COLUMNS if c not in ("patient_id", "source", "source_row")]
+DOSE_KEY = ["patient_id", "cycle", "dose_number"]
+DOSE_CONTENT = ["scheduled_time", "status", "administered_time", "dose_iu_per_kg", "reason"]
+#: An observation's identity: the same reading of the same patient at the same time is the
+#: same fact, whichever file (or bedside entry) brought it.
+OBSERVATION_KEY = ["patient_id", "time_ns", "parameter", "value", "code"]
+CATEGORICAL_OBSERVATION_COLUMNS = ("unit", "recorded_value", "recorded_unit", "source")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def to_ns(times: pd.Series) -> list[int | None]:
+    """UTC nanoseconds since the epoch; None for a missing time (NaT)."""
+    values = times.dt.as_unit("ns").array.asi8
+    missing = times.isna().to_numpy()
+    return [None if gone else int(v) for v, gone in zip(values.tolist(), missing, strict=True)]
+
+
+def from_ns(values) -> pd.Series:
+    return pd.Series(
+        pd.to_datetime(pd.array(values, dtype="Int64"), unit="ns", utc=True),
+        dtype="datetime64[ns, UTC]",
+    )
+
+
+def _floats(series: pd.Series) -> list[float | None]:
+    return [None if np.isnan(v) else v for v in series.astype(float).tolist()]
+
+
+def _texts(series: pd.Series) -> list[str | None]:
+    return [None if v is None or v is pd.NA or v != v else str(v) for v in series.tolist()]
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _records(import_id: int, columns: dict[str, list]) -> list[dict]:
+    return [
+        {"import_id": import_id, **dict(zip(columns, values, strict=True))}
+        for values in zip(*columns.values(), strict=True)
+    ]
+
+
+def patient_rows(frame: pd.DataFrame, import_id: int) -> list[dict]:
+    texts = ("name", "bed", "indication", "protocol")
+    numbers = ("baseline_weight_kg", "baseline_creatinine_mg_dl", "target_sbp_mmhg")
+    return _records(
+        import_id,
+        {
+            "patient_id": frame["patient_id"].astype(str).tolist(),
+            **{c: _texts(frame[c]) for c in texts},
+            **{c: _floats(frame[c]) for c in numbers},
+            "source": frame["source"].astype(str).tolist(),
+            "source_row": [int(v) for v in frame["source_row"].tolist()],
+        },
+    )
+
+
+def dose_rows(frame: pd.DataFrame, import_id: int) -> list[dict]:
+    columns = {
+        "patient_id": frame["patient_id"].astype(str).tolist(),
+        "cycle": [int(v) for v in frame["cycle"].tolist()],
+        "dose_number": [int(v) for v in frame["dose_number"].tolist()],
+        "scheduled_time_ns": to_ns(frame["scheduled_time"]),
+        "status": frame["status"].astype(str).tolist(),
+        "administered_time_ns": to_ns(frame["administered_time"]),
+        "dose_iu_per_kg": _floats(frame["dose_iu_per_kg"]),
+        "reason": _texts(frame["reason"]),
+        "source": frame["source"].astype(str).tolist(),
+        "source_row": [int(v) for v in frame["source_row"].tolist()],
+    }
+    return _records(import_id, columns)
+
+
+OBSERVATION_STORE_COLUMNS = [
+    "import_id",
+    "entered_by",
+    "patient_id",
+    "time_ns",
+    "parameter",
+    "value",
+    "code",
+    "unit",
+    "recorded_value",
+    "recorded_unit",
+    "source",
+    "source_row",
+]
+
+
+def observation_table(
+    frame: pd.DataFrame, import_id: int | None, entered_by: str | None
+) -> pd.DataFrame:
+    """The frame as the store's columns (times as nanoseconds), ready to be written."""
+    return pd.DataFrame(
+        {
+            "import_id": pd.array([import_id] * len(frame), dtype="Int64"),
+            "entered_by": pd.Series([entered_by] * len(frame), dtype=object),
+            "patient_id": frame["patient_id"].astype(str).to_numpy(),
+            "time_ns": frame["time"].dt.as_unit("ns").array.asi8,
+            "parameter": frame["parameter"].astype(str).to_numpy(),
+            "value": frame["value"].astype(float).to_numpy(),
+            "code": frame["code"].to_numpy(dtype=object),
+            **{
+                c: frame[c].astype(str).to_numpy(dtype=object)
+                for c in CATEGORICAL_OBSERVATION_COLUMNS
+            },
+            "source_row": frame["source_row"].astype("int64").to_numpy(),
+        }
+    )[OBSERVATION_STORE_COLUMNS]
+
+
+def write_observations(connection: sa.Connection, table: pd.DataFrame) -> None:
+    """Bulk-write an ``observation_table``: COPY on PostgreSQL, executemany on SQLite."""
+    if table.empty:
+        return
+    if connection.dialect.name == "postgresql":
+        _copy_observations(connection, table)
+        return
+    # Plain Python values, column by column (numpy's tolist is C); SQLite stores a NaN
+    # value as NULL, which is what a categorical row's value is.
+    columns = [
+        table[c].astype(object).where(table[c].notna(), None).tolist()
+        if table[c].dtype == "Int64"
+        else table[c].tolist()
+        for c in OBSERVATION_STORE_COLUMNS
+    ]
+    placeholders = ", ".join("?" for _ in OBSERVATION_STORE_COLUMNS)
+    connection.exec_driver_sql(
+        f"INSERT INTO observations ({', '.join(OBSERVATION_STORE_COLUMNS)}) "
+        f"VALUES ({placeholders})",
+        list(zip(*columns, strict=True)),
+    )
+
+
+def _copy_observations(connection: sa.Connection, table: pd.DataFrame) -> None:
+    # CSV through COPY, written by Arrow in C++: every value quoted, so an unquoted empty
+    # field is NULL and "" an empty string (an empty recorded unit stays empty); floats in
+    # their shortest exact form.
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    buffer = io.BytesIO()
+    pa_csv.write_csv(
+        arrow,
+        buffer,
+        write_options=pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"),
+    )
+    cursor = connection.connection.driver_connection.cursor()
+    columns = ", ".join(OBSERVATION_STORE_COLUMNS)
+    with cursor.copy(f"COPY observations ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+        view = buffer.getbuffer()
+        for start in range(0, len(view), 1 << 22):
+            copy.write(view[start : start + (1 << 22)])
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _latest(table: sa.Table, key: list[str]) -> sa.Select:
+    """The newest version of each key, in the order the keys first appeared."""
+    columns = [table.c[k] for k in key]
+    versions = (
+        sa.select(
+            *columns,
+            sa.func.max(table.c.id).label("latest"),
+            sa.func.min(table.c.id).label("first"),
+        )
+        .group_by(*columns)
+        .subquery()
+    )
+    return (
+        sa.select(table).join(versions, table.c.id == versions.c.latest).order_by(versions.c.first)
+    )
+
+
+def read_patients(connection: sa.Connection, ids: list[str] | None = None) -> pd.DataFrame:
+    query = _latest(schema.patients, ["patient_id"])
+    if ids is not None:
+        query = query.where(schema.patients.c.patient_id.in_(ids))
+    rows = connection.execute(query).mappings().all()
+    frame = pd.DataFrame(
+        {
+            "patient_id": pd.Series([r["patient_id"] for r in rows], dtype=object),
+            **{
+                c: pd.Series([r[c] for r in rows], dtype=object)
+                for c in ("name", "bed", "indication", "protocol")
+            },
+            **{
+                c: pd.Series([r[c] for r in rows], dtype=float)
+                for c in ("baseline_weight_kg", "baseline_creatinine_mg_dl", "target_sbp_mmhg")
+            },
+            "source": pd.Series([r["source"] for r in rows], dtype=object),
+            "source_row": pd.Series([r["source_row"] for r in rows], dtype="int64"),
+        }
+    )
+    return frame[PATIENT_COLUMNS]
+
+
+def read_doses(connection: sa.Connection, ids: list[str] | None = None) -> pd.DataFrame:
+    query = _latest(schema.doses, DOSE_KEY)
+    if ids is not None:
+        query = query.where(schema.doses.c.patient_id.in_(ids))
+    rows = connection.execute(query).mappings().all()
+    frame = pd.DataFrame(
+        {
+            "patient_id": pd.Series([r["patient_id"] for r in rows], dtype=object),
+            "cycle": pd.Series([r["cycle"] for r in rows], dtype="int64"),
+            "dose_number": pd.Series([r["dose_number"] for r in rows], dtype="int64"),
+            "scheduled_time": from_ns([r["scheduled_time_ns"] for r in rows]),
+            "status": pd.Series([r["status"] for r in rows], dtype=object),
+            "administered_time": from_ns([r["administered_time_ns"] for r in rows]),
+            "dose_iu_per_kg": pd.Series([r["dose_iu_per_kg"] for r in rows], dtype=float),
+            "reason": pd.Series([r["reason"] for r in rows], dtype=object),
+            "source": pd.Series([r["source"] for r in rows], dtype=object),
+            "source_row": pd.Series([r["source_row"] for r in rows], dtype="int64"),
+        }
+    )
+    return frame[DOSE_COLUMNS]
+
+
+OBSERVATION_READ_COLUMNS = OBSERVATION_STORE_COLUMNS[2:]
+
+
+def read_observations(connection: sa.Connection, ids: list[str] | None = None) -> pd.DataFrame:
+    table = schema.observations
+    query = sa.select(*(table.c[c] for c in OBSERVATION_READ_COLUMNS)).order_by(table.c.id)
+    if ids is not None:
+        query = query.where(table.c.patient_id.in_(ids))
+    if connection.dialect.name == "postgresql":
+        raw = _copy_out(connection, query)
+    else:
+        rows = connection.execute(query).cursor.fetchall()  # the driver's rows: no wrapping
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(OBSERVATION_READ_COLUMNS)
+        raw = pd.DataFrame(
+            {
+                name: np.array(values, dtype=dtype)
+                for name, values, dtype in zip(
+                    OBSERVATION_READ_COLUMNS,
+                    columns,
+                    [
+                        object,
+                        "int64",
+                        object,
+                        float,
+                        object,
+                        object,
+                        object,
+                        object,
+                        object,
+                        "int64",
+                    ],
+                    strict=True,
+                )
+            }
+        )
+    frame = pd.DataFrame(
+        {
+            "patient_id": raw["patient_id"].astype(object),
+            "time": from_ns(raw["time_ns"].to_numpy(dtype="int64")),
+            "parameter": raw["parameter"].astype(object),
+            "value": raw["value"].astype(float),
+            "code": raw["code"].astype(object).where(raw["code"].notna(), None),
+            # categories as the loader makes them: canonical units sorted, the typed texts
+            # in the order first read
+            "unit": pd.Categorical(raw["unit"].astype(object)),
+            **{
+                c: pd.Categorical(raw[c].astype(object), categories=pd.unique(raw[c]))
+                for c in CATEGORICAL_OBSERVATION_COLUMNS[1:]
+            },
+            "source_row": raw["source_row"].astype("int64"),
+        }
+    )
+    return frame[OBSERVATION_COLUMNS]
+
+
+def _copy_out(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
+    """A query's rows through COPY ... TO STDOUT as CSV, parsed by Arrow (NULL unquoted
+    empty, an empty string quoted)."""
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    buffer = io.BytesIO()
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)") as copy:
+        for block in copy:
+            buffer.write(block)
+    if not buffer.getbuffer().nbytes:  # no row: Arrow reads no empty CSV
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in OBSERVATION_READ_COLUMNS})
+    buffer.seek(0)
+    types = {
+        "patient_id": pa.string(),
+        "time_ns": pa.int64(),
+        "parameter": pa.string(),
+        "value": pa.float64(),
+        "code": pa.string(),
+        "unit": pa.string(),
+        "recorded_value": pa.string(),
+        "recorded_unit": pa.string(),
+        "source": pa.string(),
+        "source_row": pa.int64(),
+    }
+    arrow = pa_csv.read_csv(
+        buffer,
+        read_options=pa_csv.ReadOptions(column_names=OBSERVATION_READ_COLUMNS),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=types,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            null_values=[""],
+        ),
+    )
+    return arrow.to_pandas(types_mapper=None)
+
+
+def read_report(connection: sa.Connection) -> ImportReport:
+    """The report of the newest import that wrote (or found nothing new): its refused rows
+    keep their patients INCOMPLETE, as they would when the same files are evaluated."""
+    latest = (
+        connection.execute(
+            sa.select(schema.imports)
+            .where(schema.imports.c.outcome.in_(("imported", "nothing_new")))
+            .order_by(schema.imports.c.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    files = connection.execute(
+        sa.select(schema.import_files.c.name).distinct().order_by(schema.import_files.c.name)
+    ).scalars()
+    report = ImportReport(files=list(files))
+    if latest is None:
+        return report
+    report.notices = list(latest["notices"])
+    problems = connection.execute(
+        sa.select(schema.import_problems)
+        .where(schema.import_problems.c.import_id == latest["id"])
+        .order_by(schema.import_problems.c.id)
+    ).mappings()
+    report.problems = [
+        Problem(
+            file=p["file"],
+            row=p["row"],
+            column=p["column_name"],
+            reason=p["reason"],
+            row_kind=p["row_kind"],
+        )
+        for p in problems
+    ]
+    refused = connection.execute(
+        sa.select(
+            schema.import_refused_rows.c.table_name,
+            schema.import_refused_rows.c.patient_id,
+            schema.import_refused_rows.c.source_row,
+        )
+        .where(schema.import_refused_rows.c.import_id == latest["id"])
+        .order_by(schema.import_refused_rows.c.id)
+    ).all()
+    if refused:
+        report.refused_rows = pd.DataFrame(
+            {
+                "patient_id": pd.Series([r[1] for r in refused], dtype=object),
+                "source_row": pd.Series([r[2] for r in refused], dtype="Int64"),
+                "table": [r[0] for r in refused],
+            }
+        )
+    return report
+
+
+def read_ward(connection: sa.Connection) -> WardData:
+    return WardData(
+        patients=read_patients(connection),
+        doses=read_doses(connection),
+        observations=read_observations(connection),
+        report=read_report(connection),
+    )
