@@ -87,7 +87,7 @@ MAX_EXTRA_DECIDING = 2  # panels the card's findings add to the decision figure
 SHIPPED_PLOT_WIDTHS = (700, 1290)
 MARGIN = {"l": 56, "r": 150, "t": 44, "b": 40}
 #: The decision figure's height in px: with the card it fits 1920 x 1080.
-DECISION_FIGURE_PX = 428
+DECISION_FIGURE_PX = 410
 EMPTY_PANEL_PX = 30  # a decision panel without readings: room for its message only
 TITLE_PX = 18  # the strip above each panel holding its title
 TICKS_PX = 16  # the time labels under a panel that is not the last

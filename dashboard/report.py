@@ -495,7 +495,11 @@ def _panel(pdf: _Sheet, data: TrendData, panel: Panel, left, top, width, x_of) -
     pdf.rect(left, top, width, PANEL_MM)
     # y labels: the ends of the range, or the codes
     pdf.set_font(FONT, "", 6)
-    ticks = list(enumerate(codes)) if codes else [(v, f"{v:.4g}") for v in _nice_ticks(low, high)]
+    ticks = (
+        list(enumerate(codes))
+        if codes
+        else [(v, plain_number(v, 4)) for v in _nice_ticks(low, high)]
+    )
     for value, text in ticks:
         pdf.text(left - pdf.get_string_width(text) - 1, y_of(value) + 1, text)
     _thresholds(pdf, thresholds, low, high, y_of, left, width, bool(codes), len(present) > 1)

@@ -59,26 +59,26 @@ def _start_app(folder: Path, provider: str, idle_minutes: float) -> tuple[str, s
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("IL2_")}
     env |= {"IL2_IDLE_MINUTES": str(idle_minutes), "IL2_ACCESS_LOG": str(folder / "access.jsonl")}
-    log = open(folder / "streamlit.log", "w", encoding="utf-8")  # noqa: SIM115 - kept open
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard/app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--secrets.files",
-            str(secrets),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with open(folder / "streamlit.log", "w", encoding="utf-8") as log:  # the child keeps its copy
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "dashboard/app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--secrets.files",
+                str(secrets),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://localhost:{port}"
     wait_healthy(f"http://127.0.0.1:{port}", process, STARTUP_SECONDS)
     return url, process

@@ -18,6 +18,7 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
 from dashboard.errors import Problem
+from dashboard.instants import as_ns
 from dashboard.store import schema
 from dashboard.tables import (
     DOSE_COLUMNS,
@@ -41,7 +42,7 @@ CATEGORICAL_OBSERVATION_COLUMNS = ("unit", "recorded_value", "recorded_unit", "s
 
 def to_ns(times: pd.Series) -> list[int | None]:
     """UTC nanoseconds since the epoch; None for a missing time (NaT)."""
-    values = times.dt.as_unit("ns").array.asi8
+    values = as_ns(times)
     missing = times.isna().to_numpy()
     return [None if gone else int(v) for v, gone in zip(values.tolist(), missing, strict=True)]
 
@@ -127,7 +128,7 @@ def observation_table(
             "import_id": pd.array([import_id] * len(frame), dtype="Int64"),
             "entered_by": pd.Series([entered_by] * len(frame), dtype=object),
             "patient_id": frame["patient_id"].astype(str).to_numpy(),
-            "time_ns": frame["time"].dt.as_unit("ns").array.asi8,
+            "time_ns": as_ns(frame["time"]),
             "parameter": frame["parameter"].astype(str).to_numpy(),
             "value": frame["value"].astype(float).to_numpy(),
             "code": frame["code"].to_numpy(dtype=object),

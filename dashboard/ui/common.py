@@ -34,13 +34,18 @@ SETTINGS_PAGE = "screens/settings.py"
 
 
 #: Every page's style. On screen: Streamlit's default top padding (6rem) pushes the dose
-#: verdict below the fold at 1366x768, the size of many ward PCs. In print (the browser's
+#: verdict below the fold at 1366x768, the size of many ward PCs; for the same reason the
+#: DEMO banner is one line pinned in the header's empty band, where it also stays in view
+#: when the page scrolls. In print (the browser's
 #: own print of a page): no sidebar, toolbar, tab bar or buttons; the page flows over
 #: sheets instead of scrolling inside a box; landscape, so that the ward keeps its
 #: columns; a plot drawn for a wider screen is scaled down rather than cut at today's end,
 #: and never split across two sheets.
 PAGE_CSS = """<style>
 .block-container{padding-top:2rem;padding-bottom:1rem}
+.st-key-demo_banner{position:fixed;top:0.55rem;left:50%;transform:translateX(-50%);
+  z-index:1000001;width:min(46rem,70vw)}
+.st-key-demo_banner [data-testid="stAlertContainer"]{padding:0.3rem 0.75rem}
 @media print {
   @page { size: A4 landscape; margin: 8mm; }
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],

@@ -149,10 +149,11 @@ def gate() -> Person:
                 "--no-login on purpose."
             )
         st.session_state[PERSON] = UNSIGNED
-        st.warning(
-            f"{DEMO_BANNER}. Anyone who can open this page sees and changes everything.",
-            icon=":material/lock_open:",
-        )
+        with st.container(key="demo_banner"):  # compact (PAGE_CSS): the card stays in view
+            st.warning(
+                f"{DEMO_BANNER}. Anyone who can open this page sees and changes everything.",
+                icon=":material/lock_open:",
+            )
         return UNSIGNED
     claims = st.user.to_dict()
     if not claims.get("is_logged_in"):

@@ -251,7 +251,7 @@ def trend_table(data: TrendData) -> pd.DataFrame:
             if series.codes:
                 shown = series.codes[int(y)] if np.isfinite(y) else "?"
             else:
-                shown = f"{y:.4g}" if np.isfinite(y) else "?"
+                shown = plain_number(y) if np.isfinite(y) else "?"
             met = [f"{t.criterion} ({t.outcome})" for t in thresholds if t.meets([y])[0]]
             rows.append(
                 {
