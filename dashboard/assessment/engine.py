@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 
 from dashboard.assessment import words
-from dashboard.errors import Problem
 from dashboard.assessment.conditions import (
     HOUR_NS,
     CriteriaCount,
@@ -53,6 +52,7 @@ from dashboard.assessment.results import (
     Finding,
 )
 from dashboard.assessment.series import NAT, NONE, ObservationStore, as_ns
+from dashboard.errors import Problem
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Criterion, Grade, Protocol, load_protocol
 from dashboard.protocols.rules import CountCriteria
 from dashboard.schedule import assessment_points
