@@ -135,7 +135,13 @@ def _read_table_sheets(file_name: str, sheets: dict) -> RawTables:
         tables[table] = frame
         problems.extend(sheet_problems)
         names[table] = name
-    return RawTables(**tables, files=names, problems=problems)
+    return RawTables(
+        patients=tables["patients"],
+        doses=tables["doses"],
+        observations=tables["observations"],
+        files=names,
+        problems=problems,
+    )
 
 
 def _read_per_dose_workbook(file_name: str, sheets: dict, patients: InputFile | None) -> RawTables:
