@@ -14,6 +14,11 @@ observations sheet is refused by name, never ignored.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineWorkbook
+
 import datetime as dt
 import io
 import re
@@ -45,12 +50,14 @@ class Sheet:
 
     title: str
     facts: SheetFacts
-    workbook: object  # python_calamine.CalamineWorkbook
+    # python_calamine.CalamineWorkbook, imported only when Excel input is read
+    workbook: CalamineWorkbook
 
     def rows(self):
         """(Excel row number, cells from column A) for each row of the used range."""
         sheet = self.workbook.get_sheet_by_name(self.title)
-        first_row, first_column = sheet.start if sheet.height else (0, 0)
+        start = sheet.start  # None only for an empty sheet
+        first_row, first_column = start if sheet.height and start is not None else (0, 0)
         padding = [None] * first_column
         for offset, cells in enumerate(sheet.iter_rows()):
             yield first_row + offset + 1, padding + list(cells)
