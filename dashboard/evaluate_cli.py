@@ -15,6 +15,7 @@ import io
 import json
 import math
 import sys
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -151,6 +152,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             str(pid) for pid in ward.patients["patient_id"] if str(pid) not in reviewed
         ]
     else:
+        assert at is not None  # parsed above whenever not --course
         assessments = assess_next_doses(ward, at, protocol)
         evaluated_at = at
         without_doses = []
@@ -334,7 +336,7 @@ def document(
     evaluated_at: pd.Timestamp,
     course: bool,
     protocols_used: list[str],
-    without_doses: list[str] = (),
+    without_doses: Sequence[str] = (),
     extras: dict | None = None,
 ) -> dict:
     """The JSON document of data-contract section 5 (with a few extra keys: each patient's
@@ -347,9 +349,11 @@ def document(
         )
         findings = [finding_json(f) for f in assessment.findings]
         if course:
+            dose = _dose_json(assessment)
+            assert dose is not None  # --course assesses recorded doses: each has its number
             entry.setdefault("doses", []).append(
                 {
-                    **_dose_json(assessment),
+                    **dose,
                     "recorded_status": assessment.recorded_status,
                     "status": assessment.status,
                     "findings": findings,

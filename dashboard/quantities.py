@@ -144,7 +144,7 @@ def display_rule(rule: str, vocabulary: Vocabulary | None = None) -> str:
     quoted codes in words ("sustained VT"). The rule itself (JSON, CSV, protocol files)
     keeps its codes; only what a person reads changes."""
     vocab = _vocabulary(vocabulary)
-    words_of = {}
+    words_of: dict[str, str] = {}
     for parameter in vocab.parameters.values():
         for code, words in parameter.words.items():
             words_of.setdefault(code, words)

@@ -32,4 +32,5 @@ python3 -m venv .venv
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy  # over dashboard/, as [tool.mypy] in pyproject.toml says
 .venv/bin/python -m pytest "$@"

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 from dashboard.assessment import words
 from dashboard.assessment.baselines import baseline_creatinine
-from dashboard.assessment.series import NAT, NEG_INF, ObservationStore, SeriesIndex
+from dashboard.assessment.series import NAT, NEG_INF, NONE, ObservationStore, SeriesIndex
 from dashboard.protocols import rules
 from dashboard.quantities import plain_number
 from dashboard.vocabulary import CHARTED_UNTIL_CHANGED, CHARTED_WHEN_IT_HAPPENS, Vocabulary
@@ -100,6 +101,17 @@ def _truths(readings: list[Reading]) -> tuple[np.ndarray, np.ndarray]:
     return mets & knowns, ~mets & knowns
 
 
+def _any_of(stack: np.ndarray) -> np.ndarray:
+    """Per moment (column of a stack of readings): whether any reading is true. An array
+    always (numpy's stubs type ``.any(axis=0)`` as possibly a scalar)."""
+    return np.asarray(stack.any(axis=0))
+
+
+def _all_of(stack: np.ndarray) -> np.ndarray:
+    """Per moment (column of a stack of readings): whether every reading is true."""
+    return np.asarray(stack.all(axis=0))
+
+
 def _full(n: int, value, dtype=object) -> np.ndarray:
     array = np.empty(n, dtype=dtype)
     array[:] = value
@@ -114,11 +126,16 @@ def _patient_column(comparison: rules.Comparison) -> str | None:
 
 
 def _threshold(
-    comparison: rules.ThresholdComparison, moments: Moments
+    comparison: rules.ThresholdComparison, moments: Moments | None
 ) -> tuple[np.ndarray | float, np.ndarray | None]:
     threshold = comparison.threshold
     if threshold.patient_column is None:
+        assert threshold.value is not None  # a number threshold always has its number
         return threshold.value, None
+    # a patient threshold always has the protocol's default (rules.py parses both)
+    assert threshold.default is not None
+    if moments is None:
+        raise TypeError(f"a threshold from the patient's {threshold.patient_column} needs moments")
     values = moments.patient_values[threshold.patient_column]
     defaulted = np.isnan(values)
     return np.where(defaulted, threshold.default, values), defaulted
@@ -150,18 +167,21 @@ def at_least(values, bound) -> np.ndarray:
 def compare(
     comparison: rules.Comparison,
     values: np.ndarray,
-    codes: np.ndarray,
+    codes: np.ndarray | None,
     moments: Moments | None = None,
-    threshold=None,
+    threshold: np.ndarray | float | None = None,
 ) -> np.ndarray:
     """The comparison applied elementwise, decimal-exact (see :data:`RELATIVE_TOLERANCE`).
     NaN never meets a numeric comparison. Every numeric comparison of a rule goes through
     here or through :func:`exceeds` / :func:`at_least`."""
     if isinstance(comparison, rules.CodeComparison):
+        # only a categorical parameter has codes (rules.py parses extremes as numeric)
+        assert codes is not None
         return np.isin(codes, comparison.codes)
     values = np.asarray(values, dtype=float)
     if isinstance(comparison, rules.RangeComparison):
         return at_least(values, comparison.low) & ~exceeds(values, comparison.high)
+    assert isinstance(comparison, rules.ThresholdComparison)  # the third and last shape
     if threshold is None:
         threshold, _ = _threshold(comparison, moments)
     op = comparison.op
@@ -178,14 +198,26 @@ EvaluatorFunction = Callable[["Evaluator", rules.Condition, Moments], Reading]
 #: How each rule kind is evaluated: filled by `evaluates`, checked complete at import.
 _EVALUATORS: dict[type[rules.Condition], EvaluatorFunction] = {}
 
+_Kind = TypeVar("_Kind", bound=rules.Condition)
 
-def evaluates(kind: type[rules.Condition]) -> Callable[[EvaluatorFunction], EvaluatorFunction]:
-    """Register the decorated Evaluator method as the evaluation of ``kind``."""
 
-    def register(function: EvaluatorFunction) -> EvaluatorFunction:
+def evaluates(
+    kind: type[_Kind],
+) -> Callable[
+    [Callable[[Evaluator, _Kind, Moments], Reading]],
+    Callable[[Evaluator, _Kind, Moments], Reading],
+]:
+    """Register the decorated Evaluator method as the evaluation of ``kind``: typed as
+    taking that kind, so mypy checks each evaluator against its own condition class."""
+
+    def register(
+        function: Callable[[Evaluator, _Kind, Moments], Reading],
+    ) -> Callable[[Evaluator, _Kind, Moments], Reading]:
         if kind in _EVALUATORS:
             raise TypeError(f"{kind.__name__} has two evaluators")
-        _EVALUATORS[kind] = function
+        # Stored for any condition: `Evaluator.evaluate` only calls it with type(condition)
+        # == kind, which a dict of kinds cannot say to mypy.
+        _EVALUATORS[kind] = cast(EvaluatorFunction, function)
         return function
 
     return register
@@ -232,16 +264,20 @@ class Evaluator:
         defaulted=None,
     ) -> Reading:
         n = len(moments)
+        # without a series the caller gives the value and the time
+        assert series is not None or (value is not None and time is not None)
         if value is None:
+            assert series is not None
             value = series.take(series.values, position, has, np.nan)
         if time is None:
+            assert series is not None
             time = np.where(
                 has,
                 series.times[np.clip(position, 0, max(series.n - 1, 0))] if series.n else NAT,
                 NAT,
             )
         if series is not None and series.n and not self.vocabulary[parameter].is_numeric:
-            code = np.where(has, series.codes[np.clip(position, 0, series.n - 1)], None)
+            code = np.where(has, series.codes[np.clip(position, 0, series.n - 1)], NONE)
         else:
             code = _full(n, None)
         unit_value = unit if unit is not None else self._unit(parameter)
@@ -299,7 +335,7 @@ class Evaluator:
     def _eval_AnyOf(self, condition: rules.AnyOf, moments: Moments) -> Reading:
         readings = [self.evaluate(item, moments) for item in condition.items]
         mets = np.vstack([reading.met for reading in readings])
-        met = mets.any(axis=0)
+        met = _any_of(mets)
         chosen = np.where(met, mets.argmax(axis=0), 0)
         rows = np.arange(len(moments))
 
@@ -308,7 +344,7 @@ class Evaluator:
 
         rule_texts = pick("rule")
         rule_texts = np.where(met, rule_texts, condition.describe())
-        insufficient = np.vstack([r.insufficient for r in readings]).any(axis=0)
+        insufficient = _any_of(np.vstack([r.insufficient for r in readings]))
 
         def describe(rows: np.ndarray) -> np.ndarray:
             out = np.full(len(rows), "", dtype=object)
@@ -334,7 +370,7 @@ class Evaluator:
             rule=rule_texts,
             insufficient=insufficient,
             describe_rows=describe,
-            known=true.any(axis=0) | false.all(axis=0),
+            known=_any_of(true) | _all_of(false),
         )
 
     @evaluates(rules.AllOf)
@@ -342,7 +378,7 @@ class Evaluator:
         readings = [self.evaluate(item, moments) for item in condition.items]
         met = np.logical_and.reduce([reading.met for reading in readings])
         first = readings[0]
-        insufficient = np.vstack([r.insufficient for r in readings]).any(axis=0)
+        insufficient = _any_of(np.vstack([r.insufficient for r in readings]))
 
         def describe(rows: np.ndarray) -> np.ndarray:
             return words.join_distinct([r.describe_rows(rows) for r in readings])
@@ -358,7 +394,7 @@ class Evaluator:
             rule=_full(len(moments), condition.describe()),
             insufficient=insufficient,
             describe_rows=describe,
-            known=true.all(axis=0) | false.any(axis=0),
+            known=_all_of(true) | _any_of(false),
         )
 
     @evaluates(rules.NoneOf)
@@ -381,7 +417,7 @@ class Evaluator:
             rule=_full(len(moments), condition.describe()),
             insufficient=np.zeros(len(moments), bool),
             describe_rows=describe,
-            known=false.all(axis=0) | true.any(axis=0),
+            known=_all_of(false) | _any_of(true),
         )
 
     # -- leaves
@@ -411,8 +447,9 @@ class Evaluator:
         else:
             met = has & compare(condition.comparison, values, codes, moments, threshold)
         note = None
-        if condition.after_event is not None:
-            events = self.store.series("event", (condition.after_event.code,))
+        after_event = condition.after_event
+        if after_event is not None:
+            events = self.store.series("event", (after_event.code,))
             reading_time = np.where(has, series.times[safe] if series.n else NAT, NAT)
             event_position, event_has = events.latest(moments.pc, reading_time)
             event_time = np.where(
@@ -420,12 +457,12 @@ class Evaluator:
                 events.times[np.clip(event_position, 0, max(events.n - 1, 0))] if events.n else NAT,
                 NAT,
             )
-            window = np.int64(condition.after_event.hours * HOUR_NS)
+            window = np.int64(after_event.hours * HOUR_NS)
             within = event_has & has & (reading_time - event_time <= window)
             met &= within
 
             def note(rows: np.ndarray) -> np.ndarray:
-                code = condition.after_event.code
+                code = after_event.code
                 return np.where(
                     event_has[rows],
                     words.join(code, " at ", words.times(event_time[rows])),
@@ -450,10 +487,11 @@ class Evaluator:
         if isinstance(comparison, rules.CodeComparison):
             return series.code_mask(comparison.codes)
         column = _patient_column(comparison)
-        if column:
+        if column and isinstance(comparison, rules.ThresholdComparison):
             # per-observation threshold from the observation's patient
             per_patient = np.full(self.store.n_patients, np.nan)
             per_patient[moments.pc] = moments.patient_values[column]
+            assert comparison.threshold.default is not None  # rules.py: with every column
             threshold = np.where(
                 np.isnan(per_patient[series.patient]),
                 comparison.threshold.default,
@@ -491,6 +529,8 @@ class Evaluator:
         met = (end > start) & compare(comparison, extreme, None, moments)
         # The basis shown: the last reading in the scope on the triggering side of the
         # bound (a reading that crossed it), else the last reading of the scope.
+        bound: float | None
+        op: str | None
         if isinstance(comparison, rules.RangeComparison):
             bound, op = comparison.low, None
         elif isinstance(comparison, rules.ThresholdComparison):
@@ -947,8 +987,8 @@ class Evaluator:
         )
         reading.code = np.where(
             has,
-            episodes.codes[np.clip(position, 0, max(episodes.n - 1, 0))] if episodes.n else None,
-            None,
+            episodes.codes[np.clip(position, 0, max(episodes.n - 1, 0))] if episodes.n else NONE,
+            NONE,
         )
         return reading
 

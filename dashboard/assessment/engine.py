@@ -28,6 +28,7 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -50,11 +51,12 @@ from dashboard.assessment.results import (
     DoseAssessment,
     Finding,
 )
-from dashboard.assessment.series import NAT, ObservationStore, as_ns
+from dashboard.assessment.series import NAT, NONE, ObservationStore, as_ns
+from dashboard.errors import Problem
 from dashboard.protocols import DEFAULT_PROTOCOL_ID, Criterion, Grade, Protocol, load_protocol
 from dashboard.protocols.rules import CountCriteria
 from dashboard.schedule import assessment_points
-from dashboard.tables import WardData
+from dashboard.tables import ImportReport, WardData
 from dashboard.vocabulary import load_vocabulary
 
 FINDING_COLUMNS = [
@@ -131,7 +133,7 @@ class EngineResult:
     points: pd.DataFrame
     findings: pd.DataFrame
     protocols: dict[str, Protocol]
-    checklists: dict[str, _ChecklistSource]
+    checklists: dict[str, ChecklistSource]
 
 
 # --------------------------------------------------------------------------- protocols
@@ -276,8 +278,8 @@ class _ProtocolRun:
     # -- stickiness (criteria.md section 2: once met, for the rest of the cycle / course)
     def _sticky(self, met: np.ndarray, outcome: str) -> tuple[np.ndarray, np.ndarray]:
         group = self.cycle_group if outcome == "stop_cycle" else self.course_group
-        source = pd.Series(np.where(met, np.arange(self.n), -1))
-        source = source.groupby(group.to_numpy()).cummax().to_numpy()
+        met_at = pd.Series(np.where(met, np.arange(self.n), -1))
+        source = met_at.groupby(group.to_numpy()).cummax().to_numpy()
         return source >= 0, source
 
     # -- findings
@@ -377,6 +379,7 @@ class _ProtocolRun:
         active = triggered & ~restart_met
         self.hold_active[criterion.id] = active
         restart_words = grade.restart_words()
+        assert restart_words is not None  # a hold grade always has restart words
         for outcome, mask in (
             ("hold", active & ~decided),
             ("resolved", triggered & restart_met & ~decided),
@@ -516,7 +519,7 @@ class _ProtocolRun:
             unit = self.evaluator._unit(requirement.parameter)
             values = np.where(has, series.values[safe] if series.n else np.nan, np.nan)
             codes = (
-                np.where(has, series.codes[safe] if series.n else None, None)
+                np.where(has, series.codes[safe] if series.n else NONE, NONE)
                 if not self.evaluator.vocabulary[requirement.parameter].is_numeric
                 else np.full(self.n, None, dtype=object)
             )
@@ -581,7 +584,7 @@ class _ProtocolRun:
         index = self.points.index
         for frame in self.rows:
             chosen = frame[(frame["criterion"] == criterion_id) & (frame["outcome"] == outcome)]
-            mask[index.get_indexer(chosen["point"])] = True
+            mask[index.get_indexer(pd.Index(chosen["point"]))] = True
         return mask
 
     def _dose_limits(self) -> None:
@@ -671,7 +674,7 @@ def _merge_readings(
 # --------------------------------------------------------------------------- checklist
 
 
-class _ChecklistSource:
+class ChecklistSource:
     """The latest value of each parameter at each point, for checklists built on demand."""
 
     def __init__(self, protocol: Protocol, run: _ProtocolRun, findings: pd.DataFrame):
@@ -698,8 +701,8 @@ class _ChecklistSource:
         entries = []
         for criterion in self.protocol.criteria:
             outcomes = mine.loc[mine["criterion"] == criterion.id, "outcome"]
-            state = min(outcomes, key=FINDING_SEVERITY.get) if len(outcomes) else unassessed
-            values = []
+            state = min(outcomes, key=FINDING_SEVERITY.__getitem__) if len(outcomes) else unassessed
+            values: list[dict[str, object]] = []
             for parameter in criterion.parameters():
                 if parameter == "event_resolved":
                     continue
@@ -791,11 +794,11 @@ RECORD_FINDINGS = {
 }
 
 
-def _problems_by_row(report, table: str) -> dict[int, object]:
+def _problems_by_row(report: ImportReport, table: str) -> dict[int, Problem]:
     """The problem of each refused row of ``table``, by its row number: that table's
     file's problem first (a per-dose sheet has one file for every table), so that row 3
     of patients.csv is never explained by row 3 of observations.csv."""
-    problems: dict[int, object] = {}
+    problems: dict[int, Problem] = {}
     for problem in sorted(report.problems, key=lambda p: table[:-1] not in str(p.file).lower()):
         if problem.row is not None:
             problems.setdefault(int(problem.row), problem)
@@ -809,9 +812,9 @@ def _dose_record_findings(ward: WardData) -> pd.DataFrame:
     5.2 typed with a wrong unit must not leave an older 1.0 to read clear), so every
     assessment of that patient is incomplete and names the row."""
     columns = ["patient_id", *FINDING_COLUMNS[1:]]
-    report = getattr(ward, "report", None)
+    report: ImportReport | None = getattr(ward, "report", None)
     refused = getattr(report, "refused_rows", None)
-    if refused is None or refused.empty or "table" not in refused.columns:
+    if report is None or refused is None or refused.empty or "table" not in refused.columns:
         return pd.DataFrame(columns=columns)
     frames = []
     for table, (criterion, rule, consequence) in RECORD_FINDINGS.items():
@@ -835,7 +838,7 @@ def _dose_record_findings(ward: WardData) -> pd.DataFrame:
                 why.append(
                     problem.reason + (f" (column {problem.column})" if problem.column else "")
                 )
-        where = np.array(where, dtype=object)
+        sources = np.array(where, dtype=object)
         frames.append(
             finding_frame(
                 key="patient_id",
@@ -848,9 +851,9 @@ def _dose_record_findings(ward: WardData) -> pd.DataFrame:
                 unit=None,
                 time=NAT,
                 rule=rule,
-                source=where,
+                source=sources,
                 interpretation=None,
-                detail=words.join(where, " refused: ", np.array(why, dtype=object), consequence),
+                detail=words.join(sources, " refused: ", np.array(why, dtype=object), consequence),
                 restart=None,
                 system="treatment",
             )
@@ -880,7 +883,7 @@ def evaluate_ward(
     if at is not None:
         at = _utc(at)
     points = assessment_points(ward.doses, at, interval_hours)
-    points["_pc"] = patient_ids.get_indexer(points["patient_id"])
+    points["_pc"] = patient_ids.get_indexer(pd.Index(points["patient_id"]))
     points["protocol_id"] = protocol_of.reindex(points["patient_id"]).to_numpy()
 
     table = patients.drop_duplicates("patient_id").set_index(
@@ -905,7 +908,7 @@ def evaluate_ward(
         run = _ProtocolRun(chosen, subset, store, evaluator, patient_values)
         findings = run.run()
         frames.append(findings)
-        checklists[protocol_id] = _ChecklistSource(chosen, run, findings)
+        checklists[protocol_id] = ChecklistSource(chosen, run, findings)
     records = _dose_record_findings(ward)
     if len(records):
         joined = points[["patient_id"]].reset_index(names="point").merge(records, on="patient_id")
@@ -939,12 +942,12 @@ def evaluate_ward(
     status_setting = findings[findings["outcome"].isin(list(STATUS_SEVERITY))]
     worst = status_setting.groupby("point")["severity"].min()
     rank_to_status = {rank: status for status, rank in STATUS_SEVERITY.items()}
-    status = points.index.map(worst).map(rank_to_status)
+    status = worst.reindex(points.index).map(rank_to_status).to_numpy()
     points["status"] = np.where(
         pd.isna(status), np.where(points["dose_due"].to_numpy(bool), "clear", NO_DOSE_DUE), status
     )
-    for column in checklists.values():
-        column.findings = findings
+    for source in checklists.values():
+        source.findings = findings
     return EngineResult(
         points=points.drop(columns="_pc"),
         findings=findings,
@@ -966,7 +969,7 @@ def _finding_objects(findings: pd.DataFrame) -> dict[int, list[Finding]]:
     codes = findings["code"].to_numpy(object)
     has_code = np.array([isinstance(c, str) for c in codes.tolist()], dtype=bool)
     values = findings["value"].to_numpy(float)
-    shown = np.where(has_code, codes, np.where(np.isnan(values), None, values.astype(object)))
+    shown = np.where(has_code, codes, np.where(np.isnan(values), NONE, values.astype(object)))
     times = findings["time"]
     time_list = [None if t is pd.NaT else t for t in times]
     units = [unit or None for unit in findings["unit"].tolist()]
@@ -1071,7 +1074,7 @@ class _ChecklistBuilder:
 
     __slots__ = ("point", "source")
 
-    def __init__(self, source: _ChecklistSource, point: int):
+    def __init__(self, source: ChecklistSource, point: int):
         self.source = source
         self.point = point
 
@@ -1102,7 +1105,7 @@ def assess_next_doses(
     # A patient without any dose read may still have refused dose rows (section 9.7).
     records = _dose_record_findings(ward)
     records = records[~records["patient_id"].isin(list(assessments))]
-    unread = {}
+    unread: dict[str, list[Finding]] = {}
     if len(records):
         records = records.reset_index(drop=True)
         records["time"] = pd.NaT
@@ -1149,7 +1152,9 @@ def _refused_patients(ward: WardData, at: pd.Timestamp, known: set[str]) -> list
         if not patient_id or patient_id in known:
             continue
         known.add(patient_id)
-        problem = problems.get(int(row.source_row)) if pd.notna(row.source_row) else None
+        # a refused row's number is a number wherever it is not missing
+        number = cast(float, row.source_row)
+        problem = problems.get(int(number)) if pd.notna(number) else None
         where = (
             f"{problem.file}, {problem.row_kind} {problem.row}"
             if problem is not None

@@ -15,9 +15,12 @@ import pandas as pd
 
 from dashboard.instants import NAT, as_ns
 
-__all__ = ["NAT", "NEG_INF", "ObservationStore", "SeriesIndex", "as_ns"]
+__all__ = ["NAT", "NEG_INF", "NONE", "ObservationStore", "SeriesIndex", "as_ns"]
 
 NEG_INF = NAT + 1  # "since the beginning of the record" (course scope)
+# None as a 0-d object array: "no code" in np.where, whose type stubs refuse a bare None
+# (the result is the same object array either way).
+NONE = np.array(None, dtype=object)
 
 
 class SeriesIndex:
@@ -190,15 +193,16 @@ class ObservationStore:
             str(name): (int(bounds[i]), int(bounds[i + 1])) for i, name in enumerate(names)
         }
         self._cache: dict[tuple, SeriesIndex] = {}
+        self._first_times: np.ndarray | None = None  # first_times(), computed once
 
     def first_times(self) -> np.ndarray:
         """Per patient code, the time of the first observation of any parameter (NAT when
         none): where the record of a parameter charted only when it happens starts."""
-        if "__first__" not in self._cache:
+        if self._first_times is None:
             first = np.full(self.n_patients, np.iinfo(np.int64).max, dtype=np.int64)
             np.minimum.at(first, self._patient, self._times)
-            self._cache["__first__"] = np.where(first == np.iinfo(np.int64).max, NAT, first)
-        return self._cache["__first__"]
+            self._first_times = np.where(first == np.iinfo(np.int64).max, NAT, first)
+        return self._first_times
 
     def series(self, parameter: str, codes: tuple[str, ...] | None = None) -> SeriesIndex:
         key = (parameter, codes)

@@ -41,7 +41,7 @@ def _effective(assessment: DoseAssessment) -> str:
     if assessment.status == "no_dose_due":
         standing = [f.outcome for f in assessment.findings if f.outcome in COMPARED[:2]]
         if standing:
-            return min(standing, key=STATUS_SEVERITY.get)
+            return min(standing, key=STATUS_SEVERITY.__getitem__)
     return assessment.status
 
 

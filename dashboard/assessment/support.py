@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -328,7 +329,8 @@ def _urine_rates(
     first = urine.groupby("patient_id")["time"].min()
     last = urine.groupby("patient_id")["time"].max()
     items = {}
-    for pid, started in first.items():
+    for key, started in first.items():
+        pid = cast(str, key)  # patient ids are text in the canonical tables
         width = float(hours.get(pid, DEFAULT_URINE_HOURS))
         weight = weights.get(pid, np.nan)
         total = float(sums.get(pid, 0.0))

@@ -67,21 +67,22 @@ def validity(assessment: DoseAssessment, protocol: Protocol | None, times: pd.Se
             continue
         seen[parameter] = time
         stale_at[parameter] = time + pd.Timedelta(hours=hours)
-    deciding = min(seen, key=seen.get) if seen else None
+    deciding = min(seen, key=seen.__getitem__) if seen else None
+    deciding_time = seen[deciding] if deciding is not None else None
     dose = assessment.scheduled_time
     if dose is None or pd.isna(dose):
         # Nothing is due: a standing discontinue or stop-cycle holds until a later cycle is
         # scheduled, and "no dose due" until one is. No freshness ends it.
-        return Validity(None, None, seen.get(deciding), deciding, tuple(never))
+        return Validity(None, None, deciding_time, deciding, tuple(never))
     if never:
         # A required value never recorded: the verdict (incomplete) needs it now.
-        return Validity(at, never[0], seen.get(deciding), deciding, tuple(never))
-    first = min(stale_at, key=stale_at.get) if stale_at else None
+        return Validity(at, never[0], deciding_time, deciding, tuple(never))
+    first = min(stale_at, key=stale_at.__getitem__) if stale_at else None
     # An overdue dose (its time already past) bounds nothing: the freshness does.
     dose_bound = dose if dose > at else None
     if first is not None and (dose_bound is None or stale_at[first] < dose_bound):
-        return Validity(stale_at[first], first, seen.get(deciding), deciding)
-    return Validity(dose_bound, None, seen.get(deciding), deciding)
+        return Validity(stale_at[first], first, deciding_time, deciding)
+    return Validity(dose_bound, None, deciding_time, deciding)
 
 
 def ward_validity(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 from dashboard.protocols import PROTOCOL_DIR
 from dashboard.strict_yaml import load_yaml
@@ -54,7 +55,7 @@ def _leaves(rule: dict) -> Iterator[dict]:
 
 def _matching(
     protocol_id: str, criterion: str, parameter: str, op: str, outcome: str | None, scope=None
-) -> list:
+) -> Any:  # the one limit as the YAML has it: a number, or a tuple of a range or codes
     found = []
     for trigger in _triggers(protocol_id, criterion, outcome):
         for leaf in _leaves(trigger):

@@ -38,4 +38,10 @@ def read_csv_set(files: list[InputFile]) -> RawTables:
         tables[table] = frame
         problems.extend(read_problems)
         names[table] = file_name
-    return RawTables(**tables, files=names, problems=problems)
+    return RawTables(
+        patients=tables["patients"],
+        doses=tables["doses"],
+        observations=tables["observations"],
+        files=names,
+        problems=problems,
+    )

@@ -14,6 +14,11 @@ observations sheet is refused by name, never ignored.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineWorkbook
+
 import datetime as dt
 import io
 import re
@@ -45,12 +50,14 @@ class Sheet:
 
     title: str
     facts: SheetFacts
-    workbook: object  # python_calamine.CalamineWorkbook
+    # python_calamine.CalamineWorkbook, imported only when Excel input is read
+    workbook: CalamineWorkbook
 
     def rows(self):
         """(Excel row number, cells from column A) for each row of the used range."""
         sheet = self.workbook.get_sheet_by_name(self.title)
-        first_row, first_column = sheet.start if sheet.height else (0, 0)
+        start = sheet.start  # None only for an empty sheet
+        first_row, first_column = start if sheet.height and start is not None else (0, 0)
         padding = [None] * first_column
         for offset, cells in enumerate(sheet.iter_rows()):
             yield first_row + offset + 1, padding + list(cells)
@@ -135,7 +142,13 @@ def _read_table_sheets(file_name: str, sheets: dict) -> RawTables:
         tables[table] = frame
         problems.extend(sheet_problems)
         names[table] = name
-    return RawTables(**tables, files=names, problems=problems)
+    return RawTables(
+        patients=tables["patients"],
+        doses=tables["doses"],
+        observations=tables["observations"],
+        files=names,
+        problems=problems,
+    )
 
 
 def _read_per_dose_workbook(file_name: str, sheets: dict, patients: InputFile | None) -> RawTables:

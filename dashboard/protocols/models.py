@@ -20,6 +20,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import overload
 
 from dashboard import DATA_DIR
 from dashboard.errors import ProtocolError
@@ -546,6 +547,7 @@ def _resolve(raw, file: str, path: Path | None, stack: tuple[Path, ...] = ()) ->
         if criterion.id in {c.id for c in own}:
             raise reader.fail(f"{label}.id", f"duplicate criterion id '{criterion.id}'")
         if criterion.id in inherited_ids:  # explicit is safer: a replacement says so
+            assert extension is not None  # only an extension inherits criteria
             raise reader.fail(
                 f"{label}.id",
                 f"'{criterion.id}' is a criterion of {extension.base_id} "
@@ -723,6 +725,10 @@ def _parse_criterion(
     )
 
 
+@overload
+def _with_window_coverage(condition: Condition, fresh_hours: dict[str, float]) -> Condition: ...
+@overload
+def _with_window_coverage(condition: None, fresh_hours: dict[str, float]) -> None: ...
 def _with_window_coverage(
     condition: Condition | None, fresh_hours: dict[str, float]
 ) -> Condition | None:

@@ -162,7 +162,7 @@ def display_status(status: str, outcomes: list[str]) -> str:
     if status == NO_DOSE_DUE:
         standing = [o for o in outcomes if o in STANDING_OUTCOMES]
         if standing:
-            return min(standing, key=STATUS_SEVERITY.get)
+            return min(standing, key=STATUS_SEVERITY.__getitem__)
     if status == "clear" and "watch" in outcomes:
         return CLEAR_WATCH
     return status

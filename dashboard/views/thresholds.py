@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -93,21 +94,24 @@ def _sufficient(condition: r.Condition) -> Iterator[r.Condition]:
 
 def _same_parameter_band(condition: r.AllOf) -> tuple[str, tuple] | None:
     """``all_of`` of latest-value comparisons of one numeric parameter: one band."""
-    leaves = condition.items
-    if not leaves or not all(
-        isinstance(leaf, r.Latest)
-        and leaf.after_event is None
-        and isinstance(leaf.comparison, r.ThresholdComparison)
-        and leaf.comparison.threshold.value is not None
-        for leaf in leaves
-    ):
+    bounds: list[tuple[str, str, float]] = []  # (parameter, op, value) of each leaf
+    for leaf in condition.items:
+        if not (
+            isinstance(leaf, r.Latest)
+            and leaf.after_event is None
+            and isinstance(leaf.comparison, r.ThresholdComparison)
+            and leaf.comparison.threshold.value is not None
+        ):
+            return None
+        bounds.append((leaf.parameter, leaf.comparison.op, leaf.comparison.threshold.value))
+    if not bounds:
         return None
-    parameters = {leaf.parameter for leaf in leaves}
+    parameters = {parameter for parameter, _, _ in bounds}
     if len(parameters) != 1:
         return None
     low, low_inc, high, high_inc = -math.inf, False, math.inf, False
-    for leaf in leaves:
-        lo, lo_inc, hi, hi_inc = _interval(leaf.comparison.op, leaf.comparison.threshold.value)
+    for _, op, value in bounds:
+        lo, lo_inc, hi, hi_inc = _interval(op, value)
         if lo > low or (lo == low and not lo_inc):
             low, low_inc = lo, lo_inc
         if hi < high or (hi == high and not hi_inc):
@@ -172,12 +176,25 @@ ChartHandler = Callable[[r.Condition, Mapping, float | None], Drawn]
 _CHARTS: dict[type[r.Condition], ChartHandler | None] = {}
 
 
-def charts(*kinds: type[r.Condition]) -> Callable[[ChartHandler], ChartHandler]:
-    """Register the decorated function as how ``kinds`` are drawn."""
+_Kind = TypeVar("_Kind", bound=r.Condition)
 
-    def register(handler: ChartHandler) -> ChartHandler:
+
+def charts(
+    *kinds: type[_Kind],
+) -> Callable[
+    [Callable[[_Kind, Mapping, float | None], Drawn]],
+    Callable[[_Kind, Mapping, float | None], Drawn],
+]:
+    """Register the decorated function as how ``kinds`` are drawn: typed as taking those
+    kinds, so mypy checks each handler against its own condition classes."""
+
+    def register(
+        handler: Callable[[_Kind, Mapping, float | None], Drawn],
+    ) -> Callable[[_Kind, Mapping, float | None], Drawn]:
         for kind in kinds:
-            _declare(kind, handler)
+            # Stored for any condition: `_leaf_thresholds` only calls it with
+            # type(leaf) == kind, which a dict of kinds cannot say to mypy.
+            _declare(kind, cast(ChartHandler, handler))
         return handler
 
     return register
