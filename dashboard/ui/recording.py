@@ -69,6 +69,11 @@ def _moment(day: date | None, clock: time | None, timezone: str, what: str) -> p
         ) from None
 
 
+def _ward_now(timezone: str) -> pd.Timestamp:
+    """Now on the ward's wall clock (the form's default; the server's own zone may differ)."""
+    return pd.Timestamp.now(tz=timezone).floor("min").tz_localize(None)
+
+
 def _saved(message: str) -> None:
     st.session_state[SAVED] = message
     st.rerun()  # the page reassesses with the new record
@@ -131,8 +136,11 @@ def _next_dose_forms(
     given, held, delayed = st.tabs(["Given", "Held", "Delayed"])
     zone = current.timezone
     with given, st.form("record_given", clear_on_submit=True):
-        day = st.date_input("Date given", value="today", key="given_date")
-        clock = st.time_input("Time given (ward time)", value="now", step=60, key="given_time")
+        local = _ward_now(zone)
+        day = st.date_input("Date given", value=local.date(), key="given_date")
+        clock = st.time_input(
+            "Time given (ward time)", value=local.time(), step=60, key="given_time"
+        )
         override = ""
         if needs_override(assessment.status):
             st.warning(
@@ -363,8 +371,9 @@ def bedside_entry(patient_id: str) -> None:
             "Values are checked against the vocabulary as files are (units, plausible "
             "ranges); anything refused is named and nothing is saved."
         )
-        day = st.date_input("Date", value="today", key="bedside_date")
-        clock = st.time_input("Time (ward time)", value="now", step=60, key="bedside_time")
+        local = _ward_now(state.current().timezone)
+        day = st.date_input("Date", value=local.date(), key="bedside_date")
+        clock = st.time_input("Time (ward time)", value=local.time(), step=60, key="bedside_time")
         columns = st.columns(3)
         typed: dict[str, str] = {}
         for i, (parameter, label, unit) in enumerate(NUMBERS):
