@@ -75,7 +75,9 @@ def _with_entered(observations: pd.DataFrame, entered: pd.DataFrame) -> pd.DataF
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _recorded(key: str, _loaded: LoadedWard, _store: Store) -> LoadedWard:
+def _recorded(key: str, timezone: str, _loaded: LoadedWard, _store: Store) -> LoadedWard:
+    # ``timezone`` keys the cache too: a LoadedWard's key is its data's version only, and
+    # the zone the screens show times in is chosen apart from the data.
     ward = _loaded.ward
     ids = sorted(ward.patients["patient_id"].astype(str).unique())
     with _store.reading() as connection:
@@ -95,4 +97,5 @@ def _recorded(key: str, _loaded: LoadedWard, _store: Store) -> LoadedWard:
 def with_records(loaded: LoadedWard) -> LoadedWard:
     """``loaded`` with the store's dose record and bedside entries for its patients."""
     store = app_store()
-    return _recorded(f"{loaded.key}|records:{record_version(store)}", loaded, store)
+    key = f"{loaded.key}|records:{record_version(store)}"
+    return _recorded(key, loaded.timezone, loaded, store)
