@@ -13,7 +13,7 @@ from dashboard.assessment.support import support_in_progress
 from dashboard.assessment.validity import ward_validity
 from dashboard.errors import MonitorUserError
 from dashboard.protocols import Protocol
-from dashboard.ui import common, data, signin, state
+from dashboard.ui import common, data, recording, signin, state
 from dashboard.views.checklist import CHECKLIST_COLUMNS, checklist_rows
 from dashboard.views.course_grid import course_grid, course_grid_html, recorded_reasons
 from dashboard.views.dose_card import DoseCard, dose_card
@@ -83,7 +83,9 @@ top_print.download_button(
     "Handover PDF",
     # Built on the click only (a callable runs then, on its own thread): as of that minute,
     # with the protocol this page assesses the patient with.
-    data=common.handover_pdf(loaded, chosen, state.assignment(loaded).get(chosen)),
+    data=common.handover_pdf(
+        loaded, chosen, state.assignment(loaded).get(chosen), signin.current().who
+    ),
     file_name=f"handover-{chosen}.pdf",
     mime="application/pdf",
     icon=":material/print:",
@@ -327,8 +329,11 @@ def _timeline(
         f"assessed with {protocol.id} at their scheduled time; doses after now as "
         "scheduled, not predicted. Clear at every past dose (✔): "
         + (", ".join(titles.get(c, c) for c in grid.clear_throughout) or "none")
-        + ". Recording given/held from this screen comes with a later release."
+        + ". Given and held as recorded on this monitor are included (Dose record below)."
     )
 
 
 patient_panel(chosen)
+# Outside the auto-refreshing panel: a refresh never resets a form being filled in.
+recording.dose_record(chosen)
+recording.bedside_entry(chosen)

@@ -8,7 +8,9 @@ import streamlit as st
 
 from dashboard.errors import MonitorUserError
 from dashboard.ui import common, data, signin, state
+from dashboard.ui.store import acknowledgements_by_patient, app_store
 from dashboard.views.clock import format_clock
+from dashboard.views.dose_record import unacknowledged
 from dashboard.views.statuses import status_look, status_rank
 from dashboard.views.ward_rows import (
     COLUMN_PX,
@@ -59,6 +61,7 @@ def ward_panel() -> None:
         loaded = state.current(at)
         assessments = data.next_doses(loaded, at, state.assignment(loaded))
         protocols = {pid: data.protocol(pid) for pid in {a.protocol_id for a in assessments}}
+        waiting = unacknowledged(assessments, acknowledgements_by_patient(app_store()))
     except MonitorUserError as error:
         st.error(f"The ward cannot be shown: {common.plain(str(error))}")
         st.page_link(
@@ -72,6 +75,7 @@ def ward_panel() -> None:
         at,
         loaded.timezone,
         stricter=data.stricter(loaded, at, state.assignment(loaded)),
+        unacknowledged=waiting,
     )
     counts = rows["shown"].value_counts()
     # Counts in order of severity: the rows' order puts a stopped course (no dose due) first.
@@ -102,7 +106,8 @@ def ward_panel() -> None:
     ward_protocol = st.session_state.get(state.WARD_PROTOCOL) or None
     right.download_button(
         "Ward sheet PDF",
-        data=common.ward_pdf(loaded, ward_protocol),  # built on the click only
+        # Built on the click only, printed by the signed-in user.
+        data=common.ward_pdf(loaded, ward_protocol, signin.current().who),
         file_name="ward-sheet.pdf",
         mime="application/pdf",
         icon=":material/print:",

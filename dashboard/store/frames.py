@@ -251,11 +251,16 @@ def read_doses(connection: sa.Connection, ids: list[str] | None = None) -> pd.Da
 OBSERVATION_READ_COLUMNS = OBSERVATION_STORE_COLUMNS[2:]
 
 
-def read_observations(connection: sa.Connection, ids: list[str] | None = None) -> pd.DataFrame:
+def read_observations(
+    connection: sa.Connection, ids: list[str] | None = None, *, entered_only: bool = False
+) -> pd.DataFrame:
+    """Every stored observation (of ``ids``); ``entered_only``: only bedside entries."""
     table = schema.observations
     query = sa.select(*(table.c[c] for c in OBSERVATION_READ_COLUMNS)).order_by(table.c.id)
     if ids is not None:
         query = query.where(table.c.patient_id.in_(ids))
+    if entered_only:
+        query = query.where(table.c.entered_by.is_not(None))
     if connection.dialect.name == "postgresql":
         raw = _copy_out(connection, query)
     else:
@@ -395,10 +400,98 @@ def read_report(connection: sa.Connection) -> ImportReport:
     return report
 
 
+# --------------------------------------------------------------------------- dose record
+
+
+def read_dose_events(connection: sa.Connection, ids: list[str] | None = None) -> list[dict]:
+    """Every recorded dose event (of ``ids``), in the order recorded."""
+    query = sa.select(schema.dose_events).order_by(schema.dose_events.c.id)
+    if ids is not None:
+        query = query.where(schema.dose_events.c.patient_id.in_(ids))
+    return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def apply_dose_events(doses: pd.DataFrame, events: list) -> pd.DataFrame:
+    """The doses table as the ward's record says now: each dose's latest event that no
+    later event corrects replaces what the files said about it (the schedule's rules in
+    dashboard/schedule.py then decide the next dose exactly as for a charted dose).
+
+    given: status given at its time; held: status held with its reason (decided from its
+    scheduled time, as a charted hold is); delayed: still scheduled, at the time it is
+    delayed until. A dose the files never listed is added, so an event is never dropped.
+    ``events``: rows or DoseEvent objects (anything with the dose_events columns).
+    """
+    rows = [e if isinstance(e, dict) else vars(e) for e in events]
+    if not rows:
+        return doses
+    corrected = {r["corrects"] for r in rows if r["corrects"] is not None}
+    latest: dict[tuple[str, int, int], dict] = {}
+    for row in sorted(rows, key=lambda r: r["id"]):
+        if row["id"] not in corrected:
+            latest[(str(row["patient_id"]), int(row["cycle"]), int(row["dose_number"]))] = row
+    frame = doses.copy()
+    keys = list(
+        zip(
+            frame["patient_id"].astype(str),
+            frame["cycle"].astype(int),
+            frame["dose_number"].astype(int),
+            strict=True,
+        )
+    )
+    position = {key: i for i, key in enumerate(keys)}
+    added = []
+    for key, event in latest.items():
+        at = pd.Timestamp(event["at"]).tz_convert("UTC") if event["at"] is not None else pd.NaT
+        if key in position:
+            i = frame.index[position[key]]
+        else:
+            added.append(
+                {
+                    "patient_id": key[0],
+                    "cycle": key[1],
+                    "dose_number": key[2],
+                    "scheduled_time": at
+                    if at is not pd.NaT
+                    else pd.Timestamp(event["recorded_at"]).tz_convert("UTC"),
+                    "dose_iu_per_kg": np.nan,
+                    **_event_columns(event, at),
+                }
+            )
+            continue
+        for column, value in _event_columns(event, at).items():
+            frame.at[i, column] = value
+        if event["kind"] == "delayed":
+            frame.at[i, "scheduled_time"] = at
+    if added:
+        extra = pd.DataFrame(added)
+        extra = extra.astype({c: frame[c].dtype for c in extra.columns if c in frame})
+        frame = pd.concat([frame, extra[frame.columns]], ignore_index=True)
+    return frame
+
+
+def _event_columns(event: dict, at) -> dict:
+    kind = event["kind"]
+    if kind == "given" and event.get("override_by"):
+        reason = f"given on override by {event['override_by']}: {event['override_reason']}"
+    elif kind == "held":
+        reason = event["reason"]
+    elif kind == "delayed":
+        reason = f"delayed: {event['reason']}" if event["reason"] else None
+    else:
+        reason = None
+    return {
+        "status": "given" if kind == "given" else "held" if kind == "held" else "scheduled",
+        "administered_time": at if kind == "given" else pd.NaT,
+        "reason": reason,
+        "source": f"dose record #{event['id']} by {event['who']}",
+        "source_row": int(event["id"]),
+    }
+
+
 def read_ward(connection: sa.Connection) -> WardData:
     return WardData(
         patients=read_patients(connection),
-        doses=read_doses(connection),
+        doses=apply_dose_events(read_doses(connection), read_dose_events(connection)),
         observations=read_observations(connection),
         report=read_report(connection),
     )

@@ -154,25 +154,30 @@ def style_states(
     return frame.style.apply(colour, subset=present, axis=0)
 
 
-def handover_pdf(loaded: LoadedWard, patient_id: str, protocol_id: str | None):
-    """A callable building the patient's handover PDF when the download is clicked."""
+def handover_pdf(
+    loaded: LoadedWard, patient_id: str, protocol_id: str | None, printed_by: str | None = None
+):
+    """A callable building the patient's handover PDF when the download is clicked;
+    ``printed_by``: the signed-in user, printed on every page."""
 
     def build() -> bytes:
         from dashboard.report import patient_pdf  # fpdf2 loads on the first print only
 
         chosen = load_protocol(protocol_id) if protocol_id else None
-        return patient_pdf(loaded.ward, patient_id, state.now(), loaded.timezone, chosen)
+        return patient_pdf(
+            loaded.ward, patient_id, state.now(), loaded.timezone, chosen, printed_by=printed_by
+        )
 
     return build
 
 
-def ward_pdf(loaded: LoadedWard, protocol_id: str | None):
+def ward_pdf(loaded: LoadedWard, protocol_id: str | None, printed_by: str | None = None):
     """A callable building the ward sheet PDF when the download is clicked."""
 
     def build() -> bytes:
         from dashboard.report import ward_pdf as sheet
 
         chosen = load_protocol(protocol_id) if protocol_id else None
-        return sheet(loaded.ward, state.now(), loaded.timezone, chosen)
+        return sheet(loaded.ward, state.now(), loaded.timezone, chosen, printed_by=printed_by)
 
     return build

@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import settings
 from dashboard.errors import MonitorUserError
 from dashboard.ui import data
+from dashboard.ui.store import with_records
 from dashboard.views.protocol_choice import AS_RECORDED, effective_protocols
 
 SOURCE = "source"  # data.DEMO, "path:<folder or file>" or "upload:<digest>"
@@ -61,12 +62,14 @@ def current(at: pd.Timestamp | None = None) -> data.LoadedWard:
     """The ward the session is looking at (raises MonitorUserError when it cannot be
     read)."""
     init()
-    return data.load_current(
+    loaded = data.load_current(
         st.session_state[SOURCE],
         st.session_state[TIMEZONE],
         at if at is not None else now(),
         bool(st.session_state.get(KEEP_GOING)),
     )
+    # What the ward recorded (doses given/held/delayed, bedside entries) counts at once.
+    return with_records(loaded)
 
 
 def assignment(loaded: data.LoadedWard) -> dict[str, str]:

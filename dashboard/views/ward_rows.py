@@ -6,7 +6,7 @@ creatinine reads "no value", never a blank that looks like "normal".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,8 @@ WARD_COLUMNS = [
     "Reasons",
     "Support",
 ]
+#: Under the status of a new HOLD, CYCLE STOPPED or DISCONTINUED no physician has seen.
+NOT_ACKNOWLEDGED = "⚑ not acknowledged"
 #: Widths in px of the rounds columns: with the row selector they fit the 905 px a
 #: 1366 px screen leaves beside the sidebar, and WRAPPED_ROW_PX rows wrap their text.
 COLUMN_PX = {
@@ -140,8 +142,12 @@ def ward_rows(
     at: pd.Timestamp,
     timezone: str,
     stricter: Mapping[str, list[StricterNote]] | None = None,
+    unacknowledged: Set[str] = frozenset(),
 ) -> pd.DataFrame:
     """The ward list, most severe first, then by next dose time.
+
+    ``unacknowledged``: patients whose HOLD, CYCLE STOPPED or DISCONTINUED no physician
+    has acknowledged yet; their Status says so (a second line: the row height stays).
 
     Columns: :data:`WARD_COLUMNS` and :data:`MORE_COLUMNS` (text for the screen) plus
     ``patient_id``, ``status`` (the engine's) and ``shown`` (the status as shown: a
@@ -187,7 +193,7 @@ def ward_rows(
                 "_due": assessment.scheduled_time
                 if assessment.scheduled_time is not None
                 else pd.Timestamp.max.tz_localize("UTC"),
-                "Status": look.label(),
+                "Status": look.label() + (f"\n{NOT_ACKNOWLEDGED}" if pid in unacknowledged else ""),
                 # From the input: the table's own CSV download must not hand a spreadsheet
                 # a formula (=HYPERLINK...), so such a cell starts with an apostrophe.
                 "Bed": spreadsheet_safe(_text(patient.get("bed"))),
