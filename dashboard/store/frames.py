@@ -471,6 +471,7 @@ def apply_dose_events(doses: pd.DataFrame, events: list) -> pd.DataFrame:
 
 def _event_columns(event: dict, at) -> dict:
     kind = event["kind"]
+    reason: str | None
     if kind == "given" and event.get("override_by"):
         reason = f"given on override by {event['override_by']}: {event['override_reason']}"
     elif kind == "held":

@@ -12,6 +12,7 @@ refused and told to ask one to record it): Streamlit has no second-person sign-i
 from __future__ import annotations
 
 from datetime import date, time
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
@@ -34,6 +35,14 @@ from dashboard.views.dose_record import (
 )
 
 SAVED = "recording_saved"  # the confirmation shown after the rerun a save triggers
+
+
+def _dose_of(assessment: DoseAssessment) -> tuple[int, int]:
+    """(cycle, dose number) of the dose being recorded; a user error when no dose is due
+    (the forms are shown only for a due dose, so this guards a stale page)."""
+    if assessment.cycle is None or assessment.dose_number is None:
+        raise MonitorUserError("no dose is due for this patient: nothing to record")
+    return int(assessment.cycle), int(assessment.dose_number)
 
 
 def _who(person: Person) -> str:
@@ -165,8 +174,8 @@ def _next_dose_forms(
                 event = ward_record.record_dose_event(
                     store,
                     patient_id=patient_id,
-                    cycle=int(assessment.cycle),
-                    dose_number=int(assessment.dose_number),
+                    cycle=_dose_of(assessment)[0],
+                    dose_number=_dose_of(assessment)[1],
                     kind="given",
                     who=_who(person),
                     snapshot=shown,
@@ -191,8 +200,8 @@ def _next_dose_forms(
                 event = ward_record.record_dose_event(
                     store,
                     patient_id=patient_id,
-                    cycle=int(assessment.cycle),
-                    dose_number=int(assessment.dose_number),
+                    cycle=_dose_of(assessment)[0],
+                    dose_number=_dose_of(assessment)[1],
                     kind="held",
                     who=_who(person),
                     snapshot=shown,
@@ -213,8 +222,8 @@ def _next_dose_forms(
                 event = ward_record.record_dose_event(
                     store,
                     patient_id=patient_id,
-                    cycle=int(assessment.cycle),
-                    dose_number=int(assessment.dose_number),
+                    cycle=_dose_of(assessment)[0],
+                    dose_number=_dose_of(assessment)[1],
                     kind="delayed",
                     who=_who(person),
                     snapshot=shown,
@@ -244,7 +253,9 @@ def _correction(
             format_func=lambda i: f"#{i}",
             key="correct_target",
         )
-        kind = st.radio("What happened", ["given", "held", "delayed"], key="correct_kind")
+        kind: Literal["given", "held", "delayed"] = st.radio(
+            "What happened", ["given", "held", "delayed"], key="correct_kind"
+        )
         day = st.date_input("Date (given / delayed until)", value="today", key="correct_date")
         clock = st.time_input("Time (given / delayed until)", step=60, key="correct_time")
         reason = st.text_input("Reason (held or delayed)", key="correct_reason")
