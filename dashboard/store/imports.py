@@ -13,7 +13,7 @@ each refused row's reason).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,8 @@ from dashboard.loading.raw import InputFile
 from dashboard.store import frames, schema
 from dashboard.store.database import Store
 from dashboard.store.schema import utc_now
-from dashboard.tables import WardData
+from dashboard.tables import ImportReport, WardData
+from dashboard.vocabulary import load_vocabulary
 
 #: PostgreSQL advisory lock key: one import at a time (its identity checks read, then write).
 IMPORT_LOCK = 0x1121_2026
@@ -88,7 +89,29 @@ def import_ward(
         )
         _record_refused(store, who, started, timezone, digests, problems)
         raise
-    return _write(store, ward, files, digests, who=who, started=started, timezone=timezone)
+    try:
+        return _write(
+            store,
+            ward,
+            files,
+            digests,
+            who=who,
+            started=started,
+            timezone=timezone,
+            keep_going=keep_going,
+        )
+    except _Contradicted as contradicted:
+        # The transaction that found them rolled back: nothing of this input was written.
+        problems = [*ward.report.problems, *contradicted.problems]
+        _record_refused(store, who, started, timezone, digests, problems)
+        raise DataValidationError(problems) from None
+
+
+class _Contradicted(Exception):
+    """Rows of the input contradict readings already in the store (see _contradictions)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
 
 
 def _record_refused(store, who, started, timezone, digests, problems) -> None:
@@ -181,6 +204,7 @@ def _write(
     who: str,
     started: datetime,
     timezone: str,
+    keep_going: bool,
 ) -> ImportResult:
     report = ward.report
     refused_count = 0 if report.refused_rows is None else len(report.refused_rows)
@@ -202,6 +226,13 @@ def _write(
         )
         observations = frames.observation_table(ward.observations, None, None)
         fresh = _new_observations(connection, observations, ids)
+        contradicting, contradictions = _contradictions(connection, observations, fresh, ids)
+        if contradictions and not keep_going:
+            raise _Contradicted(contradictions)
+        if contradictions:  # keep going: those rows are refused, the others written
+            fresh = fresh & ~contradicting
+            refused_count += len(contradictions)
+            report = _with_refused(report, observations, contradicting, contradictions)
         added = (
             len(new_patients) - patients_changed + len(new_doses) - doses_changed + int(fresh.sum())
         )
@@ -297,6 +328,83 @@ def _new_observations(connection: sa.Connection, table: pd.DataFrame, ids: list[
     keys = _key_frame(table)
     known = keys.merge(_key_frame(stored).drop_duplicates(), how="left", indicator=True)
     return (known["_merge"] == "left_only").to_numpy()
+
+
+def _contradictions(
+    connection: sa.Connection, table: pd.DataFrame, fresh: np.ndarray, ids: list[str]
+) -> tuple[np.ndarray, list[Problem]]:
+    """New rows that give a different value for a reading the store already holds (same
+    patient, moment and parameter): the file contract refuses two different values at the
+    same moment within one input, and a later import must not slip one past it. Each such
+    row is refused naming the value stored and where it came from; a person decides which
+    is right. Multi-valued parameters (events) may hold several values at one moment."""
+    contradicting = np.zeros(len(table), dtype=bool)
+    if table.empty or not fresh.any():
+        return contradicting, []
+    obs = schema.observations
+    query = sa.select(
+        obs.c.patient_id,
+        obs.c.time_ns,
+        obs.c.parameter,
+        obs.c.value.label("stored_value"),
+        obs.c.code.label("stored_code"),
+        obs.c.recorded_value.label("stored_recorded_value"),
+        obs.c.recorded_unit.label("stored_recorded_unit"),
+        obs.c.source.label("stored_source"),
+        obs.c.source_row.label("stored_row"),
+        obs.c.import_id.label("stored_import"),
+        obs.c.entered_by.label("stored_entered_by"),
+    ).where(obs.c.parameter.notin_(_multi_valued()))
+    if len(ids) < 1000:
+        query = query.where(obs.c.patient_id.in_(ids))
+    stored = pd.DataFrame(connection.execute(query).mappings().all())
+    if stored.empty:
+        return contradicting, []
+    candidates = table.loc[fresh].reset_index().rename(columns={"index": "position"})
+    joined = candidates.merge(stored, on=["patient_id", "time_ns", "parameter"], how="inner")
+    if joined.empty:
+        return contradicting, []
+    # A fresh row matching a stored one on its whole identity would not be fresh: every
+    # match here differs in value or code, so each is a contradiction.
+    problems = []
+    for row in joined.itertuples(index=False):
+        contradicting[row.position] = True
+        reading = f"{row.parameter} {row.recorded_value} {row.recorded_unit}".rstrip()
+        stored_reading = f"{row.stored_recorded_value} {row.stored_recorded_unit}".rstrip()
+        origin = (
+            f"import {row.stored_import}, {row.stored_source} row {row.stored_row}"
+            if not pd.isna(row.stored_import)
+            else f"entered by {row.stored_entered_by}"
+        )
+        problems.append(
+            Problem(
+                file=str(row.source),
+                row=int(row.source_row),
+                column="value",
+                reason=f"{reading} contradicts the reading already in the ward's record at "
+                f"the same time: {stored_reading} ({origin})",
+            )
+        )
+    return contradicting, problems
+
+
+def _multi_valued() -> list[str]:
+    return [p.name for p in load_vocabulary().parameters.values() if p.multi_valued]
+
+
+def _with_refused(
+    report: ImportReport, table: pd.DataFrame, contradicting: np.ndarray, problems: list[Problem]
+) -> ImportReport:
+    """The report with the contradicting rows refused (a lenient import)."""
+    refused = pd.DataFrame(
+        {
+            "table": "observations",
+            "patient_id": table.loc[contradicting, "patient_id"].to_numpy(),
+            "source_row": table.loc[contradicting, "source_row"].to_numpy(),
+        }
+    )
+    rows = refused if report.refused_rows is None else pd.concat([report.refused_rows, refused])
+    return replace(report, problems=[*report.problems, *problems], refused_rows=rows)
 
 
 def _key_frame(table: pd.DataFrame) -> pd.DataFrame:

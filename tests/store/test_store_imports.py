@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 
+import pandas as pd
 import pytest
 
 from dashboard import DEMO_DIR
@@ -100,3 +101,51 @@ def test_a_lenient_import_writes_the_valid_rows_and_lists_the_refused(store):
     assert result.refused == len(files.report.refused_rows)
     assert [str(p) for p in result.problems] == [str(p) for p in files.report.problems]
     assert load_frames(store).counts() == files.counts()
+
+
+def _contradicting_copy(tmp_path):
+    """THREE_CSV with one more file whose only row gives P001's 07:40 blood pressure a
+    different value (118 mmHg in the store, 95 here)."""
+    later = tmp_path / "later"
+    shutil.copytree(THREE_CSV, later)
+    (later / "observations.csv").write_text(
+        "patient_id,time,parameter,value,unit\n"
+        "P001,2026-03-02T07:40:00-05:00,sbp,95,mmHg\n"
+        "P001,2026-03-02T20:00:00-05:00,sbp,120,mmHg\n"
+    )
+    return later
+
+
+def test_a_later_import_contradicting_a_stored_reading_is_refused_naming_both(store, tmp_path):
+    import_ward(store, THREE_CSV, who="lead", timezone=WARD_ZONE)
+    before = load_frames(store)
+    later = _contradicting_copy(tmp_path)
+    with pytest.raises(DataValidationError) as refused:
+        import_ward(store, later, who="lead", timezone=WARD_ZONE)
+    [problem] = refused.value.problems
+    assert (problem.file, problem.row, problem.column) == ("observations.csv", 2, "value")
+    assert "sbp 95 mmHg" in problem.reason
+    assert "118 mmHg" in problem.reason and "import 1" in problem.reason
+    # Nothing of the refused input was written, not even its good row; the report says why.
+    assert load_frames(store).counts() == before.counts()
+    report = import_reports(store)[0]
+    assert report["outcome"] == "refused"
+    assert [p["reason"] for p in report["problems"]] == [problem.reason]
+
+
+def test_a_lenient_import_refuses_only_the_contradicting_row(store, tmp_path):
+    import_ward(store, THREE_CSV, who="lead", timezone=WARD_ZONE)
+    before = len(load_frames(store).observations)
+    result = import_ward(
+        store, _contradicting_copy(tmp_path), who="lead", timezone=WARD_ZONE, keep_going=True
+    )
+    assert (result.added, result.refused) == (1, 1)
+    assert "118 mmHg" in result.problems[0].reason
+    stored = load_frames(store).observations
+    assert len(stored) == before + 1
+    at_0740 = stored[
+        (stored.patient_id == "P001")
+        & (stored.parameter == "sbp")
+        & (stored.time == pd.Timestamp("2026-03-02T12:40:00Z"))
+    ]
+    assert at_0740["value"].tolist() == [118.0]  # kept once, never twice
