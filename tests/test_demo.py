@@ -238,7 +238,8 @@ def test_numbers_are_written_with_fixed_decimals(observations):
         values = observations.loc[
             (observations["parameter"] == parameter) & (observations["unit"] == unit), "value"
         ]
-        return set(values.str.split(".").str[1].fillna("").str.len())
+        # the characters after the decimal point ("" when there is none)
+        return set(values.str.partition(".")[2].str.len())
 
     assert decimals("sbp", "mm[Hg]") == {0}
     assert decimals("temperature", "Cel") == {1}
