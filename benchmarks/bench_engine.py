@@ -159,7 +159,22 @@ def synthetic_ward(n_patients: int, seed: int = 1) -> WardData:
     observations = observations.drop_duplicates(["patient_id", "time", "parameter"])
     for column in ("recorded_value", "recorded_unit", "source", "source_row"):
         observations[column] = ""
-    return WardData(patients, doses, observations[OBSERVATION_COLUMNS])
+    return WardData(
+        _as_loaded(patients), _as_loaded(doses), _as_loaded(observations[OBSERVATION_COLUMNS])
+    )
+
+
+def _as_loaded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text and times held as the loaders hold them (dashboard/tables.py): Python strings
+    with None for absent and nanosecond UTC times. pandas 3 would infer its ``str`` dtype
+    and microseconds here, and the engine would be timed on frames it is never given."""
+    for column in frame.columns:
+        values = frame[column]
+        if isinstance(values.dtype, pd.StringDtype):
+            frame[column] = values.astype(object).where(values.notna(), None)
+        elif isinstance(values.dtype, pd.DatetimeTZDtype):
+            frame[column] = values.dt.as_unit("ns")
+    return frame
 
 
 def plain_pandas_pass(ward: WardData) -> float:
@@ -198,6 +213,9 @@ def plain_pandas_pass(ward: WardData) -> float:
         .rolling("8h")
         .sum()
         .reset_index()
+        # pandas 3 rebuilds the group keys as its str dtype, which merge_asof will not
+        # join to the object keys of the doses
+        .astype({"patient_id": points["patient_id"].dtype})
         .sort_values("time")
     )
     window = pd.merge_asof(points, rolled, on="time", by="patient_id")

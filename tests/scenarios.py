@@ -132,13 +132,30 @@ def ward(patients: list[dict], doses: list[dict], observations: list[dict] = ())
     patients_frame = pd.DataFrame(patients, columns=PATIENT_COLUMNS)
     doses_frame = pd.DataFrame(doses, columns=DOSE_COLUMNS)
     for column in ("scheduled_time", "administered_time"):
-        doses_frame[column] = pd.to_datetime(doses_frame[column], utc=True)
+        doses_frame[column] = pd.to_datetime(doses_frame[column], utc=True).dt.as_unit("ns")
     doses_frame["cycle"] = doses_frame["cycle"].astype(int)
     doses_frame["dose_number"] = doses_frame["dose_number"].astype(int)
     observations_frame = pd.DataFrame(list(observations), columns=OBSERVATION_COLUMNS)
-    observations_frame["time"] = pd.to_datetime(observations_frame["time"], utc=True)
+    # nanoseconds, as the loaders give them (pandas 3 would keep microseconds here)
+    observations_frame["time"] = pd.to_datetime(observations_frame["time"], utc=True).dt.as_unit(
+        "ns"
+    )
     observations_frame["value"] = observations_frame["value"].astype(float)
-    return WardData(patients=patients_frame, doses=doses_frame, observations=observations_frame)
+    return WardData(
+        patients=_plain_text(patients_frame),
+        doses=_plain_text(doses_frame),
+        observations=_plain_text(observations_frame),
+    )
+
+
+def _plain_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text as the loaders give it (dashboard/tables.py): Python strings and None for
+    absent, not pandas 3's inferred ``str`` dtype with NaN."""
+    for column in frame.columns:
+        values = frame[column]
+        if isinstance(values.dtype, pd.StringDtype):
+            frame[column] = values.astype(object).where(values.notna(), None)
+    return frame
 
 
 def series(patient_id: str, parameter: str, readings: list[tuple[str, object]]) -> list[dict]:

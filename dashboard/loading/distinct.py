@@ -30,7 +30,7 @@ def per_distinct(series: pd.Series, func: Callable[[pd.Series], pd.Series]) -> p
     categories = pd.Series(categorical.cat.categories.astype(object), dtype=object)
     mapped = func(categories)
     codes = categorical.cat.codes.to_numpy()
-    if mapped.dtype == object:
+    if _is_text(mapped):
         new_codes, uniques = pd.factorize(mapped, use_na_sentinel=True)
         taken = np.where(codes >= 0, new_codes[codes], -1)
         return pd.Series(pd.Categorical.from_codes(taken, categories=uniques), index=series.index)
@@ -41,8 +41,17 @@ def per_distinct(series: pd.Series, func: Callable[[pd.Series], pd.Series]) -> p
 
 
 def plain(series: pd.Series) -> pd.Series:
-    """A categorical column as plain Python objects, for the canonical frames."""
-    return pd.Series(np.asarray(series, dtype=object), index=series.index)
+    """A categorical column as plain Python objects, for the canonical frames.
+
+    ``dtype=object`` is written out: pandas 3 would otherwise infer its ``str`` dtype, whose
+    missing value is NaN, where the frames promise None (dashboard/tables.py).
+    """
+    return pd.Series(np.asarray(series, dtype=object), index=series.index, dtype=object)
+
+
+def _is_text(values: pd.Series) -> bool:
+    """Text as pandas 2 (object) or pandas 3 (its ``str`` dtype) holds it."""
+    return values.dtype == object or isinstance(values.dtype, pd.StringDtype)
 
 
 def per_distinct_pair(

@@ -706,7 +706,9 @@ def _dose_per_kg(resource: dict) -> str:
 def _parsed_time(text: str) -> pd.Timestamp | None:
     """A time for ordering only (naive read as UTC: a 72 h gap does not depend on the zone)."""
     try:
-        time = pd.Timestamp(text)
+        # in nanoseconds, as the times are read (loading/times.py): one past 2262 is not
+        # placed here either (pandas 3 would keep it at a coarser unit)
+        time = pd.Timestamp(text).as_unit("ns")
     except (ValueError, TypeError):
         return None
     if pd.isna(time):

@@ -22,6 +22,11 @@ _ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
 # A time without an offset, whole: anything else after the time of day (a stray quote, a
 # zone abbreviation) is not read loosely, and can never be taken for an offset.
 _NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$")
+# Times are compared as int64 nanoseconds (dashboard.instants), which reach from 1677 to
+# 2262. pandas 2 refused a time outside that range as it parsed it; pandas 3 parses it at
+# a coarser unit. Such a time stays refused ("not a valid date-time"), never wrapped round.
+_FIRST_NS = pd.Timestamp.min.tz_localize("UTC")
+_LAST_NS = pd.Timestamp.max.tz_localize("UTC")
 
 
 def parse_times(texts: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
@@ -52,8 +57,8 @@ def parse_times(texts: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
     naive = iso_like & ~with_offset & uniques.str.match(_NAIVE)
 
     if with_offset.any():
-        parsed[with_offset] = pd.to_datetime(
-            uniques[with_offset], format="ISO8601", utc=True, errors="coerce"
+        parsed[with_offset] = _in_ns_range(
+            pd.to_datetime(uniques[with_offset], format="ISO8601", utc=True, errors="coerce")
         )
     if naive.any():
         local = pd.to_datetime(uniques[naive], format="ISO8601", errors="coerce")
@@ -71,7 +76,7 @@ def parse_times(texts: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
                 "change): write it with its UTC offset"
             )
         )
-        parsed[naive] = localised.dt.tz_convert("UTC")
+        parsed[naive] = _in_ns_range(localised.dt.tz_convert("UTC"))
     unparsed = iso_like & parsed.isna() & reasons.isna()
     reasons[unparsed] = uniques[unparsed].map(lambda t: f"'{t}' is not a valid date-time")
 
@@ -82,6 +87,12 @@ def parse_times(texts: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
     )
     why = pd.Series(np.asarray(reasons.to_numpy(), dtype=object)[codes], index=texts.index)
     return times, why
+
+
+def _in_ns_range(times: pd.Series) -> pd.Series:
+    """UTC times as ``datetime64[ns, UTC]``; a time outside the nanosecond range is NaT."""
+    inside = (times >= _FIRST_NS) & (times <= _LAST_NS)
+    return times.where(inside).dt.as_unit("ns")
 
 
 def parse_time(text: str, timezone: str) -> tuple[pd.Timestamp | None, str | None]:

@@ -324,7 +324,7 @@ def validate_patients(
             "target_sbp_mmhg": _numbers(
                 checker, "target_sbp_mmhg", False, *sbp.plausible, "mm[Hg]"
             ),
-            "source": file,
+            "source": pd.Series(file, index=raw.index, dtype=object),  # not pandas 3 str
             "source_row": raw["source_row"].to_numpy(),
         }
     )
@@ -390,7 +390,7 @@ def validate_doses(
             "administered_time": administered,
             "dose_iu_per_kg": dose_iu.fillna(DEFAULT_DOSE_IU_PER_KG),
             "reason": plain(checker.text("reason")),
-            "source": file,
+            "source": pd.Series(file, index=raw.index, dtype=object),  # not pandas 3 str
             "source_row": raw["source_row"].to_numpy(),
         }
     )
