@@ -157,7 +157,9 @@ def test_a_nurse_and_a_lead_each_reach_what_their_role_allows(page, signed_app):
     page.wait_for_selector(IDLE, timeout=60_000)
     assert ward_protocol_box(page).is_disabled()
     page.get_by_role("button", name="Sign out").click()
-    page.wait_for_load_state()
+    # Sign-out navigates to the provider's end-session page: wait for it, or the next goto
+    # races that navigation (net::ERR_ABORTED on a loaded machine).
+    page.wait_for_url("**/oauth2/end_session**", timeout=60_000)
 
     page.context.clear_cookies()  # the provider's confirmation page is not the point here
     sign_in(page, url, "lead@ward.test")
