@@ -59,13 +59,11 @@ def wait_healthy(url: str, process: subprocess.Popen, seconds: float) -> None:
     raise RuntimeError(f"streamlit did not answer {url}/_stcore/health in {seconds} s")
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` on a free port, on the demo ward; stopped after."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = {key: value for key, value in os.environ.items() if key != "IL2_DATA_SOURCE"}
-    with open(log, "w", encoding="utf-8") as output:
+def start_streamlit(port: int, env: dict[str, str], log: Path, *options: str) -> subprocess.Popen:
+    """`streamlit run dashboard/app.py` on ``port`` with ``env`` (output to ``log``, extra
+    Streamlit ``options``), returned once its health check answers. The one way the
+    browser tests start the app."""
+    with open(log, "w", encoding="utf-8") as output:  # the child keeps its own copy
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -79,15 +77,31 @@ def app_url(tmp_path_factory) -> Iterator[str]:
                 str(port),
                 "--browser.gatherUsageStats",
                 "false",
+                *options,
             ],
             cwd=ROOT,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process, STARTUP_SECONDS)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return process
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` on a free port, on the demo ward; stopped after."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    env = {key: value for key, value in os.environ.items() if key != "IL2_DATA_SOURCE"}
+    process = start_streamlit(port, env, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, process, STARTUP_SECONDS)
         yield url
     finally:
         process.terminate()

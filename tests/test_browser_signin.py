@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +18,10 @@ from oidc_provider_mock import User, run_server_in_thread
 
 from tests.test_browser import (  # noqa: F401 - the Chromium fixtures apply here too
     IDLE,
-    ROOT,
-    STARTUP_SECONDS,
     browser_context_args,
     browser_type_launch_args,
     free_port,
-    wait_healthy,
+    start_streamlit,
 )
 
 pytestmark = pytest.mark.browser
@@ -59,28 +56,8 @@ def _start_app(folder: Path, provider: str, idle_minutes: float) -> tuple[str, s
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("IL2_")}
     env |= {"IL2_IDLE_MINUTES": str(idle_minutes), "IL2_ACCESS_LOG": str(folder / "access.jsonl")}
-    with open(folder / "streamlit.log", "w", encoding="utf-8") as log:  # the child keeps its copy
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "dashboard/app.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--secrets.files",
-                str(secrets),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_streamlit(port, env, folder / "streamlit.log", "--secrets.files", str(secrets))
     url = f"http://localhost:{port}"
-    wait_healthy(f"http://127.0.0.1:{port}", process, STARTUP_SECONDS)
     return url, process
 
 

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -20,10 +17,9 @@ from tests.test_browser import (  # noqa: F401 (pytest-playwright's fixtures, se
     browser_context_args,
     browser_type_launch_args,
     free_port,
-    wait_healthy,
+    start_streamlit,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 PATIENT = "DEMO-02"  # clear on the demo ward: "Record given" needs no override
 
 pytestmark = pytest.mark.browser
@@ -36,29 +32,9 @@ def test_a_dose_recorded_in_the_browser_survives_kill_9(page, store_url, tmp_pat
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("IL2_DATA_SOURCE", "IL2_DATABASE_PATH")}
     env["IL2_DATABASE_URL"] = store_url
-    with open(tmp_path / "streamlit.log", "w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "dashboard/app.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_streamlit(port, env, tmp_path / "streamlit.log")
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, process, 60)
         page.set_viewport_size({"width": 1366, "height": 2400})
         page.goto(f"{url}/patient?patient={PATIENT}")
         page.wait_for_selector(IDLE, timeout=90_000)
