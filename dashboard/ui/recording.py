@@ -11,6 +11,7 @@ refused and told to ask one to record it): Streamlit has no second-person sign-i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, time
 from typing import Literal
 
@@ -144,6 +145,26 @@ def _next_dose_forms(
     )
     given, held, delayed = st.tabs(["Given", "Held", "Delayed"])
     zone = current.timezone
+
+    def record(kind: Literal["given", "held", "delayed"], fields: Callable[[], dict]) -> None:
+        """Record this dose's event with ``fields()`` (which may refuse with a user error)."""
+        try:
+            cycle, dose_number = _dose_of(assessment)
+            event = ward_record.record_dose_event(
+                store,
+                patient_id=patient_id,
+                cycle=cycle,
+                dose_number=dose_number,
+                kind=kind,
+                who=_who(person),
+                snapshot=shown,
+                **fields(),
+            )
+        except MonitorUserError as error:
+            st.error(f"Not recorded: {common.plain(str(error))}")
+        else:
+            _saved(f"Recorded #{event.id}: dose {event.dose_number} {kind}.")
+
     with given, st.form("record_given", clear_on_submit=True):
         local = _ward_now(zone)
         day = st.date_input("Date given", value=local.date(), key="given_date")
@@ -158,83 +179,52 @@ def _next_dose_forms(
             )
             override = st.text_area("Physician's override: reason", key="given_override")
         note = st.text_input("Note", key="given_note")
+
+        def given_fields() -> dict:
+            moment = _moment(day, clock, zone, "Time given")
+            if moment > pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=5):
+                raise MonitorUserError("Time given is in the future: record a dose once given")
+            by = None
+            if needs_override(assessment.status):
+                if not person.may(Action.ACKNOWLEDGE):
+                    raise MonitorUserError(
+                        f"the monitor shows {word}: only a physician may override it. "
+                        "Ask the physician to sign in and record the dose with the reason"
+                    )
+                by = _who(person)
+            return {
+                "at": moment.to_pydatetime(),
+                "note": note,
+                "override_by": by,
+                "override_reason": override or None,
+            }
+
         if st.form_submit_button("Record given", type="primary"):
-            try:
-                moment = _moment(day, clock, zone, "Time given")
-                if moment > pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=5):
-                    raise MonitorUserError("Time given is in the future: record a dose once given")
-                by = None
-                if needs_override(assessment.status):
-                    if not person.may(Action.ACKNOWLEDGE):
-                        raise MonitorUserError(
-                            f"the monitor shows {word}: only a physician may override it. "
-                            "Ask the physician to sign in and record the dose with the reason"
-                        )
-                    by = _who(person)
-                event = ward_record.record_dose_event(
-                    store,
-                    patient_id=patient_id,
-                    cycle=_dose_of(assessment)[0],
-                    dose_number=_dose_of(assessment)[1],
-                    kind="given",
-                    who=_who(person),
-                    snapshot=shown,
-                    at=moment.to_pydatetime(),
-                    note=note,
-                    override_by=by,
-                    override_reason=override or None,
-                )
-            except MonitorUserError as error:
-                st.error(f"Not recorded: {common.plain(str(error))}")
-            else:
-                _saved(f"Recorded #{event.id}: dose {event.dose_number} given.")
+            record("given", given_fields)
     options = held_reason_options(assessment, protocol)
     with held, st.form("record_held", clear_on_submit=True):
         chosen = st.multiselect(
             "Held because (the criteria on the card)", options, default=options, key="held_why"
         )
         other = st.text_input("Other reason", key="held_other")
-        note = st.text_input("Note", key="held_note")
+        held_note = st.text_input("Note", key="held_note")
         if st.form_submit_button("Record held", type="primary"):
-            try:
-                event = ward_record.record_dose_event(
-                    store,
-                    patient_id=patient_id,
-                    cycle=_dose_of(assessment)[0],
-                    dose_number=_dose_of(assessment)[1],
-                    kind="held",
-                    who=_who(person),
-                    snapshot=shown,
-                    reason="; ".join([*chosen, *([other.strip()] if other.strip() else [])]),
-                    note=note,
-                )
-            except MonitorUserError as error:
-                st.error(f"Not recorded: {common.plain(str(error))}")
-            else:
-                _saved(f"Recorded #{event.id}: dose {event.dose_number} held.")
+            reasons = [*chosen, *([other.strip()] if other.strip() else [])]
+            record("held", lambda: {"reason": "; ".join(reasons), "note": held_note})
     with delayed, st.form("record_delayed", clear_on_submit=True):
-        day = st.date_input("Delayed until: date", value="today", key="delayed_date")
-        clock = st.time_input("Delayed until: time (ward time)", step=60, key="delayed_time")
-        reason = st.text_input("Why", key="delayed_reason")
-        note = st.text_input("Note", key="delayed_note")
+        until_day = st.date_input("Delayed until: date", value="today", key="delayed_date")
+        until_clock = st.time_input("Delayed until: time (ward time)", step=60, key="delayed_time")
+        why = st.text_input("Why", key="delayed_reason")
+        delayed_note = st.text_input("Note", key="delayed_note")
         if st.form_submit_button("Record delayed", type="primary"):
-            try:
-                event = ward_record.record_dose_event(
-                    store,
-                    patient_id=patient_id,
-                    cycle=_dose_of(assessment)[0],
-                    dose_number=_dose_of(assessment)[1],
-                    kind="delayed",
-                    who=_who(person),
-                    snapshot=shown,
-                    at=_moment(day, clock, zone, "Delayed until").to_pydatetime(),
-                    reason=reason,
-                    note=note,
-                )
-            except MonitorUserError as error:
-                st.error(f"Not recorded: {common.plain(str(error))}")
-            else:
-                _saved(f"Recorded #{event.id}: dose {event.dose_number} delayed.")
+            record(
+                "delayed",
+                lambda: {
+                    "at": _moment(until_day, until_clock, zone, "Delayed until").to_pydatetime(),
+                    "reason": why,
+                    "note": delayed_note,
+                },
+            )
 
 
 def _correction(
