@@ -70,7 +70,9 @@ __all__ = [
     "check_schema",
     "current_dose_events",
     "current_revision",
+    "data_version",
     "dose_events",
+    "holds_ward",
     "import_reports",
     "import_ward",
     "load_frames",
@@ -79,6 +81,24 @@ __all__ = [
     "record_dose_event",
     "upgrade",
 ]
+
+
+def holds_ward(store: Store) -> bool:
+    """Whether anything was ever imported or entered for a patient (records are never
+    removed, so once true it stays true)."""
+    with store.reading() as connection:
+        return connection.execute(sa.select(schema.patients.c.id).limit(1)).first() is not None
+
+
+def data_version(store: Store) -> str:
+    """Changes with every import, dose event, bedside entry and acknowledgement (ids only
+    grow): the key of every cache of what the store holds."""
+    tables = (schema.imports, schema.observations, schema.dose_events, schema.acknowledgements)
+    with store.reading() as connection:
+        values = connection.execute(
+            sa.select(*(sa.select(sa.func.max(t.c.id)).scalar_subquery() for t in tables))
+        ).one()
+    return ".".join(str(v or 0) for v in values)
 
 
 def load_frames(store: Store) -> WardData:

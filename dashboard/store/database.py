@@ -191,3 +191,23 @@ def open_store(url: str | None = None, *, upgrade_if_new: bool = False) -> Store
         store.dispose()  # a refused store leaves no connection open behind it
         raise
     return store
+
+
+def url_holds_ward(url: str) -> bool:
+    """Whether the store at ``url`` holds any patient (then the app shows it, not the demo).
+    A SQLite file that does not exist is not made; a database with no schema holds none."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not (
+        parsed.database and Path(parsed.database).is_file()
+    ):
+        return False
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            if not sa.inspect(connection).has_table("patients"):
+                return False
+            return connection.execute(sa.text("SELECT 1 FROM patients LIMIT 1")).first() is not None
+    except sa.exc.OperationalError as error:
+        raise StoreError(f"the database cannot be reached: {error.orig}") from None
+    finally:
+        engine.dispose()

@@ -280,12 +280,27 @@ def acknowledgements(store: Store, patient_id: str | None = None) -> list[Acknow
         return [Acknowledgement(**row) for row in connection.execute(query).mappings()]
 
 
-def log_access(store: Store, *, who: str, action: str, detail: str = "") -> None:
-    """One line of the access log (who opened which patient, who exported what...)."""
+def log_access(
+    store: Store,
+    *,
+    who: str,
+    action: str,
+    detail: str = "",
+    role: str | None = None,
+    page: str | None = None,
+    patient: str | None = None,
+) -> None:
+    """One line of the access log (who opened which page or patient, who imported...)."""
     with store.writing() as connection:
         connection.execute(
             sa.insert(schema.access_log).values(
-                at=utc_now(), who=_required(who, "who"), action=action, detail=detail
+                at=utc_now(),
+                who=_required(who, "who"),
+                action=action,
+                detail=detail,
+                role=role,
+                page=page,
+                patient=patient,
             )
         )
 

@@ -200,6 +200,9 @@ access_log = sa.Table(
     sa.Column("who", sa.Text, nullable=False),
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("role", sa.Text),  # from revision 0002
+    sa.Column("page", sa.Text),
+    sa.Column("patient", sa.Text),
 )
 
 #: Nothing in these is ever updated or deleted: the code has no such statement, a guard on
