@@ -36,6 +36,11 @@ def ward(tmp_path, monkeypatch) -> dict:
     folder = write_ward(tmp_path / "ward")
     store = open_store(upgrade_if_new=True)
     import_ward(store, folder, who="lead", timezone="UTC")
+    # The files are the ward's feed too: a reading added to them (_hold) is imported when
+    # the app next runs, as a site's export would be.
+    monkeypatch.setenv("IL2_DATA_SOURCE", str(folder))
+    monkeypatch.setenv("IL2_WARD_TIMEZONE", "UTC")
+    monkeypatch.setenv("IL2_NO_LOGIN", "1")  # the ward page below runs with no sign-in
     yield {"folder": folder, "store": store}
     store.dispose()
 
@@ -58,7 +63,6 @@ def _patient(folder: Path, role: str | None, patient: str = "P2") -> AppTest:
             "iat": int(time.time()),
             "roles": [role],
         }
-    at.session_state["source"] = f"path:{folder}"
     at.session_state["timezone"] = "UTC"
     at.query_params["patient"] = patient
     at.run()
@@ -178,12 +182,20 @@ def test_a_bedside_entry_refused_names_the_field_then_saved_reassesses(ward):
     assert "Not saved" in errors and "sbp" in errors
     assert load_frames(ward["store"]).observations.query("source.str.contains('bedside')").empty
     at.text_input(key="bedside_sbp").input("112")
+    # The neuro check's components are kept with the grade, never dropped.
+    at.selectbox(key="bedside_orientation").set_value("oriented_x3")
+    at.selectbox(key="bedside_serial_sevens").set_value("slowed")
     _button(at, "Save bedside entry").click().run()
     _ok(at)
-    assert [s.value for s in at.success] == ["Bedside entry saved: 2 values."]
+    assert [s.value for s in at.success] == ["Bedside entry saved: 4 values."]
     saved = load_frames(ward["store"]).observations
     mine = saved[saved["source"].astype(str) == "bedside entry by nurse@ward.test"]
-    assert set(mine["parameter"]) == {"sbp", "mental_status"}
+    assert dict(zip(mine["parameter"], mine["code"], strict=True)) == {
+        "sbp": None,
+        "mental_status": "normal",
+        "orientation": "oriented_x3",
+        "serial_sevens": "slowed",
+    }
     assert "INCOMPLETE" not in _card(at)  # the neuro check is fresh now: reassessed
 
 
@@ -194,7 +206,6 @@ def test_a_physician_acknowledges_a_new_hold_and_the_ward_stops_flagging_it(ward
     assert not [b for b in at.button if b.label.startswith("Acknowledge")]  # nurse: no
 
     ward_page = AppTest.from_file(APP, default_timeout=120)
-    ward_page.session_state["source"] = f"path:{ward['folder']}"
     ward_page.session_state["timezone"] = "UTC"
     ward_page.run()
     _ok(ward_page)

@@ -34,6 +34,7 @@ from dashboard.views.dose_record import (
     snapshot,
     status_word,
 )
+from dashboard.vocabulary import load_vocabulary
 
 SAVED = "recording_saved"  # the confirmation shown after the rerun a save triggers
 
@@ -357,6 +358,8 @@ CODES = (
     ),
     ("mental_status", "Mental status", ("normal", "mild", "moderate", "severe")),
 )
+#: The neuro check's components, coded as the vocabulary says (saved with the grade).
+COMPONENTS = ("orientation", "serial_sevens", "world_backwards")
 
 
 def bedside_entry(patient_id: str) -> None:
@@ -387,13 +390,20 @@ def bedside_entry(patient_id: str) -> None:
                 label, codes, index=None, placeholder="not assessed", key=f"bedside_{parameter}"
             )
         st.caption(
-            "Mental status components (guide the grade above; the vocabulary records the "
-            "grade): orientation, serial 7s, WORLD backwards."
+            "Mental status components: saved with the entry; the grade above is what the "
+            "protocols judge (moderate: disorientation, failed serial 7s or WORLD backwards)."
         )
         parts = st.columns(3)
-        parts[0].selectbox("Orientation", ["x3", "x2", "x1", "x0"], index=None, key="bs_orient")
-        parts[1].selectbox("Serial 7s", ["correct", "errors"], index=None, key="bs_serial7")
-        parts[2].selectbox("WORLD backwards", ["correct", "errors"], index=None, key="bs_world")
+        for i, parameter in enumerate(COMPONENTS):
+            spec = load_vocabulary()[parameter]
+            chosen[parameter] = parts[i].selectbox(
+                spec.label.split(" (")[0],
+                spec.codes,
+                index=None,
+                placeholder="not assessed",
+                format_func=spec.words.__getitem__,  # the vocabulary check: all have words
+                key=f"bedside_{parameter}",
+            )
         if st.form_submit_button("Save bedside entry", type="primary"):
             values = {
                 p: (typed[p], unit) for p, _, unit in NUMBERS if typed[p] and typed[p].strip()
