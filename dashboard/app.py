@@ -16,6 +16,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.access import Action
+from dashboard.errors import MonitorUserError
 from dashboard.ui import common, signin, state
 
 PAGES = {
@@ -43,8 +44,12 @@ def run() -> None:
         initial_sidebar_state="expanded",
     )
     st.markdown(common.PAGE_CSS, unsafe_allow_html=True)  # screen padding, print rules
-    state.init()
-    person = signin.gate()  # stops here at the sign-in screen
+    try:
+        state.init()
+        person = signin.gate()  # stops here at the sign-in screen
+    except MonitorUserError as error:  # the store cannot be used: say why, show nothing
+        st.error(f"The ward's record cannot be used: {common.plain(str(error))}")
+        st.stop()
     # A page the role may not use is not offered at all (the page checks again).
     pages = [p for key, p in PAGES.items() if key != "import" or person.may(Action.IMPORT)]
     page = st.navigation(pages)

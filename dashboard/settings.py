@@ -43,11 +43,15 @@ def _positive_minutes(text: str) -> str:
     return text
 
 
-def _default_database_path() -> str:
+def _data_home() -> Path:
     # XDG_DATA_HOME is the desktop standard's variable, not one of the monitor's settings;
     # read here so that the environment is read in one module.
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return str(Path(base) / "il2-monitor" / "ward.sqlite3")
+    return Path(base) / "il2-monitor"
+
+
+def _default_database_path() -> str:
+    return str(_data_home() / "ward.sqlite3")
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         name="data_source",
         environment="IL2_DATA_SOURCE",
-        default_text="the shipped demo ward, its story moved to today",
-        help="The folder or file the app opens: a folder of the three CSVs, a per-dose "
-        "sheet, a FHIR bundle or an Excel workbook.",
+        default_text="none: the ward's record as it is (the demo while it holds no patient)",
+        help="Files the app imports into the ward's record when it starts and again when "
+        "they change (the same content adds nothing): a folder of the three CSVs, a "
+        "per-dose sheet, a FHIR bundle or an Excel workbook.",
         default=lambda: str(DEMO_DIR),
         validate=lambda text: text,
     ),
@@ -109,8 +114,8 @@ SETTINGS: tuple[Setting, ...] = (
         name="data_root",
         environment="IL2_DATA_ROOT",
         default_text="the shipped demo ward's folder",
-        help="The one folder under which a path typed on the Import or Settings page may be "
-        "read: a path outside it, or a link leaving it, is refused without saying what is "
+        help="The one folder under which a path typed on the Import page may be read: "
+        "a path outside it, or a link leaving it, is refused without saying what is "
         "there (a browser user must not make the server read /etc or another ward's files).",
         default=lambda: str(DEMO_DIR),
         validate=_resolved_path,
@@ -142,14 +147,6 @@ SETTINGS: tuple[Setting, ...] = (
         validate=lambda text: text,
     ),
     Setting(
-        name="access_log",
-        environment="IL2_ACCESS_LOG",
-        default_text="`logs/access.jsonl` beside the code",
-        help="The JSON-lines file of who signed in and opened which page or patient, when (UTC).",
-        default=lambda: str(Path(__file__).resolve().parent.parent / "logs" / "access.jsonl"),
-        validate=lambda text: text,
-    ),
-    Setting(
         name="no_login",
         environment="IL2_NO_LOGIN",
         default_text="unset",
@@ -174,6 +171,17 @@ SETTINGS: tuple[Setting, ...] = (
         help="The SQLite file of the ward's record when no `IL2_DATABASE_URL` is set; made "
         "on first start, never inside the repository.",
         default=_default_database_path,
+        validate=_resolved_path,
+    ),
+    Setting(
+        name="demo_database_dir",
+        environment="IL2_DEMO_DATABASE_DIR",
+        default_text="`$XDG_DATA_HOME/il2-monitor/demo` (else `~/.local/share/...`)",
+        help="The folder of the demo ward's record: while the ward's record holds no patient "
+        "and no IL2_DATA_SOURCE is set, the app shows the demo ward from a SQLite file here, "
+        "seeded with the story moved to the clock and replaced every few hours (older files "
+        "are removed).",
+        default=lambda: str(_data_home() / "demo"),
         validate=_resolved_path,
     ),
 )
@@ -235,13 +243,27 @@ def path_in_data_root(text: str, root: Path | None = None) -> Path:
 # default under the user's data folder: never inside the repository, whose files are code.
 
 
-def database_url() -> str:
+def database_url(environment: Mapping[str, str] | None = None) -> str:
     """The store's SQLAlchemy URL: IL2_DATABASE_URL, else the SQLite file of
     IL2_DATABASE_PATH."""
-    url = configured("database_url")
+    url = configured("database_url", environment)
     if url:
         return url
-    return f"sqlite:///{Path(value('database_path')).expanduser().resolve()}"
+    return f"sqlite:///{Path(value('database_path', environment)).expanduser().resolve()}"
+
+
+def demo_database_dir() -> Path:
+    """IL2_DEMO_DATABASE_DIR: where the demo ward's record files are kept."""
+    return Path(value("demo_database_dir"))
+
+
+def data_source() -> Path | None:
+    """IL2_DATA_SOURCE, resolved; None when unset or the shipped demo (which the app shows
+    from its own demo record)."""
+    text = configured("data_source")
+    if text is None or Path(text).resolve() == DEMO_DIR.resolve():
+        return None
+    return Path(text).resolve()
 
 
 # --------------------------------------------------------------------------- sign-in
@@ -266,23 +288,23 @@ def roles_file() -> Path | None:
     return Path(text) if text else None
 
 
-def access_log_path() -> Path:
-    """IL2_ACCESS_LOG: the JSON-lines file of who opened what."""
-    return Path(value("access_log"))
-
-
 def no_login() -> bool:
     """IL2_NO_LOGIN=1: started with ``--no-login`` on purpose (real data, no sign-in)."""
     return value("no_login") == "1"
 
 
 def on_demo_data(environment: Mapping[str, str] | None = None) -> bool:
-    """Whether the app can reach only the shipped demo: no IL2_DATA_SOURCE elsewhere and no
-    IL2_DATA_ROOT elsewhere. Anything else is real patient data and needs a sign-in.
+    """Whether the app can reach only the shipped demo: no IL2_DATA_SOURCE elsewhere, no
+    IL2_DATA_ROOT elsewhere, and a ward's record (IL2_DATABASE_URL or the SQLite file) that
+    holds no patient. Anything else is real patient data and needs a sign-in.
     (``environment``: the one a started app will have; default this process's.)"""
     demo = DEMO_DIR.resolve()
     texts = (configured("data_source", environment), configured("data_root", environment))
-    return all(text is None or Path(text).resolve() == demo for text in texts)
+    if not all(text is None or Path(text).resolve() == demo for text in texts):
+        return False
+    from dashboard.store.database import url_holds_ward  # the store is loaded only here
+
+    return not url_holds_ward(database_url(environment))
 
 
 def settings_table() -> str:

@@ -31,10 +31,19 @@ def fixtures() -> Path:
     return FIXTURES
 
 
+@pytest.fixture(scope="session")
+def demo_records(tmp_path_factory) -> Path:
+    """One folder of demo records for the whole run: seeding the demo's record costs a
+    second, and no test records on the demo (they record on wards of their own)."""
+    return tmp_path_factory.mktemp("demo-records")
+
+
 @pytest.fixture(autouse=True)
-def access_log_in_tmp(tmp_path, monkeypatch) -> Path:
-    """Every test writes the access log (IL2_ACCESS_LOG) into its own folder, never the
-    repository's logs/."""
-    path = tmp_path / "access.jsonl"
-    monkeypatch.setenv("IL2_ACCESS_LOG", str(path))
+def ward_record_in_tmp(tmp_path, monkeypatch, demo_records) -> Path:
+    """Every test has a ward's record of its own (IL2_DATABASE_PATH, empty: the app shows
+    the demo until something is imported) and never touches the user's data folder."""
+    path = tmp_path / "ward.sqlite3"
+    monkeypatch.setenv("IL2_DATABASE_PATH", str(path))
+    monkeypatch.setenv("IL2_DEMO_DATABASE_DIR", str(demo_records))
+    monkeypatch.delenv("IL2_DATABASE_URL", raising=False)
     return path

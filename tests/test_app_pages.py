@@ -68,9 +68,13 @@ def _no_exceptions(at: AppTest) -> None:
 
 
 @pytest.fixture
-def small_ward(tmp_path) -> dict:
+def small_ward(tmp_path, monkeypatch) -> dict:
+    """The app on a small ward of two patients, as a site starts it: IL2_DATA_SOURCE names
+    the files (imported into the test's own record), and --no-login on purpose."""
     folder = write_ward(tmp_path / "ward")
-    return {"source": f"path:{folder}", "timezone": "UTC"}
+    monkeypatch.setenv("IL2_DATA_SOURCE", str(folder))
+    monkeypatch.setenv("IL2_NO_LOGIN", "1")
+    return {"timezone": "UTC"}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -224,11 +228,11 @@ def test_a_bad_upload_lists_every_problem_and_loads_nothing():
     assert list(problems.columns) == ["File", "Row", "Column", "Reason"]
     assert "Nothing was loaded" in _texts(at)
     assert not [b for b in at.button if b.key == "import_use"]
-    assert at.session_state["source"] == "demo"
 
 
-def test_going_on_with_a_bad_upload_lists_the_refused_rows():
+def test_going_on_with_a_bad_upload_lists_the_refused_rows(monkeypatch):
     folder = FIXTURES / "bad" / "csv_out_of_range"
+    monkeypatch.setenv("IL2_NO_LOGIN", "1")  # the import turns the demo into real data
     at = _app(timezone="America/New_York")
     _goto(at, "screens/importing.py").run()
     at.file_uploader(key="import_files").set_value(
@@ -236,27 +240,37 @@ def test_going_on_with_a_bad_upload_lists_the_refused_rows():
     ).run()
     at.checkbox(key="import_go_on_box").check().run()
     _no_exceptions(at)
-    assert len(at.dataframe[-1].value) >= 1
+    refused = len(at.dataframe[-1].value)
+    assert refused >= 1
     at.button(key="import_use").click().run()
     _no_exceptions(at)
-    assert at.session_state["source"].startswith("upload:")
-    assert at.session_state["source_keep_going"] is True
+    (done,) = [s.value for s in at.success]
+    assert "(imported)" in done and "refused" in done
+    # The report of the import keeps the refused rows with their reasons.
+    assert "Imports into this record (1)" in [e.label for e in at.expander]
+    assert len(_table(at, "reason")) == refused
 
 
-def test_a_good_folder_shows_a_preview_then_is_used(small_ward, monkeypatch):
-    folder = Path(small_ward["source"].removeprefix("path:"))
+def test_a_good_folder_shows_a_preview_then_is_imported_for_every_session(tmp_path, monkeypatch):
+    folder = write_ward(tmp_path / "ward")
     monkeypatch.setenv("IL2_DATA_ROOT", str(folder.parent))  # the server's data folder
     monkeypatch.setenv("IL2_NO_LOGIN", "1")  # real data without sign-in: on purpose only
     at = _app()
     _goto(at, "screens/importing.py").run()
-    at.text_input(key="import_path").input(small_ward["source"].removeprefix("path:"))
+    at.text_input(key="import_path").input(str(folder))
     at.button(key="import_check_path").click().run()
     _no_exceptions(at)
     assert len(_table(at, "observations")) == 2
     at.button(key="import_use").click().run()
     _no_exceptions(at)
-    assert at.session_state["source"] == small_ward["source"]
-    assert len(at.dataframe(key="ward_table").value) == 2
+    assert "import 1 (imported)" in at.success[0].value
+    # A new session (a reload, a pasted link, another nurse) sees the imported ward.
+    other = _app()
+    other.run()
+    _no_exceptions(other)
+    patients = other.dataframe(key="ward_table").value["Patient"]
+    assert sorted(patients) == ["Test, Missing (P1)", "Test, Well (P2)"]
+    assert "The ward's record" in "\n".join(c.value for c in other.sidebar.caption)
 
 
 def test_settings_change_zone_and_refresh(small_ward):
@@ -272,17 +286,21 @@ def test_settings_change_zone_and_refresh(small_ward):
     assert "Europe/Paris" in _texts(at)
 
 
-def test_an_unreadable_source_is_a_message_not_a_traceback(tmp_path):
-    at = _app(source=f"path:{tmp_path / 'missing'}", timezone="UTC")
+def test_an_unreadable_source_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("IL2_DATA_SOURCE", str(tmp_path / "missing"))
+    monkeypatch.setenv("IL2_NO_LOGIN", "1")
+    at = _app(timezone="UTC")
     at.run()
     _no_exceptions(at)
     assert "does not exist" in _texts(at)
 
 
-def test_the_sidebar_shows_a_folder_name_literally(tmp_path):
+def test_the_sidebar_shows_a_folder_name_literally(tmp_path, monkeypatch):
     # Markdown would turn my_ward_data into "my<em>ward</em>data".
-    folder = write_ward(tmp_path / "my_ward_data")
-    at = _app(source=f"path:{folder}", timezone="UTC")
+    monkeypatch.setenv("IL2_DATABASE_PATH", str(tmp_path / "my_ward_data" / "ward.sqlite3"))
+    monkeypatch.setenv("IL2_DATA_SOURCE", str(write_ward(tmp_path / "ward")))
+    monkeypatch.setenv("IL2_NO_LOGIN", "1")
+    at = _app(timezone="UTC")
     at.run()
     _no_exceptions(at)
     sidebar = "\n".join(c.value for c in at.sidebar.caption)
@@ -290,7 +308,7 @@ def test_the_sidebar_shows_a_folder_name_literally(tmp_path):
     assert "Ward time zone: UTC" in sidebar
 
 
-def test_patient_page_decision_trends_then_tabs(small_ward):
+def test_patient_page_decision_trends_then_tabs(small_ward, tmp_path):
     at = _app(**small_ward)
     at.query_params["patient"] = "P1"
     _goto(at, "screens/patient.py").run()
@@ -401,7 +419,7 @@ def test_demo_04_is_discontinued_on_the_ward_and_the_card():
     assert "sustained VT" in card and "NO DOSE DUE" not in card
 
 
-def test_a_name_or_an_address_is_shown_as_text_never_as_markdown(small_ward):
+def test_a_name_or_an_address_is_shown_as_text_never_as_markdown(small_ward, tmp_path):
     # A crafted ?patient= and a name with markdown must not render bold text or a link.
     hostile = "**URGENT** [new protocol](http://evil.example)"
     at = _app(**small_ward)
@@ -411,8 +429,7 @@ def test_a_name_or_an_address_is_shown_as_text_never_as_markdown(small_ward):
     error = at.error[0].value
     # (plain() puts an invisible word joiner after "http": a bare address is no link)
     assert r"\*\*URGENT\*\* \[new protocol\]\(http" "\u2060" r"://evil.example\)" in error
-    folder = small_ward["source"].removeprefix("path:")
-    patients = Path(folder) / "patients.csv"
+    patients = tmp_path / "ward" / "patients.csv"  # the ward's files change: imported again
     patients.write_text(patients.read_text().replace('"Test, Well"', '"**Well** [x](http://e.x)"'))
     at = _app(**small_ward)
     at.query_params["patient"] = "P2"
@@ -421,9 +438,9 @@ def test_a_name_or_an_address_is_shown_as_text_never_as_markdown(small_ward):
     assert any(r"\*\*Well\*\* \[x\]\(http" "\u2060" r"://e.x\)" in s.value for s in at.subheader)
 
 
-def test_an_error_quoting_a_cell_shows_it_as_text(small_ward):
+def test_an_error_quoting_a_cell_shows_it_as_text(small_ward, tmp_path):
     # A refused value is quoted in the message: it must not render as markdown.
-    folder = Path(small_ward["source"].removeprefix("path:"))
+    folder = tmp_path / "ward"
     with open(folder / "observations.csv", "a", encoding="utf-8") as handle:
         handle.write("P1,2026-03-02T08:00:00+00:00,sbp,**999** [x](http://e.x),mmHg\n")
     at = _app(**small_ward)
@@ -436,7 +453,7 @@ def test_an_error_quoting_a_cell_shows_it_as_text(small_ward):
 def test_a_path_outside_the_data_root_is_refused_without_saying_what_is_there(
     small_ward, monkeypatch, tmp_path
 ):
-    folder = Path(small_ward["source"].removeprefix("path:"))
+    folder = tmp_path / "ward"
     monkeypatch.setenv("IL2_DATA_ROOT", str(folder))
     monkeypatch.setenv("IL2_NO_LOGIN", "1")  # real data without sign-in: on purpose only
     (folder / "escape").symlink_to("/etc")  # a link inside the root that leaves it

@@ -97,9 +97,14 @@ def start_streamlit(port: int, env: dict[str, str], log: Path, *options: str) ->
 def app_url(tmp_path_factory) -> Iterator[str]:
     """`streamlit run dashboard/app.py` on a free port, on the demo ward; stopped after."""
     port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    folder = tmp_path_factory.mktemp("streamlit")
     env = {key: value for key, value in os.environ.items() if key != "IL2_DATA_SOURCE"}
-    process = start_streamlit(port, env, log)
+    # Set here: a module's fixture starts before the per-test settings of conftest.py.
+    env |= {
+        "IL2_DATABASE_PATH": str(folder / "ward.sqlite3"),  # empty: the demo is shown
+        "IL2_DEMO_DATABASE_DIR": str(folder / "demo"),
+    }
+    process = start_streamlit(port, env, folder / "streamlit.log")
     url = f"http://127.0.0.1:{port}"
     try:
         yield url

@@ -36,7 +36,8 @@ def hostile_app(tmp_path_factory) -> Iterator[str]:
         "IL2_DATA_ROOT": str(folder),
         "IL2_NO_LOGIN": "1",
         "IL2_WARD_TIMEZONE": "UTC",
-        "IL2_ACCESS_LOG": str(folder.parent / "access.jsonl"),
+        "IL2_DATABASE_PATH": str(folder.parent / "ward.sqlite3"),
+        "IL2_DEMO_DATABASE_DIR": str(folder.parent / "demo"),
     }
     process = subprocess.Popen(
         [

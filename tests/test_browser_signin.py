@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from oidc_provider_mock import User, run_server_in_thread
 
+from dashboard.store import access_log, open_store
 from tests.test_browser import (  # noqa: F401 - the Chromium fixtures apply here too
     IDLE,
     browser_context_args,
@@ -55,7 +56,11 @@ def _start_app(folder: Path, provider: str, idle_minutes: float) -> tuple[str, s
         encoding="utf-8",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("IL2_")}
-    env |= {"IL2_IDLE_MINUTES": str(idle_minutes), "IL2_ACCESS_LOG": str(folder / "access.jsonl")}
+    env |= {
+        "IL2_IDLE_MINUTES": str(idle_minutes),
+        "IL2_DATABASE_PATH": str(folder / "ward.sqlite3"),  # empty: the demo is shown
+        "IL2_DEMO_DATABASE_DIR": str(folder / "demo"),  # the demo's record: its access log
+    }
     process = start_streamlit(port, env, folder / "streamlit.log", "--secrets.files", str(secrets))
     url = f"http://localhost:{port}"
     return url, process
@@ -150,9 +155,14 @@ def test_a_nurse_and_a_lead_each_reach_what_their_role_allows(page, signed_app):
     page.wait_for_selector(IDLE, timeout=60_000)
     assert ward_protocol_box(page).is_enabled()
 
-    log = (folder / "access.jsonl").read_text(encoding="utf-8")
-    assert '"who": "nurse@ward.test", "role": "nurse", "action": "sign-in"' in log
-    assert '"who": "lead@ward.test", "role": "lead", "action": "open", "page": "import"' in log
+    (demo,) = (folder / "demo").glob("demo-*.sqlite3")
+    store = open_store(f"sqlite:///{demo}")
+    try:
+        log = [(e["who"], e["role"], e["action"], e["page"]) for e in access_log(store)]
+    finally:
+        store.dispose()
+    assert ("nurse@ward.test", "nurse", "sign-in", None) in log
+    assert ("lead@ward.test", "lead", "open", "import") in log
 
 
 def test_an_idle_nurse_is_signed_out_by_herself(page, idle_app):

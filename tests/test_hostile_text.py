@@ -28,13 +28,13 @@ def hostile(tmp_path, monkeypatch) -> dict:
     folder = write_hostile_ward(tmp_path / "ward")
     monkeypatch.setenv("IL2_DATA_ROOT", str(folder))
     monkeypatch.setenv("IL2_NO_LOGIN", "1")
-    return {"source": f"path:{folder}", "timezone": "UTC"}
+    monkeypatch.setenv("IL2_DATA_SOURCE", str(folder))
+    return {"timezone": "UTC", "folder": str(folder)}
 
 
 def _app(state: dict) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in state.items():
-        at.session_state[key] = value
+    at.session_state["timezone"] = state["timezone"]
     return at
 
 
@@ -137,7 +137,7 @@ def test_the_import_preview_shows_hostile_text_as_text(hostile):
     at = _app(hostile)
     at.run()
     at.switch_page("screens/importing.py").run()
-    at.text_input(key="import_path").input(hostile["source"].removeprefix("path:"))
+    at.text_input(key="import_path").input(hostile["folder"])
     at.button(key="import_check_path").click().run()
     assert_nothing_rendered(at)
     names = [str(v) for f in at.dataframe for col in f.value.columns for v in f.value[col]]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import DEMO_DIR
-from dashboard.demo.clock import DEMO_ANCHOR, WARD_TIMEZONE, read_ward_info
+from dashboard.demo.clock import DEMO_ANCHOR, WARD_TIMEZONE, read_ward_info, shift_ward
 from dashboard.demo.story import (
     DEMO_DESCRIPTION,
     DEMO_PATIENTS,
@@ -20,6 +20,7 @@ from dashboard.demo.story import (
     PATIENTS_FOR_A_MILLION_ROWS,
 )
 from dashboard.demo.ward import _fixed, build_demo_ward
+from dashboard.loading.raw import InputFile
 
 FILE_NAMES = ("patients.csv", "doses.csv", "observations.csv", "ward.yaml")
 # The same ward in the contract's other shapes, for single patients: the µmol/L-°F-lb
@@ -58,6 +59,20 @@ def write_demo_ward(
     if n_patients == DEMO_PATIENTS and seed == DEMO_SEED:
         paths.extend(write_single_patient_exports(out_dir))
     return paths
+
+
+def demo_input_files(now: pd.Timestamp) -> list[InputFile]:
+    """The demo ward's three CSVs with its story moved so that ``now`` (tz-aware) falls at
+    the story's "now", as named bytes: what the app imports to seed a demo record (through
+    the same validator as any file)."""
+    patients, doses, observations = build_demo_ward(DEMO_PATIENTS, DEMO_SEED)
+    patients, doses, observations = shift_ward(patients, doses, observations, DEMO_ANCHOR, now)
+    texts = {
+        "patients.csv": _patients_text(patients),
+        "doses.csv": _doses_text(doses),
+        "observations.csv": _observations_text(observations),
+    }
+    return [InputFile(name, text.encode("utf-8")) for name, text in texts.items()]
 
 
 def write_single_patient_exports(out_dir: Path) -> list[Path]:

@@ -1,4 +1,6 @@
-"""Import: upload files or name a folder; every problem is listed before anything is used."""
+"""Import: upload files or name a folder; every problem is listed before anything is
+written; then the files go into the ward's record (the store) for every session, with a
+report kept of each import."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ import streamlit as st
 from dashboard.access import Action
 from dashboard.errors import DataValidationError, MonitorUserError
 from dashboard.settings import path_in_data_root
+from dashboard.store import import_reports, import_ward
 from dashboard.ui import common, data, signin, state
+from dashboard.ui.store import on_demo, ward_record
 from dashboard.views.import_preview import preview, problem_rows
 
 CANDIDATE = "import_candidate"  # source id being checked (ids only in the session)
@@ -17,14 +21,23 @@ signin.require(Action.IMPORT, "import")  # lead only
 signin.opened("import")
 st.header("Import ward data", anchor=False)
 common.support_note()
-common.ward_and_sidebar()  # an unreadable current source is what this page is for
+loaded, _ = common.ward_and_sidebar()  # an unreadable ward is what this page can mend
+record = ward_record()
+if on_demo():
+    st.info(
+        "The ward's record holds no patient yet, so the demo ward is shown. What you import "
+        "here goes into the ward's record, not the demo: from then on every session shows "
+        "that ward instead of the demo, and real data needs sign-in (or a start with "
+        "--no-login on purpose).",
+        icon=":material/info:",
+    )
 
 st.markdown(
     "Give **the three CSVs** (patients.csv, doses.csv, observations.csv), **one per-dose "
     "sheet** (CSV or Excel, optionally with a patients.csv), **a FHIR R4 bundle** (JSON) or "
     "**an Excel workbook** with patients, doses and observations sheets. Every problem is "
-    "listed before anything is used; nothing replaces the current ward until you press "
-    "*Use this data*."
+    "listed before anything is written; nothing is added to the ward's record until you "
+    "press *Import into the ward's record*. Importing the same rows again adds nothing."
 )
 timezone = st.session_state[state.TIMEZONE]
 st.caption(
@@ -67,9 +80,50 @@ with folder_tab:
         else:
             st.warning("Type the path of a folder or a file first.")
 
+
+def earlier_imports() -> None:
+    """Every import's report, newest first: who, when, files and digests, counts, and the
+    rows refused with their reasons."""
+    reports = import_reports(record)
+    with st.expander(f"Imports into this record ({len(reports)})", expanded=False):
+        for report in reports[:50]:
+            files = ", ".join(
+                f"{f['name']} (sha256 {f['sha256'][:12]}...)" for f in report["files"]
+            )
+            st.markdown(
+                f"**Import {report['id']}**, {report['outcome']}, by "
+                f"{common.plain(str(report['who']))} at "
+                f"{report['finished_at']:%Y-%m-%d %H:%M} UTC: {report['rows_added']} added, "
+                f"{report['rows_changed']} changed, {report['rows_merged']} already there, "
+                f"{report['rows_refused']} refused. Files: {common.plain(files)}"
+            )
+            if report["problems"]:
+                st.dataframe(
+                    [
+                        {
+                            "file": p["file"],
+                            "row": p["row"],
+                            "column": p["column_name"],
+                            "reason": p["reason"],
+                        }
+                        for p in report["problems"]
+                    ],
+                    hide_index=True,
+                    key=f"import_report_{report['id']}",
+                )
+        if len(reports) > 50:
+            st.caption(f"The 50 newest of {len(reports)} are shown.")
+
+
+DONE = "import_done"  # the summary of the import just made (shown once, after the rerun)
+if DONE in st.session_state:
+    st.success(st.session_state.pop(DONE), icon=":material/check_circle:")
+    st.page_link(common.WARD_PAGE, label="Open the ward", icon=":material/groups:")
+
 candidate = st.session_state.get(CANDIDATE)
 if not candidate:
     st.info("Nothing checked yet.")
+    earlier_imports()
     st.stop()
 
 go_on = bool(st.session_state.get(GO_ON))
@@ -124,8 +178,21 @@ if summary.refused:
     st.dataframe(
         problem_rows(ward.report.problems), hide_index=True, width="stretch", key="import_refused"
     )
-if st.button("Use this data", type="primary", key="import_use"):
-    signin.log(signin.current(), "import", "import")
-    state.use_source(candidate, keep_going=go_on)
+if st.button("Import into the ward's record", type="primary", key="import_use"):
+    person = signin.current()
+    source = (
+        data.upload_files(candidate.removeprefix(data.UPLOAD_PREFIX))
+        if candidate.startswith(data.UPLOAD_PREFIX)
+        else candidate.removeprefix(data.PATH_PREFIX)
+    )
+    try:
+        result = import_ward(record, source, who=person.who, timezone=timezone, keep_going=go_on)
+    except MonitorUserError as error:  # e.g. rows contradicting readings already recorded
+        st.error(f"Not imported: {common.plain(str(error))}")
+        earlier_imports()
+        st.stop()
+    signin.log(person, f"import {result.import_id}", "import")
     st.session_state.pop(CANDIDATE, None)
-    st.switch_page(common.WARD_PAGE)
+    st.session_state[DONE] = result.summary() + "."
+    st.rerun()
+earlier_imports()

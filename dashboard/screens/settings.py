@@ -1,4 +1,4 @@
-"""Ward settings: time zone, data source and automatic refresh (this session)."""
+"""Ward settings: time zone and automatic refresh (this session); which ward is shown."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from zoneinfo import available_timezones
 import streamlit as st
 
 from dashboard.access import Action
-from dashboard.errors import MonitorUserError
-from dashboard.settings import path_in_data_root
-from dashboard.ui import common, data, signin, state
+from dashboard.ui import common, signin, state
 
 signin.opened("settings")
 st.header("Ward settings", anchor=False)
@@ -32,43 +30,16 @@ if zone and zone != current_zone:
     st.session_state[state.TIMEZONE] = zone
     st.rerun()
 
-st.subheader("Data source", anchor=False)
-source = st.session_state[state.SOURCE]
-st.markdown("Now showing: **" + common.plain(loaded.label if loaded else source) + "**")
-# Choosing the data is importing it: the lead's choice only.
-if signin.allowed(Action.IMPORT):
-    left, right = st.columns([3, 1], vertical_alignment="bottom")
-    folder = left.text_input(
-        "Folder or file on the server",
-        key="settings_path",
-        value=source.removeprefix(data.PATH_PREFIX) if source.startswith(data.PATH_PREFIX) else "",
-    )
-    if right.button("Open", key="settings_open") and folder.strip():
-        try:
-            # Only under the data root (IL2_DATA_ROOT): a browser must not read the server's
-            # other files.
-            candidate = data.PATH_PREFIX + str(path_in_data_root(folder))
-            data.load_source(candidate, st.session_state[state.TIMEZONE])
-        except MonitorUserError as error:
-            st.error(f"Not opened: {common.plain(str(error))}")
-            st.page_link(
-                common.IMPORT_PAGE,
-                label="See every problem on the Import page",
-                icon=":material/upload_file:",
-            )
-        else:
-            signin.log(signin.current(), "open data", "settings")
-            state.use_source(candidate)
-            st.rerun()
-    if source != data.DEMO and st.button("Back to the demo ward", key="settings_demo"):
-        state.use_source(data.DEMO, data.demo_clock()[0])
-        st.rerun()
-else:
-    st.caption("Only the ward lead chooses the data source.")
+st.subheader("The ward's data", anchor=False)
+st.markdown("Now showing: **" + common.plain(loaded.label if loaded else "nothing") + "**")
 st.caption(
-    "The app starts on IL2_DATA_SOURCE when it is set, else on the demo ward. "
-    "Uploads are on the Import page."
+    "Every session and every app process shows the same ward: the ward's record (a database). "
+    "Files come in through the Import page (ward lead) or `il2-monitor import`; "
+    "IL2_DATA_SOURCE is imported when the app starts. While the record holds no patient, "
+    "the app shows the demo ward from a record of its own."
 )
+if signin.allowed(Action.IMPORT):
+    st.page_link(common.IMPORT_PAGE, label="Import files", icon=":material/upload_file:")
 
 st.subheader("Automatic refresh", anchor=False)
 refresh = st.number_input(

@@ -1,7 +1,8 @@
 """The app's shared data: loaded wards and assessments, cached once for every session.
 
-Caches are keyed on a *data version* (a digest of the input's names, sizes and modification
-times, or of uploaded bytes) and never on a DataFrame: ``st.cache_data`` hashes a large
+Caches are keyed on a *data version* (the store's, see :mod:`dashboard.ui.store`; for files
+being checked on the Import page, a digest of their names, sizes and modification times, or
+of uploaded bytes) and never on a DataFrame: ``st.cache_data`` hashes a large
 frame from a sample, so a changed value could return a stale ward (design.md). Results are
 kept with ``st.cache_resource`` (one shared object per key, not pickled per session); the
 session keeps only ids (see :mod:`dashboard.ui.state`).
@@ -13,7 +14,6 @@ raised here that is not one is a bug and propagates.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +34,6 @@ from dashboard.tables import WardData
 from dashboard.views.protocol_choice import groups
 from dashboard.views.trends import TrendData, patient_trends, trend_table
 
-DEMO = "demo"
 UPLOAD_PREFIX = "upload:"
 PATH_PREFIX = "path:"
 UPLOADS_KEPT = 4  # uploaded inputs kept in memory for the whole server
@@ -144,67 +143,12 @@ def load_source(source: str, timezone: str, keep_going: bool = False) -> tuple[s
     return f"{version}|{timezone}|{keep_going}", _load_path(version, path, timezone, keep_going)
 
 
-@st.cache_resource
-def _demo_folder() -> str:
-    """The shipped demo ward; generated into a temporary folder when data/demo/ has not
-    been written (a fresh checkout before ``python -m dashboard.demo``)."""
-    if (DEMO_DIR / "observations.csv").exists():
-        return str(DEMO_DIR)
-    folder = Path(tempfile.mkdtemp(prefix="il2-demo-"))
-    from dashboard.demo.files import write_demo_ward  # only on a fresh checkout
-
-    write_demo_ward(folder)
-    return str(folder)
-
-
 def demo_clock() -> tuple[str, pd.Timestamp]:
     """The demo's time zone and its story's "now" (data/demo/ward.yaml)."""
     if (DEMO_DIR / "ward.yaml").exists():
         info = clock.read_ward_info()
         return info.timezone, info.anchor
     return clock.WARD_TIMEZONE, clock.DEMO_ANCHOR
-
-
-@st.cache_resource(max_entries=3, show_spinner="Preparing the demo ward...")
-def _shifted_demo(version: str, hours: int, _ward: WardData, anchor: pd.Timestamp) -> WardData:
-    patients, doses, observations = clock.shift_ward(
-        _ward.patients, _ward.doses, _ward.observations, anchor, anchor + pd.Timedelta(hours=hours)
-    )
-    return WardData(patients, doses, observations, _ward.report)
-
-
-def load_demo(now: pd.Timestamp, timezone: str | None = None) -> LoadedWard:
-    """The demo ward with every time moved by whole hours so that ``now`` falls where the
-    story's "now" is: mid-cycle, 90 minutes before the next doses.
-
-    The demo's files are read in the demo's own zone; ``timezone`` is the zone the screens
-    show times in (the Settings choice), so changing it re-renders every time shown."""
-    demo_zone, anchor = demo_clock()
-    folder = _demo_folder()
-    key, ward = load_source(PATH_PREFIX + folder, demo_zone)
-    hours = int(clock.story_shift(anchor, now) / pd.Timedelta(hours=1))
-    shifted = _shifted_demo(key, hours, ward, anchor)
-    return LoadedWard(
-        f"demo|{key}|{hours}",
-        shifted,
-        timezone or demo_zone,
-        "Demo ward (synthetic patients, times moved to today)",
-        True,
-    )
-
-
-def load_current(
-    source: str, timezone: str, now: pd.Timestamp, keep_going: bool = False
-) -> LoadedWard:
-    if source == DEMO:
-        return load_demo(now, timezone)
-    key, ward = load_source(source, timezone, keep_going)
-    label = (
-        f"uploaded files ({', '.join(ward.report.files)})"
-        if source.startswith(UPLOAD_PREFIX)
-        else source.removeprefix(PATH_PREFIX)
-    )
-    return LoadedWard(key, ward, timezone, label, False)
 
 
 # --------------------------------------------------------------------------- assessment

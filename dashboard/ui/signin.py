@@ -2,7 +2,7 @@
 
 :func:`gate` runs first on every full run (dashboard/app.py): it decides who is using the
 session, or stops the run at the sign-in screen. Pages then ask :func:`allowed` /
-:func:`require` before an action, and :func:`opened` writes the access log.
+:func:`require` before an action, and :func:`opened` writes the access log (into the store).
 
 Idle sign-out: the time of the last full run (a click, a page change; not an automatic
 refresh, which runs a fragment only) is kept on the server per sign-in, so a new tab or a
@@ -15,12 +15,15 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import access_log, settings
+from dashboard import settings
 from dashboard.access import UNSIGNED, AccessError, Action, Person, read_roles_file, role_of, who_of
 from dashboard.errors import MonitorUserError
+from dashboard.store import log_access
 from dashboard.ui.common import plain
+from dashboard.ui.store import app_store, on_demo
 
 PERSON = "signin_person"  # the Person of this session, set by gate() on every full run
 LOGGED = "signin_logged"  # (page, patient) last written to the access log
@@ -57,18 +60,24 @@ def require(action: Action, page: str) -> None:
 
 
 def log(person: Person, action: str, page: str | None = None, patient: str | None = None):
+    """One entry of the access log, in the store the app shows (the demo's own on the
+    demo)."""
     try:
-        access_log.record(
-            settings.access_log_path(),
+        log_access(
+            app_store(),
             who=person.who,
             role=person.role,
             action=action,
             page=page,
             patient=patient,
         )
-    except OSError:
-        # An access that cannot be logged is not shown.
-        st.error("The access log cannot be written; nothing is shown until it can.")
+    except (sa.exc.SQLAlchemyError, MonitorUserError) as error:
+        # An access that cannot be logged is not shown (the one place a database error is
+        # caught: failing closed is the point).
+        st.error(
+            "The access log cannot be written; nothing is shown until it can: "
+            f"{plain(type(error).__name__)}."
+        )
         st.stop()
 
 
@@ -142,7 +151,7 @@ def gate() -> Person:
     """Who uses this session, checked on every full run; stops the run at the sign-in
     screen (or with the reason) when nobody may see the ward."""
     if not auth_configured():
-        if not settings.on_demo_data() and not settings.no_login():
+        if not on_demo() and not settings.no_login():
             _refused(
                 "This monitor is set to open patient data but has no sign-in configured "
                 "([auth] in .streamlit/secrets.toml). Configure it, or start with "

@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import signal
 
+import pandas as pd
 import pytest
 
-from dashboard.store import dose_events, open_store, upgrade
+from dashboard.demo.files import demo_input_files
+from dashboard.store import dose_events, import_ward, open_store, upgrade
 from dashboard.store.database import Store, make_engine
 from tests.test_browser import (  # noqa: F401 (pytest-playwright's fixtures, set for Chromium)
     IDLE,
@@ -28,10 +30,14 @@ pytestmark = pytest.mark.browser
 def test_a_dose_recorded_in_the_browser_survives_kill_9(page, store_url, tmp_path):
     migrating = Store(make_engine(store_url))
     upgrade(migrating)  # a PostgreSQL schema is made on purpose, never by the app
+    # The demo's patients as the ward's record, "now" at the story's "now".
+    now = pd.Timestamp.now(tz="UTC")
+    import_ward(migrating, demo_input_files(now), who="test", timezone="America/New_York")
     migrating.dispose()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("IL2_DATA_SOURCE", "IL2_DATABASE_PATH")}
     env["IL2_DATABASE_URL"] = store_url
+    env["IL2_NO_LOGIN"] = "1"  # real data (the ward's record holds patients), on purpose
     process = start_streamlit(port, env, tmp_path / "streamlit.log")
     url = f"http://127.0.0.1:{port}"
     try:
