@@ -15,6 +15,7 @@ from dashboard.ui.store import on_demo, ward_record
 from dashboard.views.import_preview import preview, problem_rows
 
 CANDIDATE = "import_candidate"  # source id being checked (ids only in the session)
+IMPORTED = "import_imported"  # the source id imported last (its files may still be shown)
 GO_ON = "import_go_on"
 
 signin.require(Action.IMPORT, "import")  # lead only
@@ -60,7 +61,9 @@ with upload_tab:
             st.error(common.plain(str(error)))
         else:
             candidate = data.UPLOAD_PREFIX + version
-            if st.session_state.get(CANDIDATE) != candidate:
+            # Files just imported stay in the uploader: not offered again as new.
+            fresh = candidate != st.session_state.get(IMPORTED)
+            if fresh and st.session_state.get(CANDIDATE) != candidate:
                 st.session_state[CANDIDATE] = candidate
                 st.session_state[GO_ON] = False
 with folder_tab:
@@ -116,13 +119,15 @@ def earlier_imports() -> None:
 
 
 DONE = "import_done"  # the summary of the import just made (shown once, after the rerun)
-if DONE in st.session_state:
-    st.success(st.session_state.pop(DONE), icon=":material/check_circle:")
+just_done = st.session_state.pop(DONE, None)
+if just_done:
+    st.success(just_done, icon=":material/check_circle:")
     st.page_link(common.WARD_PAGE, label="Open the ward", icon=":material/groups:")
 
 candidate = st.session_state.get(CANDIDATE)
 if not candidate:
-    st.info("Nothing checked yet.")
+    if not just_done:
+        st.info("Nothing checked yet.")
     earlier_imports()
     st.stop()
 
@@ -192,7 +197,7 @@ if st.button("Import into the ward's record", type="primary", key="import_use"):
         earlier_imports()
         st.stop()
     signin.log(person, f"import {result.import_id}", "import")
-    st.session_state.pop(CANDIDATE, None)
+    st.session_state[IMPORTED] = st.session_state.pop(CANDIDATE, None)
     st.session_state[DONE] = result.summary() + "."
     st.rerun()
 earlier_imports()

@@ -92,8 +92,12 @@ def _saved(message: str) -> None:
 
 def dose_record(patient_id: str) -> None:
     st.subheader("Dose record", anchor=False)
+    # Always one slot here, message or not: an element that comes and goes would shift
+    # everything after it, and Streamlit redraws shifted expanders closed (a correction's
+    # form folding up under the nurse's hand).
+    saved = st.container()
     if message := st.session_state.pop(SAVED, None):
-        st.success(message, icon=":material/check:")
+        saved.success(message, icon=":material/check:")
     person = signin.current()
     try:
         store = app_store()
@@ -237,6 +241,9 @@ def _correction(
     zone: str,
 ) -> None:
     current = ward_record.current_dose_events(events)
+    # A refusal is said above the expander: a rerun draws the expander closed again, and a
+    # message inside it would go unseen (the nurse would think it was recorded).
+    messages = st.container()
     with st.expander("Correct a recorded event"), st.form("record_correction"):
         target = st.selectbox(
             "Event to correct",
@@ -277,7 +284,7 @@ def _correction(
                     override_reason=note if kind == "given" else None,
                 )
             except MonitorUserError as error:
-                st.error(f"Not recorded: {common.plain(str(error))}")
+                messages.error(f"Not recorded: {common.plain(str(error))}")
             else:
                 _saved(f"Recorded #{event.id}, correcting #{event.corrects}.")
 
@@ -366,6 +373,7 @@ def bedside_entry(patient_id: str) -> None:
     person = signin.current()
     if not person.may(Action.RECORD):
         return
+    messages = st.container()  # above the expander, as for a correction (seen after a rerun)
     with (
         st.expander("Bedside entry (no electronic feed)"),
         st.form("bedside", clear_on_submit=False),
@@ -420,11 +428,11 @@ def bedside_entry(patient_id: str) -> None:
                     who=_who(person),
                 )
             except DataValidationError as error:
-                st.error(
+                messages.error(
                     "Not saved: "
                     + "; ".join(common.plain(f"{p.column}: {p.reason}") for p in error.problems)
                 )
             except MonitorUserError as error:
-                st.error(f"Not saved: {common.plain(str(error))}")
+                messages.error(f"Not saved: {common.plain(str(error))}")
             else:
                 _saved(f"Bedside entry saved: {len(saved)} values.")
