@@ -75,6 +75,13 @@ def _ok(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def _open(at: AppTest, key: str, value=True) -> AppTest:
+    """Open a lazy tab or expander of the dose record (its form is built only when open),
+    as a click on it does."""
+    at.session_state[key] = value
+    return at.run()
+
+
 def _button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
@@ -111,6 +118,7 @@ def test_a_nurse_records_a_dose_held_with_the_cards_criteria_preselected(ward):
     _hold(ward["folder"])
     at = _patient(ward["folder"], "nurse")
     assert "HOLD" in _card(at)
+    _open(at, "record_tabs", "Held")
     why = at.multiselect(key="held_why")
     assert why.value and why.value == why.options  # the card's criteria, preselected
     at.text_input(key="held_other").input("patient asleep, rechecking")
@@ -125,6 +133,7 @@ def test_a_nurse_records_a_dose_held_with_the_cards_criteria_preselected(ward):
 def test_a_correction_is_a_new_event_and_the_corrected_one_stays(ward):
     at = _patient(ward["folder"], "nurse")
     _button(at, "Record given").click().run()
+    _open(at, "correct_open")
     at.radio(key="correct_kind").set_value("held")
     at.text_input(key="correct_reason").input("not given: pump failure")
     at.text_input(key="correct_note").input("charted given by mistake")
@@ -143,6 +152,7 @@ def test_a_correction_is_a_new_event_and_the_corrected_one_stays(ward):
 def test_a_correction_without_saying_why_is_refused(ward):
     at = _patient(ward["folder"], "nurse")
     _button(at, "Record given").click().run()
+    _open(at, "correct_open")
     at.radio(key="correct_kind").set_value("held")
     at.text_input(key="correct_note").input("")
     _button(at, "Record correction").click().run()
@@ -175,6 +185,9 @@ def test_giving_a_held_dose_needs_a_physician_nurse_refused_physician_accepted(w
 def test_a_bedside_entry_refused_names_the_field_then_saved_reassesses(ward):
     at = _patient(ward["folder"], "nurse", patient="P1")
     assert "INCOMPLETE" in _card(at) and "mental" in _card(at).lower()
+    # Built only when opened: a page load does not pay for a form nobody opened.
+    assert not [t for t in at.text_input if t.key == "bedside_sbp"]
+    _open(at, "bedside_open")
     at.text_input(key="bedside_sbp").input("400")  # outside the plausible range
     at.selectbox(key="bedside_mental_status").set_value("normal")
     _button(at, "Save bedside entry").click().run()

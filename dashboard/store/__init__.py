@@ -91,9 +91,10 @@ def holds_ward(store: Store) -> bool:
 
 
 def data_version(store: Store) -> str:
-    """Changes with every import, dose event, bedside entry and acknowledgement (ids only
-    grow): the key of every cache of what the store holds."""
-    tables = (schema.imports, schema.observations, schema.dose_events, schema.acknowledgements)
+    """Changes with every import, dose event and bedside entry (ids only grow): the key of
+    every cache of the canonical frames and what is assessed from them. Acknowledgements
+    are not part of it: they change no verdict, and the pages read them on every run."""
+    tables = (schema.imports, schema.observations, schema.dose_events)
     with store.reading() as connection:
         values = connection.execute(
             sa.select(*(sa.select(sa.func.max(t.c.id)).scalar_subquery() for t in tables))

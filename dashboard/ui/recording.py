@@ -148,7 +148,10 @@ def _next_dose_forms(
         f"Next dose: **cycle {assessment.cycle}, dose {assessment.dose_number}**; the monitor "
         f"shows **{common.plain(word)}**."
     )
-    given, held, delayed = st.tabs(["Given", "Held", "Delayed"])
+    # Lazy tabs: only the open one's form is built and drawn (the page is drawn sooner).
+    given, held, delayed = st.tabs(
+        ["Given", "Held", "Delayed"], key="record_tabs", on_change="rerun"
+    )
     zone = current.timezone
 
     def record(kind: Literal["given", "held", "delayed"], fields: Callable[[], dict]) -> None:
@@ -170,66 +173,73 @@ def _next_dose_forms(
         else:
             _saved(f"Recorded #{event.id}: dose {event.dose_number} {kind}.")
 
-    with given, st.form("record_given", clear_on_submit=True):
-        local = _ward_now(zone)
-        day = st.date_input("Date given", value=local.date(), key="given_date")
-        clock = st.time_input(
-            "Time given (ward time)", value=local.time(), step=60, key="given_time"
-        )
-        override = ""
-        if needs_override(assessment.status):
-            st.warning(
-                f"The monitor shows {word}: giving this dose needs a physician's override "
-                "with a reason, recorded by the physician signed in."
+    if given.open:
+        with given, st.form("record_given", clear_on_submit=True):
+            local = _ward_now(zone)
+            day = st.date_input("Date given", value=local.date(), key="given_date")
+            clock = st.time_input(
+                "Time given (ward time)", value=local.time(), step=60, key="given_time"
             )
-            override = st.text_area("Physician's override: reason", key="given_override")
-        note = st.text_input("Note", key="given_note")
-
-        def given_fields() -> dict:
-            moment = _moment(day, clock, zone, "Time given")
-            if moment > pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=5):
-                raise MonitorUserError("Time given is in the future: record a dose once given")
-            by = None
+            override = ""
             if needs_override(assessment.status):
-                if not person.may(Action.ACKNOWLEDGE):
-                    raise MonitorUserError(
-                        f"the monitor shows {word}: only a physician may override it. "
-                        "Ask the physician to sign in and record the dose with the reason"
-                    )
-                by = _who(person)
-            return {
-                "at": moment.to_pydatetime(),
-                "note": note,
-                "override_by": by,
-                "override_reason": override or None,
-            }
+                st.warning(
+                    f"The monitor shows {word}: giving this dose needs a physician's override "
+                    "with a reason, recorded by the physician signed in."
+                )
+                override = st.text_area("Physician's override: reason", key="given_override")
+            note = st.text_input("Note", key="given_note")
 
-        if st.form_submit_button("Record given", type="primary"):
-            record("given", given_fields)
+            def given_fields() -> dict:
+                moment = _moment(day, clock, zone, "Time given")
+                if moment > pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=5):
+                    raise MonitorUserError("Time given is in the future: record a dose once given")
+                by = None
+                if needs_override(assessment.status):
+                    if not person.may(Action.ACKNOWLEDGE):
+                        raise MonitorUserError(
+                            f"the monitor shows {word}: only a physician may override it. "
+                            "Ask the physician to sign in and record the dose with the reason"
+                        )
+                    by = _who(person)
+                return {
+                    "at": moment.to_pydatetime(),
+                    "note": note,
+                    "override_by": by,
+                    "override_reason": override or None,
+                }
+
+            if st.form_submit_button("Record given", type="primary"):
+                record("given", given_fields)
     options = held_reason_options(assessment, protocol)
-    with held, st.form("record_held", clear_on_submit=True):
-        chosen = st.multiselect(
-            "Held because (the criteria on the card)", options, default=options, key="held_why"
-        )
-        other = st.text_input("Other reason", key="held_other")
-        held_note = st.text_input("Note", key="held_note")
-        if st.form_submit_button("Record held", type="primary"):
-            reasons = [*chosen, *([other.strip()] if other.strip() else [])]
-            record("held", lambda: {"reason": "; ".join(reasons), "note": held_note})
-    with delayed, st.form("record_delayed", clear_on_submit=True):
-        until_day = st.date_input("Delayed until: date", value="today", key="delayed_date")
-        until_clock = st.time_input("Delayed until: time (ward time)", step=60, key="delayed_time")
-        why = st.text_input("Why", key="delayed_reason")
-        delayed_note = st.text_input("Note", key="delayed_note")
-        if st.form_submit_button("Record delayed", type="primary"):
-            record(
-                "delayed",
-                lambda: {
-                    "at": _moment(until_day, until_clock, zone, "Delayed until").to_pydatetime(),
-                    "reason": why,
-                    "note": delayed_note,
-                },
+    if held.open:
+        with held, st.form("record_held", clear_on_submit=True):
+            chosen = st.multiselect(
+                "Held because (the criteria on the card)", options, default=options, key="held_why"
             )
+            other = st.text_input("Other reason", key="held_other")
+            held_note = st.text_input("Note", key="held_note")
+            if st.form_submit_button("Record held", type="primary"):
+                reasons = [*chosen, *([other.strip()] if other.strip() else [])]
+                record("held", lambda: {"reason": "; ".join(reasons), "note": held_note})
+    if delayed.open:
+        with delayed, st.form("record_delayed", clear_on_submit=True):
+            until_day = st.date_input("Delayed until: date", value="today", key="delayed_date")
+            until_clock = st.time_input(
+                "Delayed until: time (ward time)", step=60, key="delayed_time"
+            )
+            why = st.text_input("Why", key="delayed_reason")
+            delayed_note = st.text_input("Note", key="delayed_note")
+            if st.form_submit_button("Record delayed", type="primary"):
+                record(
+                    "delayed",
+                    lambda: {
+                        "at": _moment(
+                            until_day, until_clock, zone, "Delayed until"
+                        ).to_pydatetime(),
+                        "reason": why,
+                        "note": delayed_note,
+                    },
+                )
 
 
 def _correction(
@@ -244,49 +254,56 @@ def _correction(
     # A refusal is said above the expander: a rerun draws the expander closed again, and a
     # message inside it would go unseen (the nurse would think it was recorded).
     messages = st.container()
-    with st.expander("Correct a recorded event"), st.form("record_correction"):
-        target = st.selectbox(
-            "Event to correct",
-            [e.id for e in reversed(current)],
-            format_func=lambda i: f"#{i}",
-            key="correct_target",
-        )
-        kind: Literal["given", "held", "delayed"] = st.radio(
-            "What happened", ["given", "held", "delayed"], key="correct_kind"
-        )
-        day = st.date_input("Date (given / delayed until)", value="today", key="correct_date")
-        clock = st.time_input("Time (given / delayed until)", step=60, key="correct_time")
-        reason = st.text_input("Reason (held or delayed)", key="correct_reason")
-        note = st.text_input("Why this correction", key="correct_note")
-        if st.form_submit_button("Record correction"):
-            try:
-                if not note.strip():
-                    raise MonitorUserError("say why this correction is made")
-                old = next(e for e in events if e.id == target)
-                at = None if kind == "held" else _moment(day, clock, zone, "Time").to_pydatetime()
-                event = ward_record.record_dose_event(
-                    store,
-                    patient_id=patient_id,
-                    cycle=old.cycle,
-                    dose_number=old.dose_number,
-                    kind=kind,
-                    who=_who(person),
-                    snapshot=shown,
-                    at=at,
-                    reason=reason,
-                    note=note,
-                    corrects=old.id,
-                    # A correction to "given" of a dose the monitor held needs the same
-                    # physician's override as giving it did.
-                    override_by=_who(person)
-                    if kind == "given" and person.may(Action.ACKNOWLEDGE)
-                    else None,
-                    override_reason=note if kind == "given" else None,
-                )
-            except MonitorUserError as error:
-                messages.error(f"Not recorded: {common.plain(str(error))}")
-            else:
-                _saved(f"Recorded #{event.id}, correcting #{event.corrects}.")
+    # Keyed and lazy: its form is built only when opened, and it stays open across reruns.
+    correcting = st.expander("Correct a recorded event", key="correct_open", on_change="rerun")
+    if correcting.open:
+        with correcting, st.form("record_correction"):
+            target = st.selectbox(
+                "Event to correct",
+                [e.id for e in reversed(current)],
+                format_func=lambda i: f"#{i}",
+                key="correct_target",
+            )
+            kind: Literal["given", "held", "delayed"] = st.radio(
+                "What happened", ["given", "held", "delayed"], key="correct_kind"
+            )
+            day = st.date_input("Date (given / delayed until)", value="today", key="correct_date")
+            clock = st.time_input("Time (given / delayed until)", step=60, key="correct_time")
+            reason = st.text_input("Reason (held or delayed)", key="correct_reason")
+            note = st.text_input("Why this correction", key="correct_note")
+            if st.form_submit_button("Record correction"):
+                try:
+                    if not note.strip():
+                        raise MonitorUserError("say why this correction is made")
+                    old = next(e for e in events if e.id == target)
+                    at = (
+                        None
+                        if kind == "held"
+                        else _moment(day, clock, zone, "Time").to_pydatetime()
+                    )
+                    event = ward_record.record_dose_event(
+                        store,
+                        patient_id=patient_id,
+                        cycle=old.cycle,
+                        dose_number=old.dose_number,
+                        kind=kind,
+                        who=_who(person),
+                        snapshot=shown,
+                        at=at,
+                        reason=reason,
+                        note=note,
+                        corrects=old.id,
+                        # A correction to "given" of a dose the monitor held needs the same
+                        # physician's override as giving it did.
+                        override_by=_who(person)
+                        if kind == "given" and person.may(Action.ACKNOWLEDGE)
+                        else None,
+                        override_reason=note if kind == "given" else None,
+                    )
+                except MonitorUserError as error:
+                    messages.error(f"Not recorded: {common.plain(str(error))}")
+                else:
+                    _saved(f"Recorded #{event.id}, correcting #{event.corrects}.")
 
 
 def _acknowledgement(
@@ -374,65 +391,66 @@ def bedside_entry(patient_id: str) -> None:
     if not person.may(Action.RECORD):
         return
     messages = st.container()  # above the expander, as for a correction (seen after a rerun)
-    with (
-        st.expander("Bedside entry (no electronic feed)"),
-        st.form("bedside", clear_on_submit=False),
-    ):
-        st.caption(
-            "Fill in what was measured; empty fields are not saved (missing stays missing). "
-            "Values are checked against the vocabulary as files are (units, plausible "
-            "ranges); anything refused is named and nothing is saved."
-        )
-        local = _ward_now(state.current().timezone)
-        day = st.date_input("Date", value=local.date(), key="bedside_date")
-        clock = st.time_input("Time (ward time)", value=local.time(), step=60, key="bedside_time")
-        columns = st.columns(3)
-        typed: dict[str, str] = {}
-        for i, (parameter, label, unit) in enumerate(NUMBERS):
-            typed[parameter] = columns[i % 3].text_input(
-                f"{label} ({unit})", key=f"bedside_{parameter}"
+    entry = st.expander("Bedside entry (no electronic feed)", key="bedside_open", on_change="rerun")
+    if entry.open:
+        with entry, st.form("bedside", clear_on_submit=False):
+            st.caption(
+                "Fill in what was measured; empty fields are not saved (missing stays missing). "
+                "Values are checked against the vocabulary as files are (units, plausible "
+                "ranges); anything refused is named and nothing is saved."
             )
-        chosen: dict[str, str | None] = {}
-        for i, (parameter, label, codes) in enumerate(CODES):
-            chosen[parameter] = columns[i % 3].selectbox(
-                label, codes, index=None, placeholder="not assessed", key=f"bedside_{parameter}"
+            local = _ward_now(state.current().timezone)
+            day = st.date_input("Date", value=local.date(), key="bedside_date")
+            clock = st.time_input(
+                "Time (ward time)", value=local.time(), step=60, key="bedside_time"
             )
-        st.caption(
-            "Mental status components: saved with the entry; the grade above is what the "
-            "protocols judge (moderate: disorientation, failed serial 7s or WORLD backwards)."
-        )
-        parts = st.columns(3)
-        for i, parameter in enumerate(COMPONENTS):
-            spec = load_vocabulary()[parameter]
-            chosen[parameter] = parts[i].selectbox(
-                spec.label.split(" (")[0],
-                spec.codes,
-                index=None,
-                placeholder="not assessed",
-                format_func=spec.words.__getitem__,  # the vocabulary check: all have words
-                key=f"bedside_{parameter}",
-            )
-        if st.form_submit_button("Save bedside entry", type="primary"):
-            values = {
-                p: (typed[p], unit) for p, _, unit in NUMBERS if typed[p] and typed[p].strip()
-            }
-            values |= {p: (code, "") for p, code in chosen.items() if code}
-            try:
-                zone = state.current().timezone
-                moment = _moment(day, clock, zone, "Time of the assessment")
-                saved = ward_record.add_bedside_entry(
-                    store=app_store(),
-                    patient_id=patient_id,
-                    time=moment.to_pydatetime(),
-                    values=values,
-                    who=_who(person),
+            columns = st.columns(3)
+            typed: dict[str, str] = {}
+            for i, (parameter, label, unit) in enumerate(NUMBERS):
+                typed[parameter] = columns[i % 3].text_input(
+                    f"{label} ({unit})", key=f"bedside_{parameter}"
                 )
-            except DataValidationError as error:
-                messages.error(
-                    "Not saved: "
-                    + "; ".join(common.plain(f"{p.column}: {p.reason}") for p in error.problems)
+            chosen: dict[str, str | None] = {}
+            for i, (parameter, label, codes) in enumerate(CODES):
+                chosen[parameter] = columns[i % 3].selectbox(
+                    label, codes, index=None, placeholder="not assessed", key=f"bedside_{parameter}"
                 )
-            except MonitorUserError as error:
-                messages.error(f"Not saved: {common.plain(str(error))}")
-            else:
-                _saved(f"Bedside entry saved: {len(saved)} values.")
+            st.caption(
+                "Mental status components: saved with the entry; the grade above is what the "
+                "protocols judge (moderate: disorientation, failed serial 7s or WORLD backwards)."
+            )
+            parts = st.columns(3)
+            for i, parameter in enumerate(COMPONENTS):
+                spec = load_vocabulary()[parameter]
+                chosen[parameter] = parts[i].selectbox(
+                    spec.label.split(" (")[0],
+                    spec.codes,
+                    index=None,
+                    placeholder="not assessed",
+                    format_func=spec.words.__getitem__,  # the vocabulary check: all have words
+                    key=f"bedside_{parameter}",
+                )
+            if st.form_submit_button("Save bedside entry", type="primary"):
+                values = {
+                    p: (typed[p], unit) for p, _, unit in NUMBERS if typed[p] and typed[p].strip()
+                }
+                values |= {p: (code, "") for p, code in chosen.items() if code}
+                try:
+                    zone = state.current().timezone
+                    moment = _moment(day, clock, zone, "Time of the assessment")
+                    saved = ward_record.add_bedside_entry(
+                        store=app_store(),
+                        patient_id=patient_id,
+                        time=moment.to_pydatetime(),
+                        values=values,
+                        who=_who(person),
+                    )
+                except DataValidationError as error:
+                    messages.error(
+                        "Not saved: "
+                        + "; ".join(common.plain(f"{p.column}: {p.reason}") for p in error.problems)
+                    )
+                except MonitorUserError as error:
+                    messages.error(f"Not saved: {common.plain(str(error))}")
+                else:
+                    _saved(f"Bedside entry saved: {len(saved)} values.")

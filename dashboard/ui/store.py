@@ -13,8 +13,8 @@ Which store the app shows, decided on every run (cheap: one small query, cached 
 
 A store whose schema this code does not know is refused with StoreError (a user error the
 app shows). Everything read is cached on the store's data version, which every import,
-dose event, bedside entry and acknowledgement changes: a recording shows at once in every
-session.
+dose event and bedside entry changes: a recording shows at once in every session
+(acknowledgements are read on every run).
 """
 
 from __future__ import annotations

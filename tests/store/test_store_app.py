@@ -103,3 +103,30 @@ def test_an_import_in_one_session_is_what_a_new_session_sees(store_url, tmp_path
         assert holds_ward(store)
     finally:
         store.dispose()
+
+
+def test_the_data_version_moves_with_what_changes_a_verdict(store, tmp_path):
+    from dashboard.store import acknowledge, add_bedside_entry, data_version, record_dose_event
+
+    versions = [data_version(store)]
+    import_ward(store, write_ward(tmp_path / "files"), who="lead", timezone="UTC")
+    versions.append(data_version(store))
+    record_dose_event(
+        store,
+        patient_id="P2",
+        cycle=1,
+        dose_number=3,
+        kind="held",
+        who="nurse",
+        snapshot={"status": "clear"},
+        reason="asleep",
+    )
+    versions.append(data_version(store))
+    now = pd.Timestamp.now(tz="UTC").floor("min")
+    add_bedside_entry(
+        store, patient_id="P1", time=now.to_pydatetime(), values={"sbp": ("112", "mm[Hg]")}, who="n"
+    )
+    versions.append(data_version(store))
+    assert len(set(versions)) == 4  # each of these changes what the engine reads
+    acknowledge(store, patient_id="P2", status="hold", who="doctor", cycle=1, dose_number=3)
+    assert data_version(store) == versions[-1]  # an acknowledgement changes no verdict
