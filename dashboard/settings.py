@@ -104,9 +104,10 @@ SETTINGS: tuple[Setting, ...] = (
         name="data_source",
         environment="IL2_DATA_SOURCE",
         default_text="none: the ward's record as it is (the demo while it holds no patient)",
-        help="Files the app imports into the ward's record when it starts and again when "
-        "they change (the same content adds nothing): a folder of the three CSVs, a "
-        "per-dose sheet, a FHIR bundle or an Excel workbook.",
+        help="Files the app imports into the ward's record on its first page run and again "
+        "when they change (the same content adds nothing; refused rows are listed, the "
+        "rest imported): a folder of the three CSVs, a per-dose sheet, a FHIR bundle or "
+        "an Excel workbook.",
         default=lambda: str(DEMO_DIR),
         validate=lambda text: text,
     ),
@@ -160,7 +161,8 @@ SETTINGS: tuple[Setting, ...] = (
         environment="IL2_DATABASE_URL",
         default_text="unset: the SQLite file of `IL2_DATABASE_PATH`",
         help="The ward's record as a SQLAlchemy URL, e.g. `postgresql+psycopg://host/il2` "
-        "for a hospital's PostgreSQL (run `il2-monitor db upgrade` first).",
+        "for a hospital's PostgreSQL (run `il2-monitor db upgrade` first). Always real data: "
+        "sign-in is needed even while it is empty.",
         default=lambda: "",
         validate=lambda text: text,
     ),
@@ -295,16 +297,24 @@ def no_login() -> bool:
 
 def on_demo_data(environment: Mapping[str, str] | None = None) -> bool:
     """Whether the app can reach only the shipped demo: no IL2_DATA_SOURCE elsewhere, no
-    IL2_DATA_ROOT elsewhere, and a ward's record (IL2_DATABASE_URL or the SQLite file) that
+    IL2_DATA_ROOT elsewhere, no IL2_DATABASE_URL, and a ward's record (the SQLite file) that
     holds no patient. Anything else is real patient data and needs a sign-in.
     (``environment``: the one a started app will have; default this process's.)"""
-    demo = DEMO_DIR.resolve()
-    texts = (configured("data_source", environment), configured("data_root", environment))
-    if not all(text is None or Path(text).resolve() == demo for text in texts):
+    if reaches_real_data(environment):
         return False
     from dashboard.store.database import url_holds_ward  # the store is loaded only here
 
     return not url_holds_ward(database_url(environment))
+
+
+def reaches_real_data(environment: Mapping[str, str] | None = None) -> bool:
+    """Whether the settings alone open real data, whatever the ward's record holds: files
+    (IL2_DATA_SOURCE) or a data folder (IL2_DATA_ROOT) other than the demo's, or a
+    database named by URL (a hospital's: an empty one is still not the demo's)."""
+    demo = DEMO_DIR.resolve()
+    texts = (configured("data_source", environment), configured("data_root", environment))
+    files = not all(text is None or Path(text).resolve() == demo for text in texts)
+    return files or configured("database_url", environment) is not None
 
 
 def settings_table() -> str:

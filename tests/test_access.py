@@ -47,15 +47,12 @@ def _texts(at: AppTest) -> str:
 
 
 @pytest.fixture
-def access_entries(tmp_path, monkeypatch):
-    """The access log of this test's own demo record (the demo is what these tests open),
-    as a function returning its entries, oldest first."""
-    folder = tmp_path / "demo-records"
-    monkeypatch.setenv("IL2_DEMO_DATABASE_DIR", str(folder))
+def access_entries(ward_record_in_tmp):
+    """The access log, kept in the ward's record (even while the demo is shown), as a
+    function returning its entries, oldest first."""
 
     def entries() -> list[dict]:
-        (file,) = folder.glob("demo-*.sqlite3")
-        store = open_store(f"sqlite:///{file}")
+        store = open_store(f"sqlite:///{ward_record_in_tmp}")
         try:
             return access_log(store)
         finally:

@@ -446,8 +446,15 @@ def test_an_error_quoting_a_cell_shows_it_as_text(small_ward, tmp_path):
     at = _app(**small_ward)
     at.run()
     _no_exceptions(at)
-    errors = " ".join(e.value for e in at.error)
-    assert r"\*\*999\*\* \[x\]\(http" "\u2060" r"://e.x\)" in errors
+    # The feed's valid rows are shown; the refused row is said on every page...
+    (notice,) = [e.value for e in at.error if "IL2\\_DATA\\_SOURCE" in e.value]
+    assert "1 row\\(s\\) refused and not imported" in notice
+    assert len(at.dataframe(key="ward_table").value) == 2
+    # ...and its reason, quoting the cell, is in the import's report: a table cell (text).
+    at.switch_page("screens/importing.py").run()
+    _no_exceptions(at)
+    reasons = [str(v) for f in at.dataframe if "reason" in f.value for v in f.value["reason"]]
+    assert any("**999** [x](http://e.x)" in reason for reason in reasons), reasons
 
 
 def test_a_path_outside_the_data_root_is_refused_without_saying_what_is_there(

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from dashboard.store import import_reports, open_store
+from dashboard.store import import_reports, import_ward, open_store
 from tests.app_wards import write_ward
 from tests.test_browser import (  # noqa: F401 (pytest-playwright's fixtures, set for Chromium)
     IDLE,
@@ -84,3 +84,36 @@ def test_an_uploaded_ward_survives_a_reload_and_a_new_tab(page, browser, tmp_pat
         "observations.csv",
         "patients.csv",
     ]
+
+
+def test_an_open_demo_page_refuses_a_ward_imported_meanwhile_at_its_next_refresh(page, tmp_path):
+    """A demo session (no sign-in) must not start showing a real ward that another process
+    imported: the automatic refresh (a panel rerun, not the page) sends it back through
+    the sign-in gate, which refuses."""
+    database = tmp_path / "ward.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k not in ("IL2_DATA_SOURCE", "IL2_NO_LOGIN")}
+    env |= {"IL2_DATABASE_PATH": str(database)}
+    port = free_port()
+    process = start_streamlit(port, env, tmp_path / "streamlit.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        page.goto(url + "/settings")
+        page.wait_for_selector(IDLE, timeout=90_000)
+        refresh = page.get_by_label("Refresh the ward and patient panels every")
+        refresh.fill("10")
+        refresh.press("Enter")
+        page.wait_for_timeout(500)
+        page.wait_for_selector(IDLE, timeout=60_000)
+        page.get_by_role("link", name="Ward").first.click()  # same session: the sidebar
+        page.get_by_text("Ward: next doses").wait_for(timeout=60_000)
+        assert "Demo ward" in _sidebar(page)
+        store = open_store(f"sqlite:///{database}", upgrade_if_new=True)
+        try:  # another process (il2-monitor import) fills the ward's record
+            import_ward(store, write_ward(tmp_path / "files"), who="lead", timezone="UTC")
+        finally:
+            store.dispose()
+        page.get_by_text("no sign-in configured").wait_for(timeout=40_000)
+        assert page.get_by_text("Test, Well").count() == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

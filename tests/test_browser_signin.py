@@ -59,7 +59,7 @@ def _start_app(folder: Path, provider: str, idle_minutes: float) -> tuple[str, s
     env |= {
         "IL2_IDLE_MINUTES": str(idle_minutes),
         "IL2_DATABASE_PATH": str(folder / "ward.sqlite3"),  # empty: the demo is shown
-        "IL2_DEMO_DATABASE_DIR": str(folder / "demo"),  # the demo's record: its access log
+        "IL2_DEMO_DATABASE_DIR": str(folder / "demo"),
     }
     process = start_streamlit(port, env, folder / "streamlit.log", "--secrets.files", str(secrets))
     url = f"http://localhost:{port}"
@@ -155,8 +155,7 @@ def test_a_nurse_and_a_lead_each_reach_what_their_role_allows(page, signed_app):
     page.wait_for_selector(IDLE, timeout=60_000)
     assert ward_protocol_box(page).is_enabled()
 
-    (demo,) = (folder / "demo").glob("demo-*.sqlite3")
-    store = open_store(f"sqlite:///{demo}")
+    store = open_store(f"sqlite:///{folder / 'ward.sqlite3'}")  # the log: the ward's record
     try:
         log = [(e["who"], e["role"], e["action"], e["page"]) for e in access_log(store)]
     finally:

@@ -4,8 +4,11 @@ report kept of each import."""
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 import streamlit as st
 
+from dashboard import settings
 from dashboard.access import Action
 from dashboard.errors import DataValidationError, MonitorUserError
 from dashboard.settings import path_in_data_root
@@ -40,11 +43,26 @@ st.markdown(
     "listed before anything is written; nothing is added to the ward's record until you "
     "press *Import into the ward's record*. Importing the same rows again adds nothing."
 )
-timezone = st.session_state[state.TIMEZONE]
-st.caption(
-    f"Times written without an offset are read in the ward's zone, {timezone} "
-    "(change it under Settings before importing)."
+# The zone naive times are read in is kept with every row for good (the record is append-
+# only): chosen in plain sight, and on the demo it is the ward's setting, never the demo's.
+zones = sorted(available_timezones())
+ward_zone = st.session_state[state.TIMEZONE]
+if on_demo():
+    try:
+        ward_zone = settings.value("ward_timezone")
+    except MonitorUserError:  # a bad IL2_WARD_TIMEZONE: said at the start; chosen by hand
+        ward_zone = ""
+timezone = st.selectbox(
+    "Times written without an offset are read in",
+    zones,
+    index=zones.index(ward_zone) if ward_zone in zones else None,
+    key="import_zone",
+    help="The ward's IANA time zone (IL2_WARD_TIMEZONE). Times with an offset (+01:00, Z) "
+    "are read as written.",
 )
+if not timezone:
+    st.info("Choose the ward's time zone first.")
+    st.stop()
 
 upload_tab, folder_tab = st.tabs(["Upload files", "A folder or file on the server"])
 with upload_tab:
@@ -185,12 +203,12 @@ if summary.refused:
     )
 if st.button("Import into the ward's record", type="primary", key="import_use"):
     person = signin.current()
-    source = (
-        data.upload_files(candidate.removeprefix(data.UPLOAD_PREFIX))
-        if candidate.startswith(data.UPLOAD_PREFIX)
-        else candidate.removeprefix(data.PATH_PREFIX)
-    )
     try:
+        source = (
+            data.upload_files(candidate.removeprefix(data.UPLOAD_PREFIX))
+            if candidate.startswith(data.UPLOAD_PREFIX)
+            else candidate.removeprefix(data.PATH_PREFIX)
+        )
         result = import_ward(record, source, who=person.who, timezone=timezone, keep_going=go_on)
     except MonitorUserError as error:  # e.g. rows contradicting readings already recorded
         st.error(f"Not imported: {common.plain(str(error))}")

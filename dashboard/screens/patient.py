@@ -206,11 +206,11 @@ def patient_panel(patient_id: str) -> None:
         current = state.current(at)
         assignment = state.assignment(current)
         assessments = data.next_doses(current, at, assignment)
+        assessment = data.assessment_of(assessments, patient_id)
         protocol = data.protocol(assignment[patient_id])
     except MonitorUserError as error:
         st.error(f"This patient cannot be assessed: {common.plain(str(error))}")
         return
-    assessment = next(a for a in assessments if str(a.patient_id) == patient_id)
     mine = data.subset(current.ward, (patient_id,))
     support = support_in_progress(
         mine, at, {patient_id: protocol}, {patient_id: assessment.findings}

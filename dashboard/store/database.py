@@ -23,6 +23,8 @@ from dashboard.errors import MonitorUserError
 from dashboard.store.schema import APPEND_ONLY_TABLES
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: PostgreSQL advisory lock key held by every write transaction (see Store.writing).
+WRITE_LOCK = 0x1121_2027
 #: How long a writer waits for another's write lock (SQLite) before giving up.
 BUSY_TIMEOUT_MS = 30_000
 
@@ -47,9 +49,18 @@ class Store:
 
     @contextmanager
     def writing(self) -> Iterator[sa.Connection]:
-        """One write transaction: committed whole or not at all."""
+        """One write transaction: committed whole or not at all.
+
+        Writers take turns (SQLite: BEGIN IMMEDIATE; PostgreSQL: one advisory lock held to
+        the commit), so ids become visible in the order they were given: a reader that has
+        seen id N has seen every record below it, and the data version (the largest ids)
+        never skips a record committed late."""
         connection = self.engine.connect().execution_options(store_write=True)
         with connection, connection.begin():
+            if self.dialect == "postgresql":
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK}
+                )
             yield connection
 
     @contextmanager
@@ -70,7 +81,13 @@ def make_engine(url: str) -> sa.Engine:
     try:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as error:
+                    raise StoreError(
+                        f"the database's folder {Path(parsed.database).parent} cannot be "
+                        f"made: {error.strerror}"
+                    ) from None
             engine = sa.create_engine(
                 parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, poolclass=sa.NullPool
             )
@@ -157,7 +174,7 @@ def check_schema(store: Store, *, allow_behind: bool = False) -> None:
     known, heads = known_revisions()
     try:
         current = current_revision(store)
-    except sa.exc.OperationalError as error:
+    except sa.exc.DatabaseError as error:  # unreachable, or a file that is no database
         raise StoreError(f"the database cannot be reached: {error.orig}") from None
     if current is not None and current not in known:
         raise StoreError(
@@ -176,16 +193,25 @@ def check_schema(store: Store, *, allow_behind: bool = False) -> None:
 def open_store(url: str | None = None, *, upgrade_if_new: bool = False) -> Store:
     """The store at ``url`` (default: dashboard.settings.database_url()), schema checked.
 
-    ``upgrade_if_new``: a SQLite file with no schema at all (the default store on first
-    start) is migrated rather than refused. A PostgreSQL database is a hospital's: its
-    schema is made on purpose, with ``db upgrade``, never as a side effect of reading.
+    ``upgrade_if_new``: a SQLite file with no schema yet (the default store on first start)
+    or an older one of this monitor's is migrated rather than refused. A PostgreSQL
+    database is a hospital's: its schema is made on purpose, with ``db upgrade``, never as
+    a side effect of reading.
     """
     from dashboard.settings import database_url
 
     store = Store(make_engine(url or database_url()))
     try:
-        if upgrade_if_new and store.dialect == "sqlite" and current_revision(store) is None:
-            upgrade(store)
+        if upgrade_if_new and store.dialect == "sqlite":
+            try:
+                current = current_revision(store)
+            except sa.exc.DatabaseError as error:  # not a database, unreadable, locked...
+                raise StoreError(f"the database cannot be opened: {error.orig}") from None
+            known, heads = known_revisions()
+            # The default SQLite file is migrated forward by the app itself (an older
+            # monitor's file, or none yet); one written by a newer monitor is refused below.
+            if current is None or (current in known and current not in heads):
+                upgrade(store)
         check_schema(store)
     except BaseException:
         store.dispose()  # a refused store leaves no connection open behind it
@@ -207,7 +233,7 @@ def url_holds_ward(url: str) -> bool:
             if not sa.inspect(connection).has_table("patients"):
                 return False
             return connection.execute(sa.text("SELECT 1 FROM patients LIMIT 1")).first() is not None
-    except sa.exc.OperationalError as error:
-        raise StoreError(f"the database cannot be reached: {error.orig}") from None
+    except sa.exc.DatabaseError as error:  # unreachable, or a file that is no database
+        raise StoreError(f"the database cannot be read: {error.orig}") from None
     finally:
         engine.dispose()

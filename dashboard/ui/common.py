@@ -103,6 +103,8 @@ def status_badge(status: str, size: str = "1rem") -> str:
 
 def sidebar(loaded: LoadedWard | None, at: pd.Timestamp | None) -> None:
     # Few elements: every element is drawn again on every page load and rerun.
+    if loaded is not None and loaded.notice:  # on the page itself: it must not be missed
+        st.error(plain(loaded.notice), icon=":material/error:")
     lines = []
     if loaded is not None:
         counts = loaded.ward.counts()

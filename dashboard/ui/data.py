@@ -26,7 +26,7 @@ from dashboard import DEMO_DIR
 from dashboard.assessment import DoseAssessment, assess_course, assess_next_doses
 from dashboard.assessment.stricter import StricterNote, stricter_notes
 from dashboard.demo import clock
-from dashboard.errors import InputFileError
+from dashboard.errors import InputFileError, MonitorUserError
 from dashboard.figures import Panel, split_panels, trend_figure
 from dashboard.loading import SUPPORTED_SUFFIXES, InputFile, load_ward, read_input_files
 from dashboard.protocols import Protocol, load_protocol, shipped_protocol_ids
@@ -48,6 +48,7 @@ class LoadedWard:
     timezone: str
     label: str  # what the screens call the data source
     is_demo: bool
+    notice: str | None = None  # a problem with the ward's feed, shown on every page
 
     @property
     def refused(self) -> int:
@@ -194,6 +195,15 @@ def next_doses(
     for protocol_id, patient_ids in groups(assignment).items():
         found += _next_doses(loaded.key, at, protocol_id, patient_ids, loaded.ward)
     return found
+
+
+def assessment_of(assessments: list[DoseAssessment], patient_id: str) -> DoseAssessment:
+    """The patient's assessment; a user error when the patient is not on this ward (the
+    ward changed under an open page: an import replaced the demo, say)."""
+    for assessment in assessments:
+        if str(assessment.patient_id) == patient_id:
+            return assessment
+    raise MonitorUserError(f"patient {patient_id} is not on this ward (any more)")
 
 
 @st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)

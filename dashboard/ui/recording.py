@@ -56,9 +56,9 @@ def _now_state(patient_id: str) -> tuple[DoseAssessment, Protocol, dict, data.Lo
     at = state.now()
     current = state.current(at)
     assignment = state.assignment(current)
-    assessment = next(
-        a for a in data.next_doses(current, at, assignment) if str(a.patient_id) == patient_id
-    )
+    if patient_id not in assignment:
+        raise MonitorUserError(f"patient {patient_id} is not on this ward")
+    assessment = data.assessment_of(data.next_doses(current, at, assignment), patient_id)
     protocol = data.protocol(assignment[patient_id])
     mine = data.subset(current.ward, (patient_id,))
     validity = ward_validity([assessment], {protocol.id: protocol}, mine.observations, at)

@@ -22,8 +22,9 @@ from dashboard import settings
 from dashboard.access import UNSIGNED, AccessError, Action, Person, read_roles_file, role_of, who_of
 from dashboard.errors import MonitorUserError
 from dashboard.store import log_access
+from dashboard.ui import state
 from dashboard.ui.common import plain
-from dashboard.ui.store import app_store, on_demo
+from dashboard.ui.store import on_demo, ward_record
 
 PERSON = "signin_person"  # the Person of this session, set by gate() on every full run
 LOGGED = "signin_logged"  # (page, patient) last written to the access log
@@ -60,11 +61,12 @@ def require(action: Action, page: str) -> None:
 
 
 def log(person: Person, action: str, page: str | None = None, patient: str | None = None):
-    """One entry of the access log, in the store the app shows (the demo's own on the
-    demo)."""
+    """One entry of the access log, in the ward's record."""
     try:
+        # Into the ward's record always (the demo's record is replaced every few hours):
+        # who signed in, and who was refused, are kept.
         log_access(
-            app_store(),
+            ward_record(),
             who=person.who,
             role=person.role,
             action=action,
@@ -74,10 +76,8 @@ def log(person: Person, action: str, page: str | None = None, patient: str | Non
     except (sa.exc.SQLAlchemyError, MonitorUserError) as error:
         # An access that cannot be logged is not shown (the one place a database error is
         # caught: failing closed is the point).
-        st.error(
-            "The access log cannot be written; nothing is shown until it can: "
-            f"{plain(type(error).__name__)}."
-        )
+        why = str(error) if isinstance(error, MonitorUserError) else type(error).__name__
+        st.error(f"The access log cannot be written; nothing is shown until it can: {plain(why)}.")
         st.stop()
 
 
@@ -151,13 +151,15 @@ def gate() -> Person:
     """Who uses this session, checked on every full run; stops the run at the sign-in
     screen (or with the reason) when nobody may see the ward."""
     if not auth_configured():
-        if not on_demo() and not settings.no_login():
+        demo_only = not settings.reaches_real_data() and on_demo()
+        if not demo_only and not settings.no_login():
             _refused(
                 "This monitor is set to open patient data but has no sign-in configured "
                 "([auth] in .streamlit/secrets.toml). Configure it, or start with "
                 "--no-login on purpose."
             )
         st.session_state[PERSON] = UNSIGNED
+        st.session_state[state.DEMO_ONLY] = demo_only and not settings.no_login()
         with st.container(key="demo_banner"):  # compact (PAGE_CSS): the card stays in view
             st.warning(
                 f"{DEMO_BANNER}. Anyone who can open this page sees and changes everything.",

@@ -22,6 +22,10 @@ WARD_PROTOCOL = "ward_protocol"  # "" = each patient's own protocol
 OVERRIDES = "protocol_overrides"  # {patient_id: protocol_id}
 PATIENT = "patient"
 DEFAULT_REFRESH_SECONDS = 60
+#: Set by the sign-in gate when this session was let in without sign-in because only the
+#: demo could be seen: if the ward's record gets a real ward meanwhile (an import in
+#: another session or process), the session goes back through the gate, which refuses.
+DEMO_ONLY = "signin_demo_only"
 
 
 def default_timezone(demo: bool) -> str:
@@ -55,7 +59,10 @@ def current(at: pd.Timestamp | None = None) -> data.LoadedWard:
     """The ward the session is looking at (raises MonitorUserError when it cannot be
     read)."""
     init()
-    return load_current(st.session_state[TIMEZONE], at if at is not None else now())
+    loaded = load_current(st.session_state[TIMEZONE], at if at is not None else now())
+    if st.session_state.get(DEMO_ONLY) and not loaded.is_demo:
+        st.rerun(scope="app")  # the gate decides again (an auto-refresh runs only a panel)
+    return loaded
 
 
 def assignment(loaded: data.LoadedWard) -> dict[str, str]:

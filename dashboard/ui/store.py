@@ -3,9 +3,11 @@
 Which store the app shows, decided on every run (cheap: one small query, cached once true):
 
 - **the ward's record** (IL2_DATABASE_URL, else the SQLite file of IL2_DATABASE_PATH) when
-  it holds a patient, or when IL2_DATA_SOURCE names files: those are imported into it
-  first (through the same validator as ``il2-monitor import``; importing the same content
-  again adds nothing), again whenever the files change;
+  it holds a patient, or when IL2_DATA_SOURCE names files: those are imported into it on
+  the first page run of each app process, and again whenever the files change (through
+  the same validator as ``il2-monitor import --keep-going``: the valid rows go in, the
+  refused ones are listed in the import's report and said on every page; the same content
+  again adds nothing);
 - otherwise **the demo's record**: a SQLite file under IL2_DEMO_DATABASE_DIR seeded from
   the shipped demo ward with its story moved to the clock. The story runs on in real time
   (doses come due, recordings count) and a new file is seeded every DEMO_WINDOW, so the
@@ -19,7 +21,8 @@ dose event and bedside entry changes: a recording shows at once in every session
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +34,7 @@ from dashboard.demo import clock
 from dashboard.errors import MonitorUserError
 from dashboard.store import (
     Store,
+    StoreError,
     acknowledgements,
     data_version,
     holds_ward,
@@ -45,7 +49,8 @@ from dashboard.ui.data import LoadedWard, path_version
 #: is about are neither long past nor far off while it is shown.
 DEMO_WINDOW = pd.Timedelta(hours=2)
 DEMO_SEEDER = "demo seed (synthetic patients)"
-FEED_IMPORTER = "IL2_DATA_SOURCE (files read at start)"
+DEMO_STAMP = "%Y%m%dT%H%MZ"  # a demo record's window start (UTC), in its file name
+FEED_IMPORTER = "IL2_DATA_SOURCE (the app's feed)"
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class WardStore:
     store: Store
     url: str  # password hidden: safe to show
     is_demo: bool
+    notice: str | None = None  # a problem with the feed the screens must show
 
     @property
     def label(self) -> str:
@@ -76,25 +82,35 @@ def _known_to_hold_ward() -> set[str]:
 
 def _holds_ward(url: str, store: Store) -> bool:
     known = _known_to_hold_ward()
-    if url not in known and holds_ward(store):
-        known.add(url)
+    if url not in known:
+        with reachable():
+            if holds_ward(store):
+                known.add(url)
     return url in known
 
 
-@dataclass(frozen=True)
-class _FeedOutcome:
-    error: MonitorUserError | None
-
-
 @st.cache_resource(max_entries=4, show_spinner="Importing the ward's files...")
-def _import_feed(url: str, path: str, version: str, timezone: str) -> _FeedOutcome:
-    # Once per content version of the files (a refused feed is recorded once, not on every
-    # rerun); ``version`` changes when a file is rewritten.
+def _import_feed(url: str, path: str, version: str, timezone: str) -> str | None:
+    """Import the feed once per content version of its files (``version`` changes when a
+    file is rewritten; a refusal is recorded once, not on every rerun). The valid rows go
+    in and the refused ones are listed in the import's report, as ``--keep-going`` does: a
+    ward is not hidden for one bad row. Returns what the screens must say, or None."""
     try:
-        import_ward(_open(url), path, who=FEED_IMPORTER, timezone=timezone)
+        result = import_ward(
+            _open(url), path, who=FEED_IMPORTER, timezone=timezone, keep_going=True
+        )
     except MonitorUserError as error:
-        return _FeedOutcome(error)
-    return _FeedOutcome(None)
+        return (
+            f"IL2_DATA_SOURCE ({path}) was refused and not imported: {error}. What is shown "
+            "is the ward's record without it."
+        )
+    if result.problems:
+        return (
+            f"IL2_DATA_SOURCE ({path}): {len(result.problems)} row(s) refused and not "
+            "imported (listed on the Import page, under this import's report); criteria "
+            "that needed them read incomplete, never clear."
+        )
+    return None
 
 
 def demo_window(now: pd.Timestamp) -> pd.Timestamp:
@@ -106,7 +122,7 @@ def demo_window(now: pd.Timestamp) -> pd.Timestamp:
 def _demo_store(folder: str, window: pd.Timestamp) -> Store:
     from dashboard.demo.files import demo_input_files  # the demo's generator: demo only
 
-    path = Path(folder) / f"demo-{window:%Y%m%dT%H%MZ}.sqlite3"
+    path = Path(folder) / f"demo-{window.strftime(DEMO_STAMP)}.sqlite3"
     store = open_store(f"sqlite:///{path}", upgrade_if_new=True)
     if not holds_ward(store):  # another process may have seeded it already
         import_ward(
@@ -120,11 +136,15 @@ def _demo_store(folder: str, window: pd.Timestamp) -> Store:
 
 
 def _remove_old_demo_files(folder: Path, window: pd.Timestamp) -> None:
-    # The window before stays (a session may still be reading it); older ones go. They hold
-    # only the demo's synthetic patients and what was tried on them.
-    keep = {f"demo-{w:%Y%m%dT%H%MZ}" for w in (window, window - DEMO_WINDOW)}
+    # Only windows older than the one before this: a session may still read the one before,
+    # and a newer one is another process's (its clock past the turn of the window). They
+    # hold only the demo's synthetic patients and what was tried on them.
+    oldest_kept = window - DEMO_WINDOW
     for file in folder.glob("demo-*.sqlite3*"):
-        if file.name.split(".")[0] not in keep:
+        stamp = pd.to_datetime(
+            file.name.removeprefix("demo-").split(".")[0], format=DEMO_STAMP, errors="coerce"
+        )
+        if not pd.isna(stamp) and stamp.tz_localize("UTC") < oldest_kept:
             file.unlink(missing_ok=True)
 
 
@@ -133,8 +153,9 @@ def _shown(url: str) -> str:
 
 
 def chosen_store(now: pd.Timestamp | None = None) -> WardStore:
-    """The store the app shows (see the module's text), without importing anything: where
-    recordings, imports and the access log go. ``now`` picks the demo window."""
+    """The store the app shows (see the module's text), without importing the feed (the
+    demo's record is seeded on its first use): where recordings go. ``now`` picks the demo
+    window."""
     url = settings.database_url()
     store = _open(url)
     if settings.data_source() is not None or _holds_ward(url, store):
@@ -149,15 +170,15 @@ def ward_store(now: pd.Timestamp | None = None) -> WardStore:
     files (once per version of them); a refused feed is a user error naming it."""
     chosen = chosen_store(now)
     feed = settings.data_source()
-    if feed is not None:
-        timezone = settings.value("ward_timezone")
-        url = settings.database_url()
-        outcome = _import_feed(url, str(feed), path_version(str(feed)), timezone)
-        if outcome.error is not None:
-            raise MonitorUserError(
-                f"IL2_DATA_SOURCE ({feed}) was refused and not imported: {outcome.error}"
-            )
-    return chosen
+    if feed is None:
+        return chosen
+    timezone = settings.value("ward_timezone")
+    url = settings.database_url()
+    try:
+        version = path_version(str(feed))
+    except MonitorUserError as error:  # the folder is gone: the record is still the ward
+        return replace(chosen, notice=f"IL2_DATA_SOURCE cannot be read: {error}")
+    return replace(chosen, notice=_import_feed(url, str(feed), version, timezone))
 
 
 def ward_record() -> Store:
@@ -171,7 +192,7 @@ def app_store() -> Store:
 
 
 def on_demo() -> bool:
-    """Whether the app shows the demo (decided without importing anything)."""
+    """Whether the app shows the demo (decided without importing the feed)."""
     return chosen_store().is_demo
 
 
@@ -180,12 +201,23 @@ def _frames(url: str, version: str, _store: Store) -> WardData:
     return load_frames(_store)
 
 
+@contextmanager
+def reachable():
+    """A database that cannot be reached or read (PostgreSQL down, a disk error) is a user
+    error the page shows, not a traceback."""
+    try:
+        yield
+    except sa.exc.OperationalError as error:
+        raise StoreError(f"the ward's record cannot be reached: {error.orig}") from None
+
+
 def ward_frames(chosen: WardStore) -> tuple[str, WardData]:
     """(data version, canonical frames) of the store: read once per version for every
     session."""
     url = str(chosen.store.engine.url)
-    version = f"{url}|{data_version(chosen.store)}"
-    return version, _frames(url, version, chosen.store)
+    with reachable():
+        version = f"{url}|{data_version(chosen.store)}"
+        return version, _frames(url, version, chosen.store)
 
 
 def load_current(timezone: str, now: pd.Timestamp | None = None) -> LoadedWard:
@@ -193,7 +225,7 @@ def load_current(timezone: str, now: pd.Timestamp | None = None) -> LoadedWard:
     with times shown in ``timezone`` (the session's choice)."""
     chosen = ward_store(now)
     key, ward = ward_frames(chosen)
-    return LoadedWard(key, ward, timezone, chosen.label, chosen.is_demo)
+    return LoadedWard(key, ward, timezone, chosen.label, chosen.is_demo, chosen.notice)
 
 
 def acknowledgements_by_patient(store: Store) -> dict[str, list]:

@@ -6,6 +6,7 @@ dose given on one, and the other shows it when its page is next drawn. Run on Po
 from __future__ import annotations
 
 import os
+import re
 
 import pandas as pd
 import pytest
@@ -28,6 +29,13 @@ HISTORY = "Every event as recorded, newest first"
 pytestmark = pytest.mark.browser
 
 
+def _next_dose(page) -> tuple[int, int]:
+    """(cycle, dose) of "Next dose: cycle 1, dose 12; the monitor shows ..." on the page."""
+    text = page.get_by_text("Next dose: cycle").inner_text()
+    cycle, dose = re.search(r"cycle (\d+), dose (\d+)", text).groups()
+    return int(cycle), int(dose)
+
+
 def test_a_dose_recorded_on_one_app_process_shows_on_the_other(browser, store_url, tmp_path):
     migrating = Store(make_engine(store_url))
     upgrade(migrating)
@@ -47,6 +55,7 @@ def test_a_dose_recorded_on_one_app_process_shows_on_the_other(browser, store_ur
         on_b.goto(urls[1])
         on_b.wait_for_selector(IDLE, timeout=90_000)
         on_b.get_by_text(NOTHING_YET).wait_for(timeout=60_000)
+        before = _next_dose(on_b)
 
         on_a.goto(urls[0])
         on_a.wait_for_selector(IDLE, timeout=90_000)
@@ -57,6 +66,8 @@ def test_a_dose_recorded_on_one_app_process_shows_on_the_other(browser, store_ur
         on_b.wait_for_selector(IDLE, timeout=90_000)
         on_b.get_by_text(HISTORY).wait_for(timeout=60_000)
         assert on_b.get_by_text(NOTHING_YET).count() == 0
+        # Not only the history (read fresh): B's assessment moved on to the next dose.
+        assert _next_dose(on_b) == (before[0], before[1] + 1)
     finally:
         for process in processes:
             process.terminate()
