@@ -17,7 +17,6 @@ from dashboard.views.ward_rows import (
     MORE_COLUMNS,
     WARD_COLUMNS,
     WRAPPED_ROW_PX,
-    ward_rows,
 )
 
 # A pasted deep link to the app's root with ?patient=ID opens that patient, once per
@@ -59,8 +58,8 @@ def ward_panel() -> None:
     at = state.now()
     try:
         loaded = state.current(at)
-        assessments = data.next_doses(loaded, at, state.assignment(loaded))
-        protocols = {pid: data.protocol(pid) for pid in {a.protocol_id for a in assessments}}
+        assignment = state.assignment(loaded)
+        assessments = data.next_doses(loaded, at, assignment)
         waiting = unacknowledged(assessments, acknowledgements_by_patient(app_store()))
     except MonitorUserError as error:
         st.error(f"The ward cannot be shown: {common.plain(str(error))}")
@@ -68,15 +67,7 @@ def ward_panel() -> None:
             common.IMPORT_PAGE, label="Import or choose other data", icon=":material/upload_file:"
         )
         return
-    rows = ward_rows(
-        loaded.ward,
-        assessments,
-        protocols,
-        at,
-        loaded.timezone,
-        stricter=data.stricter(loaded, at, state.assignment(loaded)),
-        unacknowledged=waiting,
-    )
+    rows = data.ward_table(loaded, at, assignment, waiting)  # shared: never changed here
     counts = rows["shown"].value_counts()
     # Counts in order of severity: the rows' order puts a stopped course (no dose due) first.
     summary = " ".join(

@@ -33,6 +33,7 @@ from dashboard.protocols import Protocol, load_protocol, shipped_protocol_ids
 from dashboard.tables import WardData
 from dashboard.views.protocol_choice import groups
 from dashboard.views.trends import TrendData, patient_trends, trend_table
+from dashboard.views.ward_rows import ward_rows
 
 UPLOAD_PREFIX = "upload:"
 PATH_PREFIX = "path:"
@@ -225,6 +226,47 @@ def stricter(
         for pid in shipped_protocol_ids()
     ]
     return stricter_notes(own, others)
+
+
+@st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
+def _ward_table(
+    key: str,
+    at: pd.Timestamp,
+    timezone: str,
+    groups_key: tuple,
+    waiting: frozenset[str],
+    _loaded: LoadedWard,
+    _assignment: dict[str, str],
+) -> pd.DataFrame:
+    assessments = next_doses(_loaded, at, _assignment)
+    protocols = {pid: protocol(pid) for pid in {a.protocol_id for a in assessments}}
+    return ward_rows(
+        _loaded.ward,
+        assessments,
+        protocols,
+        at,
+        timezone,
+        stricter=stricter(_loaded, at, _assignment),
+        unacknowledged=waiting,
+    )
+
+
+def ward_table(
+    loaded: LoadedWard, at: pd.Timestamp, assignment: dict[str, str], waiting: set[str]
+) -> pd.DataFrame:
+    """The ward list's rows as of a minute: built once for every session and every
+    automatic refresh within that minute (at 300 patients building it is most of a rerun).
+    Keyed on the data version, the minute, the zone, each patient's protocol and who waits
+    for an acknowledgement; the caller must not change the frame (it is shared)."""
+    return _ward_table(
+        loaded.key,
+        at,
+        loaded.timezone,
+        tuple(sorted(assignment.items())),
+        frozenset(waiting),
+        loaded,
+        assignment,
+    )
 
 
 @st.cache_resource(max_entries=32, ttl=3600, show_spinner="Reviewing the course...")
