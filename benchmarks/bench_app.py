@@ -101,12 +101,14 @@ def into_store(folder: Path, database_url: str | None) -> tuple[dict[str, str], 
     return settings, time.perf_counter() - started
 
 
-def server_times(runs: int) -> tuple[list[float], list[float], str]:
+def server_times(runs: int) -> tuple[list[float], list[float], str, tuple[float, float]]:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=300)
     at.session_state["timezone"] = clock.WARD_TIMEZONE
-    at.run()  # load + assess: fills the caches
+    started = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - started  # load + assess: fills the caches
     if at.exception:
         raise SystemExit(f"ward page failed: {at.exception[0].value}")
     table = at.dataframe(key="ward_table").value
@@ -118,6 +120,25 @@ def server_times(runs: int) -> tuple[list[float], list[float], str]:
         started = time.perf_counter()
         at.run()
         ward.append(time.perf_counter() - started)
+    # One bedside entry (what a nurse's save does to the store), then the next ward rerun:
+    # the data version moved, so the ward is read again and every patient reassessed.
+    from dashboard.settings import database_url
+    from dashboard.store import add_bedside_entry, open_store
+
+    store = open_store(database_url())
+    try:
+        add_bedside_entry(
+            store,
+            patient_id=patient,
+            time=pd.Timestamp.now(tz="UTC").floor("min").to_pydatetime(),
+            values={"heart_rate": ("88", "/min")},
+            who="bench_app",
+        )
+    finally:
+        store.dispose()
+    started = time.perf_counter()
+    at.run()
+    after_record = time.perf_counter() - started
     at.query_params["patient"] = patient
     at.switch_page("screens/patient.py").run()
     if at.exception:
@@ -127,7 +148,7 @@ def server_times(runs: int) -> tuple[list[float], list[float], str]:
         started = time.perf_counter()
         at.run()
         page.append(time.perf_counter() - started)
-    return ward, page, patient
+    return ward, page, patient, (cold, after_record)
 
 
 def free_port() -> int:
@@ -242,13 +263,18 @@ def main() -> int:
     store_settings, import_s = into_store(folder, args.database_url)
     os.environ.update(store_settings)  # for AppTest here and the app process started below
     os.environ.pop("IL2_DATA_SOURCE", None)
-    ward, patient_page, patient = server_times(args.runs)
+    ward, patient_page, patient, (cold, after_record) = server_times(args.runs)
     ms = statistics.median(ward) * 1000
     pms = statistics.median(patient_page) * 1000
     print(f"machine: {describe_machine()}")
     print(f"ward: {folder} ({args.patients} patients)")
     backend = store_settings["IL2_DATABASE_URL"].split(":", 1)[0]
     print(f"read from the ward's record ({backend}); import took {import_s:.2f} s")
+    print(
+        f"ward page, first run (AppTest, server; cold: the store read and the engine): "
+        f"{cold * 1000:.0f} ms; the rerun after a bedside entry (the ward read and "
+        f"assessed again): {after_record * 1000:.0f} ms"
+    )
     print(
         f"ward page rerun (AppTest, server): median {ms:.0f} ms over {args.runs} runs "
         f"(target <= {TARGET_WARD_MS} ms: {'met' if ms <= TARGET_WARD_MS else 'NOT met'})"
