@@ -10,8 +10,8 @@ Which store the app shows, decided on every run (cheap: one small query, cached 
   again adds nothing);
 - otherwise **the demo's record**: a SQLite file under IL2_DEMO_DATABASE_DIR seeded from
   the shipped demo ward with its story moved to the clock. The story runs on in real time
-  (doses come due, recordings count) and a new file is seeded every DEMO_WINDOW, so the
-  demo never shows a day-old ward; older demo files are removed.
+  (recordings count) and a new file is seeded every DEMO_WINDOW (an hour), so the demo
+  always shows its story as written; older demo files are removed.
 
 A store whose schema this code does not know is refused with StoreError (a user error the
 app shows). Everything read is cached on the store's data version, which every import,
@@ -45,9 +45,11 @@ from dashboard.store import (
 from dashboard.tables import WardData
 from dashboard.ui.data import LoadedWard, path_version
 
-#: How long one demo record lives: the story's "now" sits mid-window, so the doses the demo
-#: is about are neither long past nor far off while it is shown.
-DEMO_WINDOW = pd.Timedelta(hours=2)
+#: How long one demo record lives. The story's "now" sits mid-window, so the clock is never
+#: more than 30 minutes from it: the story's last readings are at most 30 minutes ahead of
+#: the clock, and its next doses (90 minutes after its "now") are never yet overdue. Longer
+#: windows showed a different story (readings in the future, a neuro check gone stale).
+DEMO_WINDOW = pd.Timedelta(hours=1)
 DEMO_SEEDER = "demo seed (synthetic patients)"
 DEMO_STAMP = "%Y%m%dT%H%MZ"  # a demo record's window start (UTC), in its file name
 FEED_IMPORTER = "IL2_DATA_SOURCE (the app's feed)"
