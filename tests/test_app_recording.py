@@ -118,7 +118,8 @@ def test_a_nurse_records_a_dose_held_with_the_cards_criteria_preselected(ward):
     _hold(ward["folder"])
     at = _patient(ward["folder"], "nurse")
     assert "HOLD" in _card(at)
-    _open(at, "record_tabs", "Held")
+    # A HOLD opens the record on "Held", the card's criteria preselected.
+    assert not [b for b in at.button if b.label == "Record given"]
     why = at.multiselect(key="held_why")
     assert why.value and why.value == why.options  # the card's criteria, preselected
     at.text_input(key="held_other").input("patient asleep, rechecking")
@@ -163,12 +164,14 @@ def test_a_correction_without_saying_why_is_refused(ward):
 def test_giving_a_held_dose_needs_a_physician_nurse_refused_physician_accepted(ward):
     _hold(ward["folder"])
     at = _patient(ward["folder"], "nurse")
+    _open(at, "record_tabs", "Given")  # a HOLD opens on "Held": giving is the exception
     at.text_area(key="given_override").input("SBP 80 asleep; 95 on waking")
     _button(at, "Record given").click().run()
     assert any("only a physician may override" in e.value for e in at.error)
     assert dose_events(ward["store"], "P2") == []
 
     at = _patient(ward["folder"], "physician")
+    _open(at, "record_tabs", "Given")
     _button(at, "Record given").click().run()
     assert any("the reason for the override is required" in e.value for e in at.error)
     at.text_area(key="given_override").input("SBP 80 asleep; 95 on waking")

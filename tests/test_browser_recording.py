@@ -67,6 +67,8 @@ def test_held_corrected_override_and_bedside_entry_in_a_real_browser(page, tmp_p
 
         # Giving a dose the monitor holds: the physician's reason is required.
         _open(page, url, HOLD)
+        page.get_by_role("button", name="Record held").wait_for()  # a HOLD opens on "Held"
+        page.get_by_role("tab", name="Given").click()
         page.get_by_text("giving this dose needs a physician's override").wait_for()
         page.get_by_role("button", name="Record given").click()
         page.locator("[data-testid='stAlert']", has_text="Not recorded").wait_for()

@@ -149,8 +149,12 @@ def _next_dose_forms(
         f"shows **{common.plain(word)}**."
     )
     # Lazy tabs: only the open one's form is built and drawn (the page is drawn sooner).
+    # A dose the monitor would not give opens on "Held" (giving it is the override).
     given, held, delayed = st.tabs(
-        ["Given", "Held", "Delayed"], key="record_tabs", on_change="rerun"
+        ["Given", "Held", "Delayed"],
+        default="Held" if needs_override(assessment.status) else "Given",
+        key="record_tabs",
+        on_change="rerun",
     )
     zone = current.timezone
 
