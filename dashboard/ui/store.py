@@ -180,7 +180,9 @@ def ward_store(now: pd.Timestamp | None = None) -> WardStore:
         version = path_version(str(feed))
     except MonitorUserError as error:  # the folder is gone: the record is still the ward
         return replace(chosen, notice=f"IL2_DATA_SOURCE cannot be read: {error}")
-    return replace(chosen, notice=_import_feed(url, str(feed), version, timezone))
+    with reachable():
+        notice = _import_feed(url, str(feed), version, timezone)
+    return replace(chosen, notice=notice)
 
 
 def ward_record() -> Store:
