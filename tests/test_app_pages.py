@@ -247,8 +247,9 @@ def test_going_on_with_a_bad_upload_lists_the_refused_rows(monkeypatch):
     (done,) = [s.value for s in at.success]
     assert "(imported)" in done and "refused" in done
     # The report of the import keeps the refused rows with their reasons.
-    assert "Imports into this record (1)" in [e.label for e in at.expander]
-    assert len(_table(at, "reason")) == refused
+    reports = [m.value for m in at.markdown if m.value.startswith("**Import ")]
+    assert len(reports) == 1 and reports[0].startswith("**Import 1**, imported")
+    assert len(_table(at, "Reason")) == refused  # the only table left: the report
 
 
 def test_a_good_folder_shows_a_preview_then_is_imported_for_every_session(tmp_path, monkeypatch):
@@ -453,7 +454,7 @@ def test_an_error_quoting_a_cell_shows_it_as_text(small_ward, tmp_path):
     # ...and its reason, quoting the cell, is in the import's report: a table cell (text).
     at.switch_page("screens/importing.py").run()
     _no_exceptions(at)
-    reasons = [str(v) for f in at.dataframe if "reason" in f.value for v in f.value["reason"]]
+    reasons = [str(v) for f in at.dataframe if "Reason" in f.value for v in f.value["Reason"]]
     assert any("**999** [x](http://e.x)" in reason for reason in reasons), reasons
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import settings
 from dashboard.access import Action
-from dashboard.errors import DataValidationError, MonitorUserError
+from dashboard.errors import DataValidationError, MonitorUserError, Problem
 from dashboard.settings import path_in_data_root
 from dashboard.store import import_reports, import_ward
 from dashboard.ui import common, data, signin, state
@@ -18,6 +18,7 @@ from dashboard.ui.store import on_demo, ward_record
 from dashboard.views.import_preview import preview, problem_rows
 
 CANDIDATE = "import_candidate"  # source id being checked (ids only in the session)
+SHOWN_REPORTS = 50  # import reports listed on the page, newest first
 IMPORTED = "import_imported"  # the source id imported last (its files may still be shown)
 GO_ON = "import_go_on"
 
@@ -27,7 +28,8 @@ st.header("Import ward data", anchor=False)
 common.support_note()
 loaded, _ = common.ward_and_sidebar()  # an unreadable ward is what this page can mend
 record = ward_record()
-if on_demo():
+demo = on_demo()
+if demo:
     st.info(
         "The ward's record holds no patient yet, so the demo ward is shown. What you import "
         "here goes into the ward's record, not the demo: from then on every session shows "
@@ -47,7 +49,7 @@ st.markdown(
 # only): chosen in plain sight, and on the demo it is the ward's setting, never the demo's.
 zones = sorted(available_timezones())
 ward_zone = st.session_state[state.TIMEZONE]
-if on_demo():
+if demo:
     try:
         ward_zone = settings.value("ward_timezone")
     except MonitorUserError:  # a bad IL2_WARD_TIMEZONE: said at the start; chosen by hand
@@ -105,9 +107,11 @@ with folder_tab:
 def earlier_imports() -> None:
     """Every import's report, newest first: who, when, files and digests, counts, and the
     rows refused with their reasons."""
-    reports = import_reports(record)
-    with st.expander(f"Imports into this record ({len(reports)})", expanded=False):
-        for report in reports[:50]:
+    reports = import_reports(record, newest=SHOWN_REPORTS)
+    with st.expander("Imports into this record, newest first", expanded=False):
+        if not reports:
+            st.caption("None yet.")
+        for report in reports:
             files = ", ".join(
                 f"{f['name']} (sha256 {f['sha256'][:12]}...)" for f in report["files"]
             )
@@ -118,22 +122,16 @@ def earlier_imports() -> None:
                 f"{report['rows_changed']} changed, {report['rows_merged']} already there, "
                 f"{report['rows_refused']} refused. Files: {common.plain(files)}"
             )
-            if report["problems"]:
+            if report["problems"]:  # shown as the preview shows them, as text
+                problems = [
+                    Problem(p["file"], p["row"], p["column_name"], p["reason"], p["row_kind"])
+                    for p in report["problems"]
+                ]
                 st.dataframe(
-                    [
-                        {
-                            "file": p["file"],
-                            "row": p["row"],
-                            "column": p["column_name"],
-                            "reason": p["reason"],
-                        }
-                        for p in report["problems"]
-                    ],
-                    hide_index=True,
-                    key=f"import_report_{report['id']}",
+                    problem_rows(problems), hide_index=True, key=f"import_report_{report['id']}"
                 )
-        if len(reports) > 50:
-            st.caption(f"The 50 newest of {len(reports)} are shown.")
+        if len(reports) == SHOWN_REPORTS:
+            st.caption(f"The {SHOWN_REPORTS} newest are shown.")
 
 
 DONE = "import_done"  # the summary of the import just made (shown once, after the rerun)

@@ -110,12 +110,12 @@ def load_frames(store: Store) -> WardData:
         return read_ward(connection)
 
 
-def import_reports(store: Store) -> list[dict]:
-    """Every import's report, newest first: who, when, outcome, counts, files with their
-    digests, and each problem (refused rows with their reasons)."""
+def import_reports(store: Store, newest: int | None = None) -> list[dict]:
+    """Every import's report (or the ``newest`` few), newest first: who, when, outcome,
+    counts, files with their digests, and each problem (refused rows with their reasons)."""
     with store.reading() as connection:
         imports = connection.execute(
-            sa.select(schema.imports).order_by(schema.imports.c.id.desc())
+            sa.select(schema.imports).order_by(schema.imports.c.id.desc()).limit(newest)
         ).mappings()
         reports = [dict(row) for row in imports]
         for report in reports:

@@ -255,8 +255,8 @@ def _correction(
     zone: str,
 ) -> None:
     current = ward_record.current_dose_events(events)
-    # A refusal is said above the expander: a rerun draws the expander closed again, and a
-    # message inside it would go unseen (the nurse would think it was recorded).
+    # A refusal is said above the expander, where it is seen whether or not the section is
+    # open (a message hidden in a closed one reads as "recorded").
     messages = st.container()
     # Keyed and lazy: its form is built only when opened, and it stays open across reruns.
     correcting = st.expander("Correct a recorded event", key="correct_open", on_change="rerun")
@@ -394,7 +394,7 @@ def bedside_entry(patient_id: str) -> None:
     person = signin.current()
     if not person.may(Action.RECORD):
         return
-    messages = st.container()  # above the expander, as for a correction (seen after a rerun)
+    messages = st.container()  # above the expander, as for a correction
     entry = st.expander("Bedside entry (no electronic feed)", key="bedside_open", on_change="rerun")
     if entry.open:
         with entry, st.form("bedside", clear_on_submit=False):

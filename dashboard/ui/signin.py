@@ -63,7 +63,7 @@ def require(action: Action, page: str) -> None:
 def log(person: Person, action: str, page: str | None = None, patient: str | None = None):
     """One entry of the access log, in the ward's record."""
     try:
-        # Into the ward's record always (the demo's record is replaced every few hours):
+        # Into the ward's record always (the demo's record is replaced every hour):
         # who signed in, and who was refused, are kept.
         log_access(
             ward_record(),

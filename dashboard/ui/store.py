@@ -159,7 +159,7 @@ def chosen_store(now: pd.Timestamp | None = None) -> WardStore:
     demo's record is seeded on its first use): where recordings go. ``now`` picks the demo
     window."""
     url = settings.database_url()
-    store = _open(url)
+    store = ward_record()
     if settings.data_source() is not None or _holds_ward(url, store):
         return WardStore(store, _shown(url), False)
     moment = now if now is not None else pd.Timestamp.now(tz="UTC")
@@ -169,7 +169,7 @@ def chosen_store(now: pd.Timestamp | None = None) -> WardStore:
 
 def ward_store(now: pd.Timestamp | None = None) -> WardStore:
     """The store the app shows, with IL2_DATA_SOURCE imported into it first when it names
-    files (once per version of them); a refused feed is a user error naming it."""
+    files (once per version of them); what the feed's import refused is its ``notice``."""
     chosen = chosen_store(now)
     feed = settings.data_source()
     if feed is None:
@@ -191,7 +191,8 @@ def ward_record() -> Store:
 
 
 def app_store() -> Store:
-    """The store of what the app shows: where recordings, imports and the access log go."""
+    """The store of what the app shows: where dose events, bedside entries and
+    acknowledgements go (imports and the access log go to the ward's record)."""
     return chosen_store().store
 
 
@@ -201,7 +202,7 @@ def on_demo() -> bool:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the ward's record...")
-def _frames(url: str, version: str, _store: Store) -> WardData:
+def _frames(version: str, _store: Store) -> WardData:
     return load_frames(_store)
 
 
@@ -221,7 +222,7 @@ def ward_frames(chosen: WardStore) -> tuple[str, WardData]:
     url = str(chosen.store.engine.url)
     with reachable():
         version = f"{url}|{data_version(chosen.store)}"
-        return version, _frames(url, version, chosen.store)
+        return version, _frames(version, chosen.store)
 
 
 def load_current(timezone: str, now: pd.Timestamp | None = None) -> LoadedWard:
