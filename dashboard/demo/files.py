@@ -43,11 +43,8 @@ def write_demo_ward(
     ward.yaml into ``out_dir``; returns the paths written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    patients, doses, observations = build_demo_ward(n_patients, seed)
     texts = {
-        "patients.csv": _patients_text(patients),
-        "doses.csv": _doses_text(doses),
-        "observations.csv": _observations_text(observations),
+        **_table_texts(*build_demo_ward(n_patients, seed)),
         "ward.yaml": _ward_yaml(n_patients, seed),
     }
     paths = []
@@ -65,14 +62,19 @@ def demo_input_files(now: pd.Timestamp) -> list[InputFile]:
     """The demo ward's three CSVs with its story moved so that ``now`` (tz-aware) falls at
     the story's "now", as named bytes: what the app imports to seed a demo record (through
     the same validator as any file)."""
-    patients, doses, observations = build_demo_ward(DEMO_PATIENTS, DEMO_SEED)
-    patients, doses, observations = shift_ward(patients, doses, observations, DEMO_ANCHOR, now)
-    texts = {
+    shifted = shift_ward(*build_demo_ward(DEMO_PATIENTS, DEMO_SEED), DEMO_ANCHOR, now)
+    return [InputFile(name, text.encode("utf-8")) for name, text in _table_texts(*shifted).items()]
+
+
+def _table_texts(
+    patients: pd.DataFrame, doses: pd.DataFrame, observations: pd.DataFrame
+) -> dict[str, str]:
+    """The contract's three CSVs of a generated ward, by file name."""
+    return {
         "patients.csv": _patients_text(patients),
         "doses.csv": _doses_text(doses),
         "observations.csv": _observations_text(observations),
     }
-    return [InputFile(name, text.encode("utf-8")) for name, text in texts.items()]
 
 
 def write_single_patient_exports(out_dir: Path) -> list[Path]:
