@@ -53,11 +53,13 @@ def test_held_corrected_override_and_bedside_entry_in_a_real_browser(page, tmp_p
         # is a new event naming the one it corrects.
         _open(page, url, CLEAR)
         page.get_by_role("tab", name="Held").click()
+        _idle(page)
         page.get_by_label("Other reason").fill("patient asleep, family request")
         page.get_by_role("button", name="Record held").click()
         page.get_by_text("Recorded #1: dose").wait_for(timeout=60_000)
         _idle(page)
         page.get_by_text("Correct a recorded event").click()
+        _idle(page)
         page.get_by_label("Reason (held or delayed)").fill("held for the night team")
         page.get_by_role("button", name="Record correction").click()
         page.get_by_text("say why this correction is made").wait_for(timeout=60_000)
@@ -69,6 +71,7 @@ def test_held_corrected_override_and_bedside_entry_in_a_real_browser(page, tmp_p
         _open(page, url, HOLD)
         page.get_by_role("button", name="Record held").wait_for()  # a HOLD opens on "Held"
         page.get_by_role("tab", name="Given").click()
+        _idle(page)
         page.get_by_text("giving this dose needs a physician's override").wait_for()
         page.get_by_role("button", name="Record given").click()
         page.locator("[data-testid='stAlert']", has_text="Not recorded").wait_for()
@@ -79,6 +82,7 @@ def test_held_corrected_override_and_bedside_entry_in_a_real_browser(page, tmp_p
         # A bedside entry: refused with the field named, nothing saved; then saved.
         _idle(page)
         page.get_by_text("Bedside entry (no electronic feed)").click()
+        _idle(page)  # opening it reruns the page (its form is built then): wait as a user does
         page.get_by_label("SBP (mm[Hg])").fill("400")
         page.get_by_role("button", name="Save bedside entry").click()
         refusal = page.locator("[data-testid='stAlert']", has_text="Not saved:")
