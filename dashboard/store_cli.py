@@ -27,6 +27,12 @@ def add_store_parsers(subparsers) -> None:
     upgrade.set_defaults(handler=run_db_upgrade)
     current = actions.add_parser("current", help="print the schema revision of the store")
     current.set_defaults(handler=run_db_current)
+    export = actions.add_parser(
+        "export-observations",
+        help="write every stored reading as CSV (UTC times, with where each came from)",
+    )
+    export.add_argument("out", metavar="FILE.csv", help="the CSV to write; - for standard output")
+    export.set_defaults(handler=run_db_export_observations)
 
     imports = subparsers.add_parser(
         "import",
@@ -79,6 +85,25 @@ def run_db_current(args: argparse.Namespace) -> int:
         print(f"{_shown_url()}: {current_revision(store) or 'no schema yet'}")
     finally:
         store.dispose()
+    return EXIT_OK
+
+
+def run_db_export_observations(args: argparse.Namespace) -> int:
+    from dashboard.store import export_observations, open_store
+
+    store = open_store()
+    try:
+        readings = export_observations(store)
+    finally:
+        store.dispose()
+    if args.out == "-":
+        readings.to_csv(sys.stdout, index=False)
+        return EXIT_OK
+    try:
+        readings.to_csv(args.out, index=False)
+    except OSError as error:
+        raise MonitorUserError(f"{args.out} cannot be written: {error.strerror}") from None
+    print(f"{args.out}: {len(readings):,} reading(s) from {_shown_url()}")
     return EXIT_OK
 
 

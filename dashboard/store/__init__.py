@@ -21,6 +21,7 @@ command line passes ``--who`` or the OS user until login exists)::
     add_bedside_entry(store, patient_id=, time=, values={"sbp": ("112", "mm[Hg]")}, who=)
     acknowledge(store, patient_id=, status=, who=, ...) / acknowledgements(store)
     log_access(store, who=, action=, detail=) / access_log(store)
+    export_observations(store) -> DataFrame   # every reading as plain columns, for audit
 
 Everything is append-only (no UPDATE or DELETE, enforced by this code and by database
 triggers). The core never imports streamlit; the pages are thin shells over these calls.
@@ -28,9 +29,10 @@ triggers). The core never imports streamlit; the pages are thin shells over thes
 
 from __future__ import annotations
 
+import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.store import schema
+from dashboard.store import batches, schema
 from dashboard.store.database import (
     AppendOnlyError,
     Store,
@@ -72,6 +74,7 @@ __all__ = [
     "current_revision",
     "data_version",
     "dose_events",
+    "export_observations",
     "holds_ward",
     "import_reports",
     "import_ward",
@@ -94,12 +97,25 @@ def data_version(store: Store) -> str:
     """Changes with every import, dose event and bedside entry (ids only grow): the key of
     every cache of the canonical frames and what is assessed from them. Acknowledgements
     are not part of it: they change no verdict, and the pages read them on every run."""
-    tables = (schema.imports, schema.observations, schema.dose_events)
+    tables = (
+        schema.imports,
+        schema.observations,
+        schema.observation_batches,
+        schema.dose_events,
+    )
     with store.reading() as connection:
         values = connection.execute(
             sa.select(*(sa.select(sa.func.max(t.c.id)).scalar_subquery() for t in tables))
         ).one()
     return ".".join(str(v or 0) for v in values)
+
+
+def export_observations(store: Store) -> pd.DataFrame:
+    """Every stored reading (imported or entered) as plain columns with its origin, in the
+    order written: the readings are kept as batches (dashboard/store/batches.py), and this
+    is how they are read without this code's frames."""
+    with store.reading() as connection:
+        return batches.readings(connection)
 
 
 def load_frames(store: Store) -> WardData:

@@ -160,12 +160,13 @@ def current_revision(store: Store) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(store: Store) -> str | None:
-    """Run the migrations up to the newest; return the revision the store is at. A store
-    newer than this code is refused, never touched."""
+def upgrade(store: Store, revision: str = "head") -> str | None:
+    """Run the migrations up to the newest (or ``revision``: tests make older records with
+    it); return the revision the store is at. A store newer than this code is refused,
+    never touched."""
     check_schema(store, allow_behind=True)
     with store.writing() as connection:
-        command.upgrade(_alembic_config(connection), "head")
+        command.upgrade(_alembic_config(connection), revision)
     return current_revision(store)
 
 

@@ -3,23 +3,18 @@
 to the nanosecond and the last bit of every float, same order), so the engine cannot tell
 them apart.
 
-Writing uses the driver's bulk paths (``executemany`` on SQLite, ``COPY`` on PostgreSQL):
-a million observation rows are one statement, not a million.
+Patients and doses are rows; readings are batches (dashboard/store/batches.py).
 """
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
 from dashboard.errors import Problem
 from dashboard.instants import as_ns
-from dashboard.store import schema
+from dashboard.store import batches, schema
 from dashboard.tables import (
     DOSE_COLUMNS,
     OBSERVATION_COLUMNS,
@@ -103,97 +98,6 @@ def dose_rows(frame: pd.DataFrame, import_id: int) -> list[dict]:
     return _records(import_id, columns)
 
 
-OBSERVATION_STORE_COLUMNS = [
-    "import_id",
-    "entered_by",
-    "patient_id",
-    "time_ns",
-    "parameter",
-    "value",
-    "code",
-    "unit",
-    "recorded_value",
-    "recorded_unit",
-    "source",
-    "source_row",
-]
-
-
-def _as_texts(series: pd.Series) -> np.ndarray:
-    """The column's values as Python strings (what ``astype(str)`` gives), fast for the
-    loader's categoricals: each category is turned into text once, then picked by code
-    (a million rows through pandas' string dtype took seconds)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy()
-        if len(codes) and codes.min() >= 0:  # no missing value: the loader's columns
-            texts = series.cat.categories.astype(str).to_numpy(dtype=object)
-            return texts[codes]
-    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) == "string":
-        return series.to_numpy(dtype=object)  # already strings, every one: as they are
-    return series.astype(str).to_numpy(dtype=object)
-
-
-def observation_table(
-    frame: pd.DataFrame, import_id: int | None, entered_by: str | None
-) -> pd.DataFrame:
-    """The frame as the store's columns (times as nanoseconds), ready to be written."""
-    return pd.DataFrame(
-        {
-            "import_id": pd.array([import_id] * len(frame), dtype="Int64"),
-            "entered_by": pd.Series([entered_by] * len(frame), dtype=object),
-            "patient_id": _as_texts(frame["patient_id"]),
-            "time_ns": as_ns(frame["time"]),
-            "parameter": _as_texts(frame["parameter"]),
-            "value": frame["value"].astype(float).to_numpy(),
-            "code": frame["code"].to_numpy(dtype=object),
-            **{c: _as_texts(frame[c]) for c in CATEGORICAL_OBSERVATION_COLUMNS},
-            "source_row": frame["source_row"].astype("int64").to_numpy(),
-        }
-    )[OBSERVATION_STORE_COLUMNS]
-
-
-def write_observations(connection: sa.Connection, table: pd.DataFrame) -> None:
-    """Bulk-write an ``observation_table``: COPY on PostgreSQL, executemany on SQLite."""
-    if table.empty:
-        return
-    if connection.dialect.name == "postgresql":
-        _copy_observations(connection, table)
-        return
-    # Plain Python values, column by column (numpy's tolist is C); SQLite stores a NaN
-    # value as NULL, which is what a categorical row's value is.
-    columns = [
-        table[c].astype(object).where(table[c].notna(), None).tolist()
-        if table[c].dtype == "Int64"
-        else table[c].tolist()
-        for c in OBSERVATION_STORE_COLUMNS
-    ]
-    placeholders = ", ".join("?" for _ in OBSERVATION_STORE_COLUMNS)
-    connection.exec_driver_sql(
-        f"INSERT INTO observations ({', '.join(OBSERVATION_STORE_COLUMNS)}) "
-        f"VALUES ({placeholders})",
-        list(zip(*columns, strict=True)),
-    )
-
-
-def _copy_observations(connection: sa.Connection, table: pd.DataFrame) -> None:
-    # CSV through COPY, written by Arrow in C++: every value quoted, so an unquoted empty
-    # field is NULL and "" an empty string (an empty recorded unit stays empty); floats in
-    # their shortest exact form.
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
-    buffer = io.BytesIO()
-    pa_csv.write_csv(
-        arrow,
-        buffer,
-        write_options=pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"),
-    )
-    cursor = connection.connection.driver_connection.cursor()
-    columns = ", ".join(OBSERVATION_STORE_COLUMNS)
-    with cursor.copy(f"COPY observations ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-        view = buffer.getbuffer()
-        for start in range(0, len(view), 1 << 22):
-            copy.write(view[start : start + (1 << 22)])
-
-
 # --------------------------------------------------------------------------- reading
 
 
@@ -259,101 +163,42 @@ def read_doses(connection: sa.Connection, ids: list[str] | None = None) -> pd.Da
     return frame[DOSE_COLUMNS]
 
 
-OBSERVATION_READ_COLUMNS = OBSERVATION_STORE_COLUMNS[2:]
-
-
-def read_observations(
-    connection: sa.Connection, ids: list[str] | None = None, *, entered_only: bool = False
-) -> pd.DataFrame:
-    """Every stored observation (of ``ids``); ``entered_only``: only bedside entries."""
-    table = schema.observations
-    query = sa.select(*(table.c[c] for c in OBSERVATION_READ_COLUMNS)).order_by(table.c.id)
-    if ids is not None:
-        query = query.where(table.c.patient_id.in_(ids))
-    if entered_only:
-        query = query.where(table.c.entered_by.is_not(None))
-    if connection.dialect.name == "postgresql":
-        raw = _copy_out(connection, query)
-    else:
-        rows = connection.execute(query).cursor.fetchall()  # the driver's rows: no wrapping
-        columns = list(zip(*rows, strict=True)) if rows else [()] * len(OBSERVATION_READ_COLUMNS)
-        raw = pd.DataFrame(
-            {
-                name: np.array(values, dtype=dtype)
-                for name, values, dtype in zip(
-                    OBSERVATION_READ_COLUMNS,
-                    columns,
-                    [
-                        object,
-                        "int64",
-                        object,
-                        float,
-                        object,
-                        object,
-                        object,
-                        object,
-                        object,
-                        "int64",
-                    ],
-                    strict=True,
-                )
-            }
-        )
+def read_observations(connection: sa.Connection) -> pd.DataFrame:
+    """Every stored reading, in the order written, as the loader's frame: the same dtypes,
+    and categories as the loader makes them (canonical units sorted, the typed texts in the
+    order first read)."""
+    table = batches.read_batches(connection)
     frame = pd.DataFrame(
         {
-            "patient_id": raw["patient_id"].astype(object),
-            "time": from_ns(raw["time_ns"].to_numpy(dtype="int64")),
-            "parameter": raw["parameter"].astype(object),
-            "value": raw["value"].astype(float),
-            "code": raw["code"].astype(object).where(raw["code"].notna(), None),
-            # categories as the loader makes them: canonical units sorted, the typed texts
-            # in the order first read
-            "unit": pd.Categorical(raw["unit"].astype(object)),
+            "patient_id": pd.Series(batches.texts(table["patient_id"]), dtype=object),
+            "time": from_ns(table["time_ns"].to_numpy()),
+            "parameter": pd.Series(batches.texts(table["parameter"]), dtype=object),
+            "value": pd.Series(table["value"].to_numpy(), dtype=float),
+            "code": pd.Series(batches.texts(table["code"]), dtype=object),
+            "unit": _categorical(table["unit"], order="sorted"),
             **{
-                c: pd.Categorical(raw[c].astype(object), categories=pd.unique(raw[c]))
+                c: _categorical(table[c], order="first read")
                 for c in CATEGORICAL_OBSERVATION_COLUMNS[1:]
             },
-            "source_row": raw["source_row"].astype("int64"),
+            "source_row": table["source_row"].to_numpy().astype("int64"),
         }
     )
     return frame[OBSERVATION_COLUMNS]
 
 
-def _copy_out(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
-    """A query's rows through COPY ... TO STDOUT as CSV, parsed by Arrow (NULL unquoted
-    empty, an empty string quoted)."""
-    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    buffer = io.BytesIO()
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)") as copy:
-        for block in copy:
-            buffer.write(block)
-    if not buffer.getbuffer().nbytes:  # no row: Arrow reads no empty CSV
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in OBSERVATION_READ_COLUMNS})
-    buffer.seek(0)
-    types = {
-        "patient_id": pa.string(),
-        "time_ns": pa.int64(),
-        "parameter": pa.string(),
-        "value": pa.float64(),
-        "code": pa.string(),
-        "unit": pa.string(),
-        "recorded_value": pa.string(),
-        "recorded_unit": pa.string(),
-        "source": pa.string(),
-        "source_row": pa.int64(),
-    }
-    arrow = pa_csv.read_csv(
-        buffer,
-        read_options=pa_csv.ReadOptions(column_names=OBSERVATION_READ_COLUMNS),
-        convert_options=pa_csv.ConvertOptions(
-            column_types=types,
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
-            null_values=[""],
-        ),
+def _categorical(column, *, order: str) -> pd.Categorical:
+    """A dictionary column as a Categorical of the texts present, in ``order``."""
+    codes, categories = batches.text_codes(column)
+    present = codes >= 0
+    used = pd.unique(codes[present])  # in the order first read
+    if order == "sorted":
+        used = used[np.argsort(categories[used].astype(str), kind="stable")]
+    mapping = np.full(len(categories), -1, dtype=np.int64)
+    mapping[used] = np.arange(len(used))
+    return pd.Categorical.from_codes(
+        np.where(present, mapping[np.where(present, codes, 0)], -1),
+        categories=np.asarray(categories[used], dtype=object),
     )
-    return arrow.to_pandas(types_mapper=None)
 
 
 def read_report(connection: sa.Connection) -> ImportReport:

@@ -19,12 +19,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 
 from dashboard.errors import DataValidationError, MonitorUserError, Problem
+from dashboard.instants import as_ns
 from dashboard.loading import load_ward, read_input_files
 from dashboard.loading.raw import InputFile
-from dashboard.store import frames, schema
+from dashboard.store import batches, frames, schema
 from dashboard.store.database import Store
 from dashboard.store.schema import utc_now
 from dashboard.tables import ImportReport, WardData
@@ -224,9 +226,10 @@ def _write(
             frames.DOSE_KEY,
             frames.DOSE_CONTENT,
         )
-        observations = frames.observation_table(ward.observations, None, None)
-        fresh = _new_observations(connection, observations, ids)
-        contradicting, contradictions = _contradictions(connection, observations, fresh, ids)
+        observations = ward.observations
+        stored = batches.read_batches(connection)
+        fresh = _new_observations(observations, stored)
+        contradicting, contradictions = _contradictions(observations, fresh, stored)
         if contradictions and not keep_going:
             raise _Contradicted(contradictions)
         if contradictions:  # keep going: those rows are refused, the others written
@@ -256,10 +259,12 @@ def _write(
             )
         if len(new_doses):
             connection.execute(sa.insert(schema.doses), frames.dose_rows(new_doses, import_id))
-        written = observations.loc[fresh].assign(
-            import_id=pd.array([import_id] * int(fresh.sum()), dtype="Int64")
+        batches.write_batches(
+            connection,
+            batches.batch_table(observations.loc[fresh]),
+            import_id=import_id,
+            entered_by=None,
         )
-        frames.write_observations(connection, written)
     return ImportResult(
         import_id=import_id,
         outcome=outcome,
@@ -314,24 +319,34 @@ def _versions(
     return incoming[np.array(write, dtype=bool)], changed, merged
 
 
-def _new_observations(connection: sa.Connection, table: pd.DataFrame, ids: list[str]) -> np.ndarray:
+def _new_observations(table: pd.DataFrame, stored: pa.Table) -> np.ndarray:
     """True for each row not yet in the store (by OBSERVATION_KEY)."""
     if table.empty:
         return np.zeros(0, dtype=bool)
-    obs = schema.observations
-    query = sa.select(*(obs.c[c] for c in frames.OBSERVATION_KEY))
-    if len(ids) < 1000:
-        query = query.where(obs.c.patient_id.in_(ids))
-    stored = pd.DataFrame(connection.execute(query).fetchall(), columns=frames.OBSERVATION_KEY)
-    if stored.empty:
+    if not stored.num_rows:
         return np.ones(len(table), dtype=bool)
-    keys = _key_frame(table)
-    known = keys.merge(_key_frame(stored).drop_duplicates(), how="left", indicator=True)
+    known = _key_frame(table).merge(
+        _key_frame(_stored_frame(stored, [])).drop_duplicates(), how="left", indicator=True
+    )
     return (known["_merge"] == "left_only").to_numpy()
 
 
+def _stored_frame(stored: pa.Table, more: list[str]) -> pd.DataFrame:
+    """The stored readings' identity columns (and ``more``) as plain pandas columns."""
+    out: dict[str, np.ndarray] = {}
+    for name in ["patient_id", "time_ns", "parameter", "value", "code", *more]:
+        column = stored[name]
+        if pa.types.is_dictionary(column.type):
+            out[name] = batches.texts(column)
+        elif name in batches.ORIGIN_COLUMNS:  # None where the other origin applies
+            out[name] = np.array(column.to_pylist(), dtype=object)
+        else:
+            out[name] = column.to_numpy()
+    return pd.DataFrame(out)
+
+
 def _contradictions(
-    connection: sa.Connection, table: pd.DataFrame, fresh: np.ndarray, ids: list[str]
+    table: pd.DataFrame, fresh: np.ndarray, stored: pa.Table
 ) -> tuple[np.ndarray, list[Problem]]:
     """New rows that give a different value for a reading the store already holds (same
     patient, moment and parameter): the file contract refuses two different values at the
@@ -339,29 +354,29 @@ def _contradictions(
     row is refused naming the value stored and where it came from; a person decides which
     is right. Multi-valued parameters (events) may hold several values at one moment."""
     contradicting = np.zeros(len(table), dtype=bool)
-    if table.empty or not fresh.any():
+    if table.empty or not fresh.any() or not stored.num_rows:
         return contradicting, []
-    obs = schema.observations
-    query = sa.select(
-        obs.c.patient_id,
-        obs.c.time_ns,
-        obs.c.parameter,
-        obs.c.value.label("stored_value"),
-        obs.c.code.label("stored_code"),
-        obs.c.recorded_value.label("stored_recorded_value"),
-        obs.c.recorded_unit.label("stored_recorded_unit"),
-        obs.c.source.label("stored_source"),
-        obs.c.source_row.label("stored_row"),
-        obs.c.import_id.label("stored_import"),
-        obs.c.entered_by.label("stored_entered_by"),
-    ).where(obs.c.parameter.notin_(_multi_valued()))
-    if len(ids) < 1000:
-        query = query.where(obs.c.patient_id.in_(ids))
-    stored = pd.DataFrame(connection.execute(query).mappings().all())
-    if stored.empty:
-        return contradicting, []
-    candidates = table.loc[fresh].reset_index().rename(columns={"index": "position"})
-    joined = candidates.merge(stored, on=["patient_id", "time_ns", "parameter"], how="inner")
+    held = _stored_frame(
+        stored,
+        ["recorded_value", "recorded_unit", "source", "source_row", "import_id", "entered_by"],
+    )
+    held = held.loc[~held["parameter"].isin(_multi_valued())]
+    held = held.drop(columns=["value", "code"]).rename(
+        columns={c: f"stored_{c}" for c in held.columns if c not in _SAME_READING}
+    )
+    candidates = pd.DataFrame(
+        {
+            "position": np.flatnonzero(fresh),
+            **_key_frame(table.loc[fresh])[_SAME_READING].to_dict("series"),
+        }
+    )
+    candidates = candidates.assign(
+        **{
+            c: table.loc[fresh, c].astype(object).to_numpy()
+            for c in ("recorded_value", "recorded_unit", "source", "source_row")
+        }
+    )
+    joined = candidates.merge(held, on=_SAME_READING, how="inner")
     if joined.empty:
         return contradicting, []
     # A fresh row matching a stored one on its whole identity would not be fresh: every
@@ -372,8 +387,8 @@ def _contradictions(
         reading = f"{row.parameter} {row.recorded_value} {row.recorded_unit}".rstrip()
         stored_reading = f"{row.stored_recorded_value} {row.stored_recorded_unit}".rstrip()
         origin = (
-            f"import {row.stored_import}, {row.stored_source} row {row.stored_row}"
-            if not pd.isna(row.stored_import)
+            f"import {row.stored_import_id}, {row.stored_source} row {row.stored_source_row}"
+            if not pd.isna(row.stored_import_id)
             else f"entered by {row.stored_entered_by}"
         )
         problems.append(
@@ -386,6 +401,10 @@ def _contradictions(
             )
         )
     return contradicting, problems
+
+
+#: Two readings of the same patient, moment and parameter are the same reading.
+_SAME_READING = ["patient_id", "time_ns", "parameter"]
 
 
 def _multi_valued() -> list[str]:
@@ -408,12 +427,14 @@ def _with_refused(
 
 
 def _key_frame(table: pd.DataFrame) -> pd.DataFrame:
-    # NaN and None compare equal in a merge only as one marker: a numeric row has no code,
-    # a categorical row no value.
+    """A reading's identity (OBSERVATION_KEY) of a loaded frame (with ``time``) or a stored
+    one (with ``time_ns``). NaN and None compare equal in a merge only as one marker: a
+    numeric row has no code, a categorical row no value."""
+    times = as_ns(table["time"]) if "time" in table else table["time_ns"].astype("int64")
     return pd.DataFrame(
         {
             "patient_id": table["patient_id"].astype(str).to_numpy(),
-            "time_ns": table["time_ns"].astype("int64").to_numpy(),
+            "time_ns": np.asarray(times, dtype=np.int64),
             "parameter": table["parameter"].astype(str).to_numpy(),
             "value": table["value"].astype(float).fillna(np.inf).to_numpy(),
             "code": table["code"].astype(object).where(table["code"].notna(), "\0").to_numpy(),

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from dashboard.errors import DataValidationError, MonitorUserError, Problem
 from dashboard.loading.validation import PatientIndex, validate_observations
-from dashboard.store import frames, schema
+from dashboard.store import batches, schema
 from dashboard.store.database import Store
 from dashboard.store.schema import utc_now
 
@@ -224,8 +224,9 @@ def add_bedside_entry(
                     for p in checked.problems
                 ]
             )
-        table = frames.observation_table(checked.frame, None, who)
-        frames.write_observations(connection, table)
+        batches.write_batches(
+            connection, batches.batch_table(checked.frame), import_id=None, entered_by=who
+        )
     return checked.frame
 
 

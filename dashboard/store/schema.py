@@ -158,6 +158,25 @@ observations = sa.Table(
     sa.Index("ix_observations_patient_time", "patient_id", "time_ns"),
 )
 
+# Readings, from revision 0003 on: each write of readings (an import, a bedside entry) is one
+# or more batches, an Arrow IPC stream of the canonical columns (dashboard/store/batches.py
+# says why and how). The table above keeps the rows of records written before.
+observation_batches = sa.Table(
+    "observation_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # an import's readings name the import; a bedside entry names who entered it
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("imports.id")),
+    sa.Column("entered_by", sa.Text),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("format", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.CheckConstraint(
+        "(import_id IS NULL) <> (entered_by IS NULL)", name="ck_observation_batches_origin"
+    ),
+)
+
 dose_events = sa.Table(
     "dose_events",
     metadata,
@@ -215,6 +234,7 @@ APPEND_ONLY_TABLES = (
     "patients",
     "doses",
     "observations",
+    "observation_batches",
     "dose_events",
     "acknowledgements",
     "access_log",

@@ -83,3 +83,52 @@ def test_a_store_of_a_newer_monitor_is_refused(database, capsys):
     assert main(["evaluate"]) == 2
     assert "newer monitor" in capsys.readouterr().err
     assert main(["db", "upgrade"]) == 2
+
+
+def test_export_observations_writes_every_reading_with_its_origin(database, tmp_path, capsys):
+    import csv
+    from datetime import UTC, datetime
+
+    from dashboard.loading import load_ward
+    from dashboard.store import add_bedside_entry
+
+    assert main(["db", "upgrade"]) == 0
+    assert main(["import", str(FIXTURES / "good" / "three_csv"), "--timezone", WARD_ZONE]) == 0
+    store = open_store(database)
+    try:
+        add_bedside_entry(
+            store,
+            patient_id="P001",
+            time=datetime(2026, 3, 3, 9, 0, tzinfo=UTC),
+            values={"sbp": ("101", "mmHg")},
+            who="nurse.b",
+        )
+    finally:
+        store.dispose()
+    out = tmp_path / "readings.csv"
+    assert main(["db", "export-observations", str(out)]) == 0
+    with out.open(encoding="utf-8") as written:
+        rows = list(csv.DictReader(written))
+    loaded = load_ward(FIXTURES / "good" / "three_csv", WARD_ZONE).observations
+    assert len(rows) == len(loaded) + 1  # every reading of the file (a duplicate merged), the entry
+    assert rows[0] == {
+        "patient_id": "P001",
+        "time": "2026-03-02T12:40:00.000000+00:00",
+        "parameter": "sbp",
+        "value": "118.0",
+        "unit": "mm[Hg]",
+        "recorded_value": "118",
+        "recorded_unit": "mmHg",
+        "source": "observations.csv",
+        "source_row": "2",
+        "import_id": "1",
+        "entered_by": "",
+    }
+    assert rows[1]["parameter"] == "mental_status" and rows[1]["value"] == "normal"
+    assert (rows[-1]["value"], rows[-1]["entered_by"], rows[-1]["import_id"]) == (
+        "101.0",
+        "nurse.b",
+        "",
+    )
+    assert main(["db", "export-observations", str(tmp_path / "no" / "such" / "x.csv")]) == 2
+    assert "cannot be written" in capsys.readouterr().err

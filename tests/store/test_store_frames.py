@@ -5,13 +5,27 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from dashboard import DEMO_DIR
 from dashboard.assessment import assess_course, assess_next_doses
 from dashboard.evaluate_cli import document, section9
+from dashboard.instants import as_ns
 from dashboard.loading import load_ward
 from dashboard.protocols import load_protocol
-from dashboard.store import import_ward, load_frames
+from dashboard.store import (
+    StoreError,
+    batches,
+    data_version,
+    frames,
+    import_ward,
+    load_frames,
+    open_store,
+    schema,
+    upgrade,
+)
+from dashboard.store.database import Store, make_engine
+from dashboard.store.schema import utc_now
 from tests.conftest import FIXTURES, WARD_ZONE
 
 INPUTS = [
@@ -76,3 +90,105 @@ def test_a_lenient_import_keeps_the_refused_rows_loud(store):
     }
     for patient_id in files.refused_by_patient():
         assert ("observation_record", "incomplete") in criteria[patient_id]
+
+
+def _write_as_before_batches(store, ward, rows: slice) -> None:
+    """What a monitor before revision 0003 wrote for an import: one row per reading."""
+    observations = ward.observations.iloc[rows]
+    with store.writing() as connection:
+        import_id = connection.execute(
+            sa.insert(schema.imports)
+            .values(
+                who="lead",
+                started_at=utc_now(),
+                finished_at=utc_now(),
+                timezone=WARD_ZONE,
+                outcome="imported",
+                rows_added=len(observations),
+                rows_changed=0,
+                rows_merged=0,
+                rows_refused=0,
+                notices=[],
+            )
+            .returning(schema.imports.c.id)
+        ).scalar_one()
+        connection.execute(
+            sa.insert(schema.patients), frames.patient_rows(ward.patients, import_id)
+        )
+        connection.execute(sa.insert(schema.doses), frames.dose_rows(ward.doses, import_id))
+        connection.execute(
+            sa.insert(schema.observations),
+            [
+                {
+                    "import_id": import_id,
+                    "patient_id": row.patient_id,
+                    "time_ns": int(as_ns(pd.Series([row.time]))[0]),
+                    "parameter": row.parameter,
+                    "value": None if pd.isna(row.value) else float(row.value),
+                    "code": row.code,
+                    "unit": str(row.unit),
+                    "recorded_value": str(row.recorded_value),
+                    "recorded_unit": str(row.recorded_unit),
+                    "source": str(row.source),
+                    "source_row": int(row.source_row),
+                }
+                for row in observations.itertuples(index=False)
+            ],
+        )
+
+
+def test_a_record_written_before_batches_reads_back_whole(store_url):
+    """A record of revision 0002 kept one row per reading. Upgraded, it is still read (rows
+    first, then batches, in the order written), and a later import of the same files adds
+    only the readings that were not there."""
+    path = FIXTURES / "good" / "three_csv"
+    files = load_ward(path, WARD_ZONE)
+    half = len(files.observations) // 2
+    older = Store(make_engine(store_url))
+    try:
+        upgrade(older, "0002")
+        _write_as_before_batches(older, files, slice(0, half))
+        upgrade(older)
+    finally:
+        older.dispose()
+    store = open_store(store_url)
+    try:
+        result = import_ward(store, path, who="nurse", timezone=WARD_ZONE)
+        assert result.added == len(files.observations) - half
+        stored = load_frames(store)
+        pd.testing.assert_frame_equal(stored.observations, files.observations)
+        assert data_version(store).count(".") == 3
+    finally:
+        store.dispose()
+
+
+def test_a_damaged_batch_is_refused_not_skipped(store):
+    import_ward(store, FIXTURES / "good" / "three_csv", who="nurse", timezone=WARD_ZONE)
+    with store.writing() as connection:
+        connection.execute(
+            sa.insert(schema.observation_batches).values(
+                import_id=1,
+                rows=1,
+                format=batches.BATCH_FORMAT,
+                sha256="0" * 64,
+                payload=b"not what was written",
+            )
+        )
+    with pytest.raises(StoreError, match="observation batch 2 is damaged"):
+        load_frames(store)
+
+
+def test_a_batch_of_an_unknown_format_is_refused(store):
+    import_ward(store, FIXTURES / "good" / "three_csv", who="nurse", timezone=WARD_ZONE)
+    with store.writing() as connection:
+        connection.execute(
+            sa.insert(schema.observation_batches).values(
+                entered_by="a newer monitor",
+                rows=1,
+                format="arrow-ipc-stream+zstd/2",
+                sha256="0" * 64,
+                payload=b"",
+            )
+        )
+    with pytest.raises(StoreError, match=r"format 'arrow-ipc-stream\+zstd/2'.*newer monitor"):
+        load_frames(store)

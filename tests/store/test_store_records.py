@@ -167,6 +167,14 @@ def test_the_database_refuses_to_update_or_delete_a_record(ward, store_url):
     log_access(ward, who="dr.b", action="open")
     other = sa.create_engine(store_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
+        with other.begin() as connection:  # a reading as a monitor before revision 0003 kept it
+            connection.execute(
+                sa.text(
+                    "INSERT INTO observations (import_id, patient_id, time_ns, parameter, "
+                    "value, unit, recorded_value, recorded_unit, source, source_row) VALUES "
+                    "(1, 'P001', 0, 'sbp', 120, 'mm[Hg]', '120', 'mmHg', 'old.csv', 2)"
+                )
+            )
         for table in APPEND_ONLY_TABLES:
             for statement in (f"DELETE FROM {table}", f"UPDATE {table} SET id = id"):
                 with (
