@@ -98,6 +98,29 @@ def dose_rows(frame: pd.DataFrame, import_id: int) -> list[dict]:
     return _records(import_id, columns)
 
 
+def insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """Append ``rows`` (dicts of the same columns) to ``table`` by the driver's bulk path:
+    COPY on PostgreSQL, the driver's executemany on SQLite. 33,000 doses through
+    SQLAlchemy's executemany took a second, half of it compiling parameters."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    for column in columns:  # names from this code's own tables, never from the data
+        assert column in table.c, column
+    values = [tuple(row[c] for c in columns) for row in rows]
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})", values
+    )
+
+
 # --------------------------------------------------------------------------- reading
 
 

@@ -254,11 +254,11 @@ def _write(
         )
         _insert_problems(connection, import_id, report.problems, report.refused_rows)
         if len(new_patients):
-            connection.execute(
-                sa.insert(schema.patients), frames.patient_rows(new_patients, import_id)
+            frames.insert_rows(
+                connection, schema.patients, frames.patient_rows(new_patients, import_id)
             )
         if len(new_doses):
-            connection.execute(sa.insert(schema.doses), frames.dose_rows(new_doses, import_id))
+            frames.insert_rows(connection, schema.doses, frames.dose_rows(new_doses, import_id))
         batches.write_batches(
             connection,
             batches.batch_table(observations.loc[fresh]),
@@ -325,10 +325,7 @@ def _new_observations(table: pd.DataFrame, stored: pa.Table) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     if not stored.num_rows:
         return np.ones(len(table), dtype=bool)
-    known = _key_frame(table).merge(
-        _key_frame(_stored_frame(stored, [])).drop_duplicates(), how="left", indicator=True
-    )
-    return (known["_merge"] == "left_only").to_numpy()
+    return ~_known(table, _stored_frame(stored, []))
 
 
 def _stored_frame(stored: pa.Table, more: list[str]) -> pd.DataFrame:
@@ -342,7 +339,10 @@ def _stored_frame(stored: pa.Table, more: list[str]) -> pd.DataFrame:
             out[name] = np.array(column.to_pylist(), dtype=object)
         else:
             out[name] = column.to_numpy()
-    return pd.DataFrame(out)
+    # object columns stay object (pandas 3 would convert each to its string dtype)
+    return pd.DataFrame(
+        {k: pd.Series(v, dtype=object) if v.dtype == object else v for k, v in out.items()}
+    )
 
 
 def _contradictions(
@@ -429,14 +429,33 @@ def _with_refused(
 def _key_frame(table: pd.DataFrame) -> pd.DataFrame:
     """A reading's identity (OBSERVATION_KEY) of a loaded frame (with ``time``) or a stored
     one (with ``time_ns``). NaN and None compare equal in a merge only as one marker: a
-    numeric row has no code, a categorical row no value."""
+    numeric row has no code, a categorical row no value. Texts stay object columns (the
+    loader's and the store's are str): pandas 3 would turn each into its string dtype and
+    back, a second per million readings."""
     times = as_ns(table["time"]) if "time" in table else table["time_ns"].astype("int64")
     return pd.DataFrame(
         {
-            "patient_id": table["patient_id"].astype(str).to_numpy(),
+            "patient_id": pd.Series(table["patient_id"].to_numpy(dtype=object), dtype=object),
             "time_ns": np.asarray(times, dtype=np.int64),
-            "parameter": table["parameter"].astype(str).to_numpy(),
+            "parameter": pd.Series(table["parameter"].to_numpy(dtype=object), dtype=object),
             "value": table["value"].astype(float).fillna(np.inf).to_numpy(),
-            "code": table["code"].astype(object).where(table["code"].notna(), "\0").to_numpy(),
+            "code": pd.Series(
+                table["code"].astype(object).where(table["code"].notna(), "\0").to_numpy(),
+                dtype=object,
+            ),
         }
     )
+
+
+def _known(incoming: pd.DataFrame, stored: pd.DataFrame) -> np.ndarray:
+    """True for each incoming reading whose whole identity is among the stored ones. The
+    texts are numbered together first, so the match is on integers (exact, and fast)."""
+    mine, theirs = _key_frame(incoming), _key_frame(stored)
+    columns = {}
+    for name in mine.columns:
+        both = np.concatenate([mine[name].to_numpy(), theirs[name].to_numpy()])
+        columns[name] = pd.factorize(both)[0] if both.dtype == object else both
+    keys = pd.DataFrame(columns)
+    left, right = keys.iloc[: len(mine)], keys.iloc[len(mine) :].drop_duplicates()
+    matched = left.merge(right, how="left", indicator=True)
+    return (matched["_merge"] == "both").to_numpy()

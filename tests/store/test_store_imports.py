@@ -149,3 +149,26 @@ def test_a_lenient_import_refuses_only_the_contradicting_row(store, tmp_path):
         & (stored.time == pd.Timestamp("2026-03-02T12:40:00Z"))
     ]
     assert at_0740["value"].tolist() == [118.0]  # kept once, never twice
+
+
+def test_texts_with_tabs_newlines_and_backslashes_come_back_exactly(store, tmp_path):
+    """Patients and doses are written by the drivers' bulk paths (COPY's text format on
+    PostgreSQL escapes tab and backslash, and reads \\N as NULL): every character comes
+    back. (A value may not span lines in a file, so there is no newline to try.)"""
+    copy = tmp_path / "awkward"
+    shutil.copytree(THREE_CSV, copy)
+    name = 'Tab\there, "quoted", back\\slash \\N and \\n'
+    reason = "held:\tSBP 84\\N\\r on phenylephrine"
+    patients = pd.read_csv(copy / "patients.csv", dtype=str, keep_default_na=False)
+    patients.loc[0, "name"] = name
+    patients.to_csv(copy / "patients.csv", index=False)
+    doses = pd.read_csv(copy / "doses.csv", dtype=str, keep_default_na=False)
+    doses.loc[1, "reason"] = reason
+    doses.to_csv(copy / "doses.csv", index=False)
+    files = load_ward(copy, WARD_ZONE)
+    import_ward(store, copy, who="lead", timezone=WARD_ZONE)
+    stored = load_frames(store)
+    assert stored.patients.loc[0, "name"] == name == files.patients.loc[0, "name"]
+    assert stored.doses.loc[1, "reason"] == files.doses.loc[1, "reason"]
+    pd.testing.assert_frame_equal(stored.patients, files.patients)
+    pd.testing.assert_frame_equal(stored.doses, files.doses)
