@@ -182,6 +182,34 @@ def panel_y_range(
     return _axis_range([s.y for s in present], thresholds)
 
 
+#: A tick label's height in px, with room: at most one label per this many px of panel.
+TICK_LABEL_PX = 16
+
+
+def y_ticks(low: float, high: float, most: int) -> list[float]:
+    """Tick values for a numeric panel: round steps (1, 2, 2.5 or 5 times a power of ten),
+    as many as fit (at most ``most``) and never fewer than two inside [low, high]. Plotly's
+    own choice, given a small panel, could put every tick outside the range: a creatinine
+    panel read 0.9-4.8 mg/dL with no number on its axis."""
+    span = high - low
+    if not (math.isfinite(span) and span > 0):
+        return [low]
+    most = max(2, most)
+    power = math.floor(math.log10(span / most)) - 1
+    fallback: list[float] = []
+    for exponent in range(power, power + 4):
+        for multiple in (1, 2, 2.5, 5):
+            step = multiple * 10.0**exponent
+            first = math.ceil(low / step - 1e-9)
+            ticks = [round(k * step, 10) for k in range(first, math.floor(high / step + 1e-9) + 1)]
+            if 2 <= len(ticks) <= most:
+                return ticks
+            if len(ticks) >= 2:
+                fallback = ticks
+    # no round step gives between 2 and `most`: the least crowded one with two or more
+    return fallback[:: max(1, math.ceil(len(fallback) / most))] or [low, high]
+
+
 def _unique_thresholds(thresholds: list[Threshold]) -> list[Threshold]:
     """One band per (series, interval, outcome): two grades saying the same thing are one
     line (their criteria stay in the label)."""
@@ -585,12 +613,13 @@ def trend_figure(
             "domain": [low, high],
             "anchor": canvas.x(row),
             "zeroline": False,
-            "nticks": max(2, panel.height // 28),
             "tickfont": {"size": 10},
         }
         y_range = panel_y_range(present, thresholds, codes)
         if codes:
             yaxis.update(tickvals=list(range(len(codes))), ticktext=list(codes))
+        else:
+            yaxis["tickvals"] = y_ticks(*y_range, most=panel.height // TICK_LABEL_PX)
         yaxis["range"] = list(y_range)
         layout[f"yaxis{canvas.axis(row)}"] = yaxis
         last = row == bottom

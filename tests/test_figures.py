@@ -321,6 +321,42 @@ def test_no_two_labels_overlap_at_the_shipped_sizes():
     assert checked > 500  # titles, dose labels, now, threshold labels of 36 figures
 
 
+@pytest.mark.parametrize(
+    ("low", "high", "most", "ticks"),
+    [
+        # a small creatinine panel: plotly's own choice (dtick 5) put no tick inside
+        (0.8, 4.9, 2, [2.0, 4.0]),
+        (0.8, 4.9, 4, [1.0, 2.0, 3.0, 4.0]),
+        (40, 180, 3, [50.0, 100.0, 150.0]),
+        (0, 120, 2, [0.0, 100.0]),
+        (88, 100, 2, [90.0, 100.0]),
+        (30.5, 31.2, 2, [30.5, 31.0]),
+        (-0.1, 0.1, 3, [-0.1, 0.0, 0.1]),
+        (0, 1.5, 3, [0.0, 1.0]),
+    ],
+)
+def test_a_numeric_axis_gets_round_ticks_at_least_two_inside(low, high, most, ticks):
+    from dashboard.figures import y_ticks
+
+    assert y_ticks(low, high, most) == ticks
+
+
+def test_every_numeric_panel_has_two_labelled_ticks_in_its_range():
+    checked = 0
+    for name, *figures in _demo_figures():
+        for figure in figures:
+            layout = figure.layout
+            for key in [k for k in layout.to_plotly_json() if k.startswith("yaxis")]:
+                axis = layout[key]
+                if axis.ticktext:  # an ordinal panel: one label per code
+                    continue
+                low, high = axis.range
+                inside = [v for v in axis.tickvals if low <= v <= high]
+                assert len(inside) >= 2, (name, key, axis.range, axis.tickvals)
+                checked += 1
+    assert checked > 200
+
+
 def test_the_overlap_check_can_fail():
     # The check itself: two labels at one point overlap.
     _, _, figure = _figure()
