@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import DEMO_DIR
 from dashboard.views.ward_rows import COLUMN_PX, WRAPPED_ROW_PX
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,3 +194,22 @@ def test_ward_then_patient_in_a_real_browser(page, app_url, output_path):
     page.set_viewport_size({"width": 1366, "height": 768})
     page.wait_for_timeout(500)
     assert chart.bounding_box()["height"] <= 768 - 60  # below the header, one screen
+
+
+def test_every_demo_patients_card_and_decision_panels_fit_1920x1080(page, app_url):
+    """Rounds at 1920x1080: the card and the decision panels without scrolling, for every
+    patient of the demo (a card with many findings included), not one chosen patient."""
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    ids = [line.split(",", 1)[0] for line in (DEMO_DIR / "patients.csv").read_text().splitlines()]
+    checked = []
+    for patient_id in ids[1:]:
+        page.goto(f"{app_url}/patient?patient={patient_id}")
+        page.wait_for_selector(IDLE, timeout=60_000)
+        card = page.locator("[data-testid='dose-card']")
+        card.wait_for(timeout=30_000)
+        chart = page.locator("[data-testid='stPlotlyChart']").first
+        chart.locator(".main-svg").first.wait_for(timeout=30_000)
+        box = chart.bounding_box()
+        assert box["y"] + box["height"] <= 1080, (patient_id, box, card.bounding_box())
+        checked.append(patient_id)
+    assert len(checked) == len(ids) - 1 >= 9

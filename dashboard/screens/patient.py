@@ -175,6 +175,14 @@ def _card(card: DoseCard) -> None:
                 [f"<li>{html.escape(x)}</li>" for x in card.restart_unmet],
             )
         )
+    st.html("".join(parts))
+
+
+def _card_basis(card: DoseCard) -> None:
+    """The basis of the early warnings and of what is noted, drawn below the decision
+    panels: the warnings themselves are on the card (its Watch line, criteria.md 9.2), so
+    the card and the panels fit one screen at 1920x1080 however many findings there are."""
+    parts = []
     if card.watch:
         parts.append(
             _section(
@@ -189,7 +197,8 @@ def _card(card: DoseCard) -> None:
                 [_finding_html(x) for x in card.notes],
             )
         )
-    st.html("".join(parts))
+    if parts:
+        st.html("".join(parts))
 
 
 def _section(title: str, items: list[str]) -> str:
@@ -218,17 +227,16 @@ def patient_panel(patient_id: str) -> None:
     validity = ward_validity([assessment], {protocol.id: protocol}, mine.observations, at).get(
         patient_id
     )
-    _card(
-        dose_card(
-            assessment,
-            protocol,
-            current.timezone,
-            support=support,
-            validity=validity,
-            stricter=data.stricter(current, at, assignment).get(patient_id),
-            refused=current.ward.refused_by_patient().get(patient_id, 0),
-        )
+    card = dose_card(
+        assessment,
+        protocol,
+        current.timezone,
+        support=support,
+        validity=validity,
+        stricter=data.stricter(current, at, assignment).get(patient_id),
+        refused=current.ward.refused_by_patient().get(patient_id, 0),
     )
+    _card(card)
 
     # The panels the dose is decided on, right under the card (the card's deciding
     # parameters first); the rest a click away in lazy tabs: only the open tab is built
@@ -239,6 +247,7 @@ def patient_panel(patient_id: str) -> None:
         chart.decision, key="trends_decision", theme=None, config={"displaylogo": False}
     )
     _legend(chart, protocol)
+    _card_basis(card)
     common.support_note()
     timeline, checklist, more, values = st.tabs(list(TABS), key="patient_tabs", on_change="rerun")
     if checklist.open:
