@@ -14,7 +14,7 @@ Exactness: times are int64 nanoseconds and values float64, so a batch gives back
 reading to the nanosecond and the last bit. A batch whose digest does not match, or whose
 columns are not the ones this code writes, is refused (StoreError), never skipped.
 
-Readers written before batches (revisions 0001-0002) kept one row per reading in the
+Records written before batches (revisions 0001-0002) kept one row per reading in the
 ``observations`` table. Those rows are read first (they are older than every batch), so a
 record written by either version reads back whole.
 """
