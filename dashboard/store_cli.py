@@ -89,6 +89,9 @@ def run_db_current(args: argparse.Namespace) -> int:
 
 
 def run_db_export_observations(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from dashboard.exports import spreadsheet_safe
     from dashboard.store import export_observations, open_store
 
     store = open_store()
@@ -96,6 +99,11 @@ def run_db_export_observations(args: argparse.Namespace) -> int:
         readings = export_observations(store)
     finally:
         store.dispose()
+    # Texts from files and forms: a cell a spreadsheet would run as a formula is written
+    # as text, as every CSV the monitor writes.
+    for column in readings.columns:
+        if not pd.api.types.is_numeric_dtype(readings[column]):
+            readings[column] = readings[column].map(spreadsheet_safe)
     if args.out == "-":
         readings.to_csv(sys.stdout, index=False)
         return EXIT_OK

@@ -130,5 +130,22 @@ def test_export_observations_writes_every_reading_with_its_origin(database, tmp_
         "nurse.b",
         "",
     )
+    # Text from a form reaches the CSV as text, never as a spreadsheet formula.
+    store = open_store(database)
+    try:
+        add_bedside_entry(
+            store,
+            patient_id="P001",
+            time=datetime(2026, 3, 3, 10, 0, tzinfo=UTC),
+            values={"sbp": ("99", "mmHg")},
+            who='=HYPERLINK("http://x")',
+        )
+    finally:
+        store.dispose()
+    assert main(["db", "export-observations", str(out)]) == 0
+    with out.open(encoding="utf-8") as written:
+        last = list(csv.DictReader(written))[-1]
+    assert last["entered_by"] == '\'=HYPERLINK("http://x")'
+    assert last["source"] == 'bedside entry by =HYPERLINK("http://x")'  # not a formula
     assert main(["db", "export-observations", str(tmp_path / "no" / "such" / "x.csv")]) == 2
     assert "cannot be written" in capsys.readouterr().err
