@@ -58,6 +58,12 @@ BATCH_SCHEMA = pa.schema(
 )
 #: Who wrote a reading: its import, or the person who entered it at the bedside.
 ORIGIN_COLUMNS = ["import_id", "entered_by"]
+#: No reading at all, with the columns read_batches gives.
+EMPTY = (
+    BATCH_SCHEMA.append(pa.field("import_id", pa.int64()))
+    .append(pa.field("entered_by", pa.string()))
+    .empty_table()
+)
 
 
 # --------------------------------------------------------------------------- writing

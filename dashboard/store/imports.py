@@ -227,7 +227,8 @@ def _write(
             frames.DOSE_CONTENT,
         )
         observations = ward.observations
-        stored = batches.read_batches(connection)
+        # every stored reading, read only when this input has readings to check
+        stored = batches.read_batches(connection) if len(observations) else batches.EMPTY
         fresh = _new_observations(observations, stored)
         contradicting, contradictions = _contradictions(observations, fresh, stored)
         if contradictions and not keep_going:
